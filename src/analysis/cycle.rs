@@ -1,0 +1,345 @@
+//! Regimes and cycle statistics (model.md section 4), computed the same way on a simulated week
+//! series and on a real dated event list: one tracker, fed one week at a time.
+//!
+//! Within a week, escalations are taken before a deal: a deal made in a week that also saw an
+//! escalation starts a truce that is intact at the week's end.
+
+use crate::scenario::Scope;
+
+/// The regime-relevant facts of one week.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WeekSignal {
+    /// Some side raised tariffs by at least the threshold.
+    pub tariff_escalation: bool,
+    /// Some side added controls by at least the threshold.
+    pub controls_escalation: bool,
+    /// An agreement to hold or roll back measures was made, and its scope.
+    pub deal: Option<Scope>,
+}
+
+/// Regime of a week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Regime {
+    /// Before any escalation or truce.
+    Neither,
+    /// A truce holds at the week's end (strict rule).
+    Truce,
+    /// In an escalation episode.
+    Escalation,
+}
+
+/// Which escalations end a truce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Any escalation event by either side.
+    Strict,
+    /// Only a tariff escalation.
+    Tariff,
+}
+
+/// A completed or censored spell (truce or escalation episode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spell {
+    /// Week it started.
+    pub start: u32,
+    /// Length in weeks.
+    pub length: u32,
+    /// True if it was still going at the end of the observation (right-censored).
+    pub censored: bool,
+    /// For truces: a broad deal was made during it.
+    pub broad: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct RuleTrack {
+    current: Option<(u32, bool)>,
+    spells: Vec<Spell>,
+}
+
+impl RuleTrack {
+    fn observe(&mut self, week: u32, escalation: bool, deal: Option<Scope>) {
+        if escalation {
+            if let Some((start, broad)) = self.current.take() {
+                self.spells.push(Spell {
+                    start,
+                    length: week - start,
+                    censored: false,
+                    broad,
+                });
+            }
+        }
+        if let Some(scope) = deal {
+            let broad = scope == Scope::Broad;
+            match &mut self.current {
+                Some((_, b)) => *b |= broad,
+                None => self.current = Some((week, broad)),
+            }
+        }
+    }
+
+    fn finish(&mut self, end: u32) {
+        if let Some((start, broad)) = self.current.take() {
+            self.spells.push(Spell {
+                start,
+                length: end - start,
+                censored: true,
+                broad,
+            });
+        }
+    }
+}
+
+/// Classifies weeks into regimes and records truces (both rules) and escalation episodes.
+#[derive(Clone, Debug, Default)]
+pub struct CycleTracker {
+    strict: RuleTrack,
+    tariff: RuleTrack,
+    episode: Option<u32>,
+    episodes: Vec<Spell>,
+    weeks: [u32; 3],
+    observed: u32,
+}
+
+impl CycleTracker {
+    /// A tracker for a series that starts in a truce of the given scope, or in no regime.
+    pub fn new(initial_truce: Option<Scope>) -> CycleTracker {
+        let mut t = CycleTracker::default();
+        t.reset(initial_truce);
+        t
+    }
+
+    /// Starts over (keeps allocations).
+    pub fn reset(&mut self, initial_truce: Option<Scope>) {
+        let init = initial_truce.map(|s| (0, s == Scope::Broad));
+        self.strict.current = init;
+        self.strict.spells.clear();
+        self.tariff.current = init;
+        self.tariff.spells.clear();
+        self.episode = None;
+        self.episodes.clear();
+        self.weeks = [0; 3];
+        self.observed = 0;
+    }
+
+    /// Takes week `week` (weeks must come in order, from 0) and returns its regime.
+    pub fn observe(&mut self, week: u32, s: &WeekSignal) -> Regime {
+        let strict_esc = s.tariff_escalation || s.controls_escalation;
+        self.strict.observe(week, strict_esc, s.deal);
+        self.tariff.observe(week, s.tariff_escalation, s.deal);
+        if strict_esc
+            && self.episode.is_none()
+            && !(s.deal.is_some() && self.strict.current.is_some())
+        {
+            self.episode = Some(week);
+        }
+        if s.deal.is_some() {
+            if let Some(start) = self.episode.take() {
+                self.episodes.push(Spell {
+                    start,
+                    length: week - start,
+                    censored: false,
+                    broad: false,
+                });
+            }
+        }
+        let regime = if self.strict.current.is_some() {
+            Regime::Truce
+        } else if self.episode.is_some() {
+            Regime::Escalation
+        } else {
+            Regime::Neither
+        };
+        self.weeks[regime as usize] += 1;
+        self.observed = week + 1;
+        regime
+    }
+
+    /// Closes open spells as censored at the end of the observation.
+    pub fn finish(&mut self) {
+        let end = self.observed;
+        self.strict.finish(end);
+        self.tariff.finish(end);
+        if let Some(start) = self.episode.take() {
+            self.episodes.push(Spell {
+                start,
+                length: end - start,
+                censored: true,
+                broad: false,
+            });
+        }
+    }
+
+    /// Truces under a rule (call [`finish`](Self::finish) first to include the open one).
+    pub fn truces(&self, rule: Rule) -> &[Spell] {
+        match rule {
+            Rule::Strict => &self.strict.spells,
+            Rule::Tariff => &self.tariff.spells,
+        }
+    }
+
+    /// Escalation episodes.
+    pub fn episodes(&self) -> &[Spell] {
+        &self.episodes
+    }
+
+    /// Weeks spent in each regime (indexed by `Regime as usize`).
+    pub fn regime_weeks(&self) -> [u32; 3] {
+        self.weeks
+    }
+
+    /// Weeks observed.
+    pub fn observed(&self) -> u32 {
+        self.observed
+    }
+}
+
+/// The first truce lasting at least `durable` weeks, if any: its start week.
+pub fn first_durable(truces: &[Spell], durable: u32) -> Option<u32> {
+    truces.iter().find(|t| t.length >= durable).map(|t| t.start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc() -> WeekSignal {
+        WeekSignal {
+            tariff_escalation: true,
+            ..Default::default()
+        }
+    }
+    fn ctl() -> WeekSignal {
+        WeekSignal {
+            controls_escalation: true,
+            ..Default::default()
+        }
+    }
+    fn deal() -> WeekSignal {
+        WeekSignal {
+            deal: Some(Scope::Transactional),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hand_computed_cycle() {
+        // week: 0 esc, 1 -, 2 deal, 3 -, 4 controls esc, 5 deal, 6 -, 7 - (end, censored)
+        let series = [
+            esc(),
+            WeekSignal::default(),
+            deal(),
+            WeekSignal::default(),
+            ctl(),
+            deal(),
+            WeekSignal::default(),
+            WeekSignal::default(),
+        ];
+        let mut t = CycleTracker::new(None);
+        let regimes: Vec<Regime> = series
+            .iter()
+            .enumerate()
+            .map(|(w, s)| t.observe(w as u32, s))
+            .collect();
+        t.finish();
+        use Regime::*;
+        assert_eq!(
+            regimes,
+            vec![
+                Escalation, Escalation, Truce, Truce, Escalation, Truce, Truce, Truce
+            ]
+        );
+        let strict = t.truces(Rule::Strict);
+        assert_eq!(
+            strict,
+            &[
+                Spell {
+                    start: 2,
+                    length: 2,
+                    censored: false,
+                    broad: false
+                },
+                Spell {
+                    start: 5,
+                    length: 3,
+                    censored: true,
+                    broad: false
+                }
+            ]
+        );
+        // Under the tariff rule the controls escalation does not end the first truce; the second
+        // deal renews it.
+        assert_eq!(
+            t.truces(Rule::Tariff),
+            &[Spell {
+                start: 2,
+                length: 6,
+                censored: true,
+                broad: false
+            }]
+        );
+        assert_eq!(
+            t.episodes(),
+            &[
+                Spell {
+                    start: 0,
+                    length: 2,
+                    censored: false,
+                    broad: false
+                },
+                Spell {
+                    start: 4,
+                    length: 1,
+                    censored: false,
+                    broad: false
+                }
+            ]
+        );
+        assert_eq!(t.regime_weeks(), [0, 5, 3]);
+    }
+
+    #[test]
+    fn initial_truce_counts_from_week_zero() {
+        let mut t = CycleTracker::new(Some(Scope::Broad));
+        t.observe(0, &WeekSignal::default());
+        t.observe(1, &esc());
+        t.finish();
+        assert_eq!(
+            t.truces(Rule::Strict),
+            &[Spell {
+                start: 0,
+                length: 1,
+                censored: false,
+                broad: true
+            }]
+        );
+        assert_eq!(
+            t.episodes(),
+            &[Spell {
+                start: 1,
+                length: 1,
+                censored: true,
+                broad: false
+            }]
+        );
+    }
+
+    #[test]
+    fn durable_needs_the_full_length() {
+        let ts = [
+            Spell {
+                start: 3,
+                length: 10,
+                censored: false,
+                broad: false,
+            },
+            Spell {
+                start: 20,
+                length: 52,
+                censored: true,
+                broad: false,
+            },
+        ];
+        assert_eq!(first_durable(&ts, 52), Some(20));
+        assert_eq!(first_durable(&ts, 53), None);
+    }
+}

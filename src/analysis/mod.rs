@@ -1,0 +1,6 @@
+//! Analysis: statistics over replicates and over event series. Knows nothing of TOML or files.
+
+pub mod cycle;
+pub mod km;
+pub mod stats;
+pub mod summary;

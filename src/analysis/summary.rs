@@ -1,0 +1,191 @@
+//! Summaries of an ensemble: each metric's estimate with a 95% interval, Kaplan–Meier durations,
+//! and paired comparisons against the baseline arm. Reads the ensemble's aggregate; formats
+//! nothing (report/ does).
+
+use crate::ensemble::aggregate::{Aggregate, ArmAggregate};
+use crate::ensemble::record::{Kind, METRICS, Metric};
+
+use super::km::{self, Estimate, KmSummary};
+use super::stats::{Moments, wilson};
+
+/// Confidence level of every interval negsim reports.
+pub const LEVEL: f64 = 0.95;
+
+/// The metric whose paired difference is the headline (ranking, `--target-ci`).
+pub const HEADLINE: &str = "share_truce";
+
+/// One metric of one arm.
+#[derive(Clone, Debug)]
+pub struct MetricSummary {
+    /// The metric.
+    pub metric: &'static Metric,
+    /// Replicates where it is defined.
+    pub n: u64,
+    /// Mean (a proportion for yes/no metrics).
+    pub mean: f64,
+    /// 95% interval: Student t for means, Wilson for proportions.
+    pub ci: Option<(f64, f64)>,
+    /// Standard deviation over replicates.
+    pub sd: f64,
+    /// Median over replicates (from a fixed-resolution histogram).
+    pub median: Option<f64>,
+    /// "t" or "wilson".
+    pub method: &'static str,
+}
+
+/// Everything summarised for one arm.
+#[derive(Clone, Debug)]
+pub struct ArmSummary {
+    /// Replicates.
+    pub runs: u64,
+    /// Per metric, in [`METRICS`] order.
+    pub metrics: Vec<MetricSummary>,
+    /// Truce durations, strict rule.
+    pub truce_strict: KmSummary,
+    /// Truce durations, tariff rule.
+    pub truce_tariff: KmSummary,
+    /// Weeks to the first durable deal.
+    pub durable: KmSummary,
+}
+
+fn metric_summary(m: &'static Metric, mo: &Moments, median: Option<f64>) -> MetricSummary {
+    let (ci, method) = if m.kind == Kind::Binary {
+        let k = (mo.mean * mo.n as f64).round() as u64;
+        (wilson(k, mo.n, LEVEL), "wilson")
+    } else {
+        (mo.ci(LEVEL), "t")
+    };
+    MetricSummary {
+        metric: m,
+        n: mo.n,
+        mean: mo.mean,
+        ci,
+        sd: mo.sd(),
+        median,
+        method,
+    }
+}
+
+/// Restriction time for RMST: the durable length, capped by the horizon.
+pub fn rmst_tau(agg: &Aggregate) -> u32 {
+    agg.durable.min(agg.weeks)
+}
+
+/// Summarises arm `a` of an aggregate.
+pub fn summarize_arm(agg: &Aggregate, a: usize) -> ArmSummary {
+    let arm: &ArmAggregate = &agg.arms[a];
+    let tau = rmst_tau(agg);
+    ArmSummary {
+        runs: agg.runs,
+        metrics: METRICS
+            .iter()
+            .enumerate()
+            .map(|(k, m)| metric_summary(m, &arm.moments[k], arm.hists[k].quantile(0.5)))
+            .collect(),
+        truce_strict: km::summarize(&arm.km_strict, tau, LEVEL),
+        truce_tariff: km::summarize(&arm.km_tariff, tau, LEVEL),
+        durable: km::summarize(&arm.km_durable, agg.weeks, LEVEL),
+    }
+}
+
+/// A paired difference (arm minus baseline) with its interval and p-value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Difference {
+    /// Estimate, interval, p-value.
+    pub est: Estimate,
+    /// "paired t", "newcombe/mcnemar" or "jackknife".
+    pub method: &'static str,
+}
+
+/// Paired difference of metric `k` for arm `a` (>= 1) against the baseline.
+pub fn metric_difference(agg: &Aggregate, a: usize, k: usize) -> Difference {
+    let pa = &agg.paired[a - 1];
+    if METRICS[k].kind == Kind::Binary {
+        let pc = &pa.binary[k];
+        let ci = pc.newcombe_ci(LEVEL);
+        Difference {
+            est: Estimate {
+                value: (pc.n() > 0).then(|| pc.difference()),
+                lo: ci.map(|c| c.0),
+                hi: ci.map(|c| c.1),
+                p: (pc.n() > 0).then(|| pc.mcnemar_p()),
+            },
+            method: "newcombe/mcnemar",
+        }
+    } else {
+        let mo = &pa.diffs[k];
+        let ci = mo.ci(LEVEL);
+        Difference {
+            est: Estimate {
+                value: (mo.n > 0).then_some(mo.mean),
+                lo: ci.map(|c| c.0),
+                hi: ci.map(|c| c.1),
+                p: mo.p_value_zero(),
+            },
+            method: "paired t",
+        }
+    }
+}
+
+/// Which Kaplan–Meier series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durations {
+    /// Truces, strict rule.
+    TruceStrict,
+    /// Truces, tariff rule.
+    TruceTariff,
+}
+
+/// Paired differences of RMST and KM median for arm `a` against the baseline.
+pub fn km_difference(agg: &Aggregate, a: usize, which: Durations) -> (Estimate, Estimate) {
+    let pick = |arm: &ArmAggregate| match which {
+        Durations::TruceStrict => arm.km_strict.clone(),
+        Durations::TruceTariff => arm.km_tariff.clone(),
+    };
+    km::paired_difference(
+        &pick(&agg.arms[a]),
+        &pick(&agg.arms[0]),
+        rmst_tau(agg),
+        LEVEL,
+    )
+}
+
+/// What common random numbers buy for the headline metric of arm `a`: the variance of the paired
+/// difference against the variance a difference of independent arms would have.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VarianceReduction {
+    /// Variance of the per-replicate difference as run.
+    pub paired: f64,
+    /// Var(arm) + Var(baseline): the variance of a difference on independent streams.
+    pub independent: f64,
+}
+
+impl VarianceReduction {
+    /// Independent over paired: how many times fewer replicates the paired design needs for the
+    /// same interval width (infinite when the paired variance is zero).
+    pub fn ratio(&self) -> f64 {
+        if self.paired > 0.0 {
+            self.independent / self.paired
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Variance reduction of the headline metric for arm `a` (>= 1).
+pub fn variance_reduction(agg: &Aggregate, a: usize) -> Option<VarianceReduction> {
+    let k = crate::ensemble::record::metric_index(HEADLINE)?;
+    Some(VarianceReduction {
+        paired: agg.paired.get(a.checked_sub(1)?)?.diffs[k].variance(),
+        independent: agg.arms[a].moments[k].variance() + agg.arms[0].moments[k].variance(),
+    })
+}
+
+/// Largest 95% half-width of the headline paired difference over the non-baseline arms.
+pub fn headline_half_width(agg: &Aggregate) -> Option<f64> {
+    let k = crate::ensemble::record::metric_index(HEADLINE)?;
+    agg.paired
+        .iter()
+        .map(|p| p.diffs[k].ci(LEVEL).map(|(lo, hi)| (hi - lo) / 2.0))
+        .try_fold(0.0f64, |acc, h| h.map(|h| acc.max(h)))
+}

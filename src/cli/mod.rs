@@ -1,0 +1,248 @@
+//! The command line: flags → typed jobs → the pipeline; one error printer and documented exit
+//! codes (0 ok, 1 invalid input or failure, 2 usage error, 130 interrupted).
+
+pub mod args;
+pub mod defaults;
+pub mod inspect;
+pub mod job;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::Parser;
+
+use crate::scenario::{self, Files, Resolver};
+use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_SEED};
+use job::{Job, Runs};
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input, an I/O problem or a refused size: exit code 1.
+    Input(String),
+    /// Stopped by Ctrl-C: exit code 130.
+    Interrupted,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn install_interrupt_handler() {
+    // First Ctrl-C: stop at the next batch, clean up, exit 130. Second: exit at once.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or `--quiet`.
+pub fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} replicates, ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn threads(requested: Option<usize>) -> Result<usize, Failure> {
+    match requested {
+        Some(0) => Err(Failure::Input(
+            "--threads 0: need at least one thread".into(),
+        )),
+        Some(t) if t > 1024 => Err(Failure::Input(format!("--threads {t}: at most 1024"))),
+        Some(t) => Ok(t),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn job_from<'r>(
+    command: &'static str,
+    base: String,
+    resolver: &'r dyn Resolver,
+    common: &Common,
+    runs: Runs,
+) -> Result<Job<'r>, Failure> {
+    Ok(Job {
+        command,
+        base,
+        resolver,
+        arms: Vec::new(),
+        single_arm_overlays: Vec::new(),
+        seed: common.seed,
+        weeks: common.weeks,
+        threads: threads(common.threads)?,
+        out: common.out.clone(),
+        out_prefix: if command == "compare" { "compare-" } else { "" },
+        trace: common.trace,
+        progress: !common.quiet,
+        force: common.force,
+        runs_csv: !common.no_runs_csv,
+        runs,
+        independent: false,
+        allow_large: common.allow_large,
+        command_line: std::env::args().collect(),
+    })
+}
+
+fn path_str(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        None => {
+            let common = Common {
+                seed: DEFAULT_SEED,
+                weeks: None,
+                threads: None,
+                out: Some(PathBuf::from("output").join("default")),
+                trace: 3,
+                quiet: false,
+                // The default job refreshes its own folder each time it runs.
+                force: true,
+                no_runs_csv: false,
+                no_charts: false,
+                allow_large: false,
+            };
+            let mut j = job_from(
+                "compare",
+                defaults::BASELINE.to_string(),
+                &defaults::Builtin,
+                &common,
+                Runs::Fixed(DEFAULT_COMPARE_RUNS),
+            )?;
+            j.arms = defaults::interventions()
+                .into_iter()
+                .map(|p| vec![p])
+                .collect();
+            println!(
+                "negsim: the built-in baseline (2025-10-23) against every built-in intervention, {DEFAULT_COMPARE_RUNS} runs each\n"
+            );
+            job::execute(&j, &STOP).map(|_| ())
+        }
+        Some(Command::Run {
+            scenario,
+            with,
+            common,
+            runs,
+        }) => {
+            let mut j = job_from(
+                "run",
+                path_str(&scenario),
+                &Files,
+                &common,
+                Runs::Fixed(runs),
+            )?;
+            j.single_arm_overlays = with.iter().map(|p| path_str(p)).collect();
+            job::execute(&j, &STOP).map(|_| ())
+        }
+        Some(Command::Compare {
+            base,
+            with,
+            common,
+            runs,
+            target_ci,
+            max_runs,
+            independent,
+        }) => {
+            let runs = match target_ci {
+                Some(w) if !(w.is_finite() && w > 0.0) => {
+                    return Err(Failure::Input(format!(
+                        "--target-ci {w}: expected a half-width > 0"
+                    )));
+                }
+                Some(w) => Runs::Target {
+                    width: w,
+                    max: max_runs,
+                },
+                None => Runs::Fixed(runs.unwrap_or(DEFAULT_COMPARE_RUNS)),
+            };
+            let mut j = job_from("compare", path_str(&base), &Files, &common, runs)?;
+            j.independent = independent;
+            if with.is_empty() {
+                return Err(Failure::Input("compare needs at least one --with OVERLAY (an intervention to compare with the base)".into()));
+            }
+            j.arms = with
+                .iter()
+                .map(|w| w.split('+').map(str::to_string).collect())
+                .collect();
+            job::execute(&j, &STOP).map(|_| ())
+        }
+        Some(Command::Validate { scenario, with }) => {
+            let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
+            let l =
+                scenario::load(&scenario, &overlays).map_err(|e| Failure::Input(e.to_string()))?;
+            println!("{}", inspect::digest(&l));
+            Ok(())
+        }
+        Some(Command::Explain {
+            scenario,
+            with,
+            all,
+        }) => {
+            let base = scenario::load(&scenario, &[]).map_err(|e| Failure::Input(e.to_string()))?;
+            if with.is_empty() {
+                println!(
+                    "{}: claims of the article (shared/seed/claims.md) and the parameters that encode them\n",
+                    base.scenario.meta.name
+                );
+                print!("{}", inspect::claims_table(&base));
+                if all {
+                    println!(
+                        "\nevery parameter in force (source 'default': the documented default of docs/MODEL.md)\n"
+                    );
+                    print!("{}", inspect::all_table(&base));
+                }
+            } else {
+                let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
+                let merged = scenario::load(&scenario, &overlays)
+                    .map_err(|e| Failure::Input(e.to_string()))?;
+                let names: Vec<String> = merged.overlays.iter().map(|o| o.name.clone()).collect();
+                println!(
+                    "{} with {}: values that differ from the base\n",
+                    base.scenario.meta.name,
+                    names.join(" + ")
+                );
+                print!("{}", inspect::diff_table(&base, &merged));
+                if all {
+                    println!();
+                    print!("{}", inspect::all_table(&merged));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    install_interrupt_handler();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            for line in msg.lines() {
+                eprintln!("negsim: error: {line}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Interrupted) => {
+            eprintln!("negsim: interrupted; no result was written (temporary files removed)");
+            ExitCode::from(130)
+        }
+    }
+}

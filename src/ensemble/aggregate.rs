@@ -1,0 +1,224 @@
+//! Streaming aggregation over replicates: per arm, moments and histograms of every metric,
+//! Kaplan–Meier counts, weekly means, quantile histograms and regime shares; across arms, paired
+//! differences against the first arm (the baseline). Fed one replicate at a time, in replicate
+//! order, so the result does not depend on how replicates were spread over threads; its size does
+//! not depend on the number of replicates.
+
+use crate::analysis::cycle::Spell;
+use crate::analysis::km::KmCounts;
+use crate::analysis::stats::{Histogram, Moments, PairedCounts};
+use crate::model::Params;
+
+use super::record::{Kind, METRICS, RunStats, WeekPoint};
+
+/// Weekly series with a mean: (column stem, unit).
+pub const WEEKLY_SERIES: [&str; 6] = [
+    "tariff_us",
+    "tariff_cn",
+    "controls_us",
+    "controls_cn",
+    "trust_us",
+    "trust_cn",
+];
+
+/// How many of [`WEEKLY_SERIES`] (the first ones) also get quantiles.
+pub const WEEKLY_QUANTILED: usize = 4;
+
+/// Quantiles reported per week.
+pub const QUANTILES: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/// Resolution of weekly tariff histograms, pp (quantiles within half of it).
+pub const TARIFF_RES: f64 = 0.1;
+
+/// Resolution of weekly controls histograms, index units.
+pub const CONTROLS_RES: f64 = 0.05;
+
+/// Weekly aggregates of one arm.
+#[derive(Clone, Debug)]
+pub struct Weekly {
+    /// Weeks.
+    pub weeks: usize,
+    /// Sums of each series per week, `[week * 6 + series]`.
+    pub sums: Vec<f64>,
+    /// Replicates per regime per week, `[week * 3 + regime]`.
+    pub regimes: Vec<u64>,
+    /// Histograms of the quantiled series, `[week * 4 + series]`.
+    pub hists: Vec<Histogram>,
+    /// Replicates absorbed.
+    pub n: u64,
+}
+
+/// Aggregates of one arm.
+#[derive(Clone, Debug)]
+pub struct ArmAggregate {
+    /// Moments of each metric over the replicates where it is defined.
+    pub moments: Vec<Moments>,
+    /// Histogram of each metric (for medians).
+    pub hists: Vec<Histogram>,
+    /// Truce durations, strict rule.
+    pub km_strict: KmCounts,
+    /// Truce durations, tariff rule.
+    pub km_tariff: KmCounts,
+    /// Weeks to the first durable deal (censored at horizon minus the durable length).
+    pub km_durable: KmCounts,
+    /// Weekly series.
+    pub weekly: Weekly,
+}
+
+/// Paired comparison of one arm against the baseline.
+#[derive(Clone, Debug)]
+pub struct Paired {
+    /// Moments of the per-replicate difference (arm minus baseline) of each metric.
+    pub diffs: Vec<Moments>,
+    /// Paired counts of each binary metric (arm, baseline).
+    pub binary: Vec<PairedCounts>,
+}
+
+/// Everything aggregated for a set of arms.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    /// Per arm, in arm order (the first is the baseline).
+    pub arms: Vec<ArmAggregate>,
+    /// Per arm after the first: paired against the first.
+    pub paired: Vec<Paired>,
+    /// Replicates absorbed.
+    pub runs: u64,
+    /// Horizon in weeks.
+    pub weeks: u32,
+    /// Durable length in weeks.
+    pub durable: u32,
+}
+
+/// What one replicate of one arm yields.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicateOut {
+    /// Statistics.
+    pub stats: RunStats,
+    /// Truces, strict rule.
+    pub strict: Vec<Spell>,
+    /// Truces, tariff rule.
+    pub tariff: Vec<Spell>,
+}
+
+fn metric_histogram(kind: Kind, weeks: u32, tariff_max: f64) -> Histogram {
+    match kind {
+        Kind::Share => Histogram::new(1.0, 1e-4),
+        Kind::Binary => Histogram::new(1.0, 1.0),
+        Kind::Rate => Histogram::new(60.0, 1e-3),
+        Kind::Tariff => Histogram::new(tariff_max, 0.01),
+        Kind::Weeks => Histogram::new(f64::from(weeks), 1.0),
+        Kind::Count => Histogram::new(4.0 * f64::from(weeks) + 10.0, 1.0),
+    }
+}
+
+impl ArmAggregate {
+    fn new(p: &Params) -> ArmAggregate {
+        let weeks = p.weeks as usize;
+        let tariff_max = p.sides[0].tariff_max.max(p.sides[1].tariff_max);
+        let cmax = p.b.implementation.controls_max;
+        let mut hists = Vec::with_capacity(weeks * WEEKLY_QUANTILED);
+        for _ in 0..weeks {
+            hists.push(Histogram::new(p.sides[0].tariff_max, TARIFF_RES));
+            hists.push(Histogram::new(p.sides[1].tariff_max, TARIFF_RES));
+            hists.push(Histogram::new(cmax, CONTROLS_RES));
+            hists.push(Histogram::new(cmax, CONTROLS_RES));
+        }
+        ArmAggregate {
+            moments: vec![Moments::default(); METRICS.len()],
+            hists: METRICS
+                .iter()
+                .map(|m| metric_histogram(m.kind, p.weeks, tariff_max))
+                .collect(),
+            km_strict: KmCounts::new(p.weeks),
+            km_tariff: KmCounts::new(p.weeks),
+            km_durable: KmCounts::new(p.weeks),
+            weekly: Weekly {
+                weeks,
+                sums: vec![0.0; weeks * WEEKLY_SERIES.len()],
+                regimes: vec![0; weeks * 3],
+                hists,
+                n: 0,
+            },
+        }
+    }
+
+    fn absorb(&mut self, r: &ReplicateOut, traj: &[WeekPoint], weeks: u32, durable: u32) {
+        for (k, m) in METRICS.iter().enumerate() {
+            if let Some(x) = (m.get)(&r.stats) {
+                self.moments[k].push(x);
+                self.hists[k].push(x);
+            }
+        }
+        let rep = r.stats.replicate;
+        for t in &r.strict {
+            self.km_strict.add(rep, t.length, t.censored);
+        }
+        for t in &r.tariff {
+            self.km_tariff.add(rep, t.length, t.censored);
+        }
+        match r.stats.weeks_to_durable_deal {
+            Some(w) => self.km_durable.add(rep, w, false),
+            None => self
+                .km_durable
+                .add(rep, weeks.saturating_sub(durable), true),
+        }
+        let wk = &mut self.weekly;
+        for (t, pt) in traj.iter().enumerate() {
+            let s = &mut wk.sums[t * 6..t * 6 + 6];
+            s[0] += pt.tariff[0];
+            s[1] += pt.tariff[1];
+            s[2] += pt.controls[0];
+            s[3] += pt.controls[1];
+            s[4] += pt.trust[0];
+            s[5] += pt.trust[1];
+            wk.regimes[t * 3 + pt.regime as usize] += 1;
+            let h = &mut wk.hists[t * 4..t * 4 + 4];
+            h[0].push(pt.tariff[0]);
+            h[1].push(pt.tariff[1]);
+            h[2].push(pt.controls[0]);
+            h[3].push(pt.controls[1]);
+        }
+        wk.n += 1;
+    }
+}
+
+impl Aggregate {
+    /// An empty aggregate for arms with these parameters (all arms share the horizon).
+    pub fn new(arms: &[&Params]) -> Aggregate {
+        let weeks = arms.first().map_or(0, |p| p.weeks);
+        let durable = arms
+            .first()
+            .map_or(52, |p| p.b.observation.durable_weeks.ceil() as u32);
+        Aggregate {
+            arms: arms.iter().map(|p| ArmAggregate::new(p)).collect(),
+            paired: (1..arms.len())
+                .map(|_| Paired {
+                    diffs: vec![Moments::default(); METRICS.len()],
+                    binary: vec![PairedCounts::default(); METRICS.len()],
+                })
+                .collect(),
+            runs: 0,
+            weeks,
+            durable,
+        }
+    }
+
+    /// Absorbs one replicate of every arm (`outs[a]`, with trajectory `traj[a]`).
+    pub fn absorb(&mut self, outs: &[ReplicateOut], trajs: &[&[WeekPoint]]) {
+        for (a, (o, t)) in outs.iter().zip(trajs).enumerate() {
+            self.arms[a].absorb(o, t, self.weeks, self.durable);
+        }
+        let base = &outs[0].stats;
+        for (pa, o) in self.paired.iter_mut().zip(&outs[1..]) {
+            for (k, m) in METRICS.iter().enumerate() {
+                if let (Some(x), Some(b)) = ((m.get)(&o.stats), (m.get)(base)) {
+                    pa.diffs[k].push(x - b);
+                    if m.kind == Kind::Binary {
+                        pa.binary[k].push(x > 0.5, b > 0.5);
+                    }
+                }
+            }
+        }
+        self.runs += 1;
+    }
+}

@@ -1,0 +1,434 @@
+//! What one replicate yields: its cycle statistics (one row of runs.csv), its truce spells and its
+//! weekly trajectory, collected week by week from the model's observations.
+
+use crate::analysis::cycle::{CycleTracker, Regime, Rule, Spell, WeekSignal, first_durable};
+use crate::model::params::WEEK_YEARS;
+use crate::model::{Params, State, WeekObs};
+
+/// Cycle statistics of one replicate (model.md section 4). Every field is documented in
+/// [`METRICS`] and in README.md's description of runs.csv.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStats {
+    /// Replicate index.
+    pub replicate: u64,
+    /// Share of weeks in truce (strict rule).
+    pub share_truce: f64,
+    /// Share of weeks in an escalation episode.
+    pub share_escalation: f64,
+    /// Share of weeks in neither.
+    pub share_neither: f64,
+    /// Truces (strict rule), including one in force at week 0.
+    pub truces: u32,
+    /// Truces ended by an escalation event (strict rule).
+    pub broken_truces: u32,
+    /// Broken truces per year of horizon.
+    pub broken_truces_per_year: f64,
+    /// Truces ended by a tariff escalation (tariff rule).
+    pub broken_truces_tariff_rule: u32,
+    /// Truces still holding at the horizon (0 or 1).
+    pub truces_censored: u32,
+    /// Longest truce, weeks (censored ones included at their observed length).
+    pub longest_truce_weeks: u32,
+    /// Length of the first truce, weeks; absent if there was none.
+    pub first_truce_weeks: Option<u32>,
+    /// Whether the first truce was still holding at the horizon; absent if there was none.
+    pub first_truce_censored: Option<bool>,
+    /// Escalation episodes.
+    pub escalation_episodes: u32,
+    /// Longest escalation episode, weeks.
+    pub longest_escalation_weeks: u32,
+    /// Highest tariff of each side (US, China), percent.
+    pub peak_tariff: [f64; 2],
+    /// Tariff of each side at the horizon, percent.
+    pub final_tariff: [f64; 2],
+    /// Start week of the first truce that lasted the durable length; absent if none.
+    pub weeks_to_durable_deal: Option<u32>,
+    /// A durable deal was reached (1) or not (0).
+    pub durable_deal: bool,
+    /// Transactional deals (including renewals).
+    pub transactional_deals: u32,
+    /// Broad deals.
+    pub broad_deals: u32,
+    /// Truces with a broad deal that were broken before the horizon.
+    pub broad_deals_unravelled: u32,
+    /// Share of weeks in which some side made both a conciliatory and a hostile move.
+    pub contradiction_index: f64,
+    /// Gray-zone moves read as violations of the record.
+    pub record_disputes: u32,
+    /// Weeks perceived as hostile while an agreement was in force (summed over sides).
+    pub perceived_violations: u32,
+    /// Moves misread (both directions, both sides).
+    pub misperceptions: u32,
+    /// Negotiators' rounds held.
+    pub rounds: u32,
+    /// Summits held.
+    pub summits: u32,
+    /// Summits that succeeded.
+    pub summits_succeeded: u32,
+    /// Mean over channels of the share of weeks open (0 without channels).
+    pub channel_uptime: f64,
+}
+
+/// How a metric is measured, which fixes its output format and histogram resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A share in [0, 1].
+    Share,
+    /// A count.
+    Count,
+    /// A rate per year.
+    Rate,
+    /// A tariff in percent.
+    Tariff,
+    /// A duration in weeks.
+    Weeks,
+    /// A yes/no outcome (reported as a proportion with Wilson intervals).
+    Binary,
+}
+
+/// A metric of runs.csv.
+#[derive(Clone, Copy)]
+pub struct Metric {
+    /// Column name.
+    pub name: &'static str,
+    /// What it is.
+    pub description: &'static str,
+    /// Kind.
+    pub kind: Kind,
+    /// Value for a replicate (`None` when it does not apply, e.g. no truce at all).
+    pub get: fn(&RunStats) -> Option<f64>,
+}
+
+impl std::fmt::Debug for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+macro_rules! metric {
+    ($name:ident, $kind:ident, $desc:literal, |$r:ident| $e:expr) => {
+        Metric {
+            name: stringify!($name),
+            description: $desc,
+            kind: Kind::$kind,
+            get: |$r: &RunStats| $e,
+        }
+    };
+}
+
+/// Every metric of runs.csv, in column order.
+pub const METRICS: &[Metric] = &[
+    metric!(
+        share_truce,
+        Share,
+        "share of weeks in truce (strict rule)",
+        |r| Some(r.share_truce)
+    ),
+    metric!(
+        share_escalation,
+        Share,
+        "share of weeks in an escalation episode",
+        |r| Some(r.share_escalation)
+    ),
+    metric!(
+        share_neither,
+        Share,
+        "share of weeks in neither regime",
+        |r| Some(r.share_neither)
+    ),
+    metric!(
+        truces,
+        Count,
+        "truces (strict rule), including one in force at the start",
+        |r| Some(f64::from(r.truces))
+    ),
+    metric!(
+        broken_truces,
+        Count,
+        "truces ended by an escalation event (strict rule)",
+        |r| Some(f64::from(r.broken_truces))
+    ),
+    metric!(
+        broken_truces_per_year,
+        Rate,
+        "broken truces per year",
+        |r| Some(r.broken_truces_per_year)
+    ),
+    metric!(
+        broken_truces_tariff_rule,
+        Count,
+        "truces ended by a tariff escalation (tariff rule)",
+        |r| Some(f64::from(r.broken_truces_tariff_rule))
+    ),
+    metric!(
+        truces_censored,
+        Count,
+        "truces still holding at the horizon",
+        |r| Some(f64::from(r.truces_censored))
+    ),
+    metric!(longest_truce_weeks, Weeks, "longest truce in weeks", |r| {
+        Some(f64::from(r.longest_truce_weeks))
+    }),
+    metric!(
+        first_truce_weeks,
+        Weeks,
+        "length of the first truce in weeks (censored if first_truce_censored)",
+        |r| r.first_truce_weeks.map(f64::from)
+    ),
+    metric!(
+        first_truce_censored,
+        Binary,
+        "first truce still holding at the horizon",
+        |r| r.first_truce_censored.map(|b| f64::from(u8::from(b)))
+    ),
+    metric!(escalation_episodes, Count, "escalation episodes", |r| Some(
+        f64::from(r.escalation_episodes)
+    )),
+    metric!(
+        longest_escalation_weeks,
+        Weeks,
+        "longest escalation episode in weeks",
+        |r| Some(f64::from(r.longest_escalation_weeks))
+    ),
+    metric!(
+        peak_tariff_us,
+        Tariff,
+        "highest US average tariff on China, %",
+        |r| Some(r.peak_tariff[0])
+    ),
+    metric!(
+        peak_tariff_cn,
+        Tariff,
+        "highest Chinese average tariff on the US, %",
+        |r| Some(r.peak_tariff[1])
+    ),
+    metric!(
+        final_tariff_us,
+        Tariff,
+        "US average tariff on China at the horizon, %",
+        |r| Some(r.final_tariff[0])
+    ),
+    metric!(
+        final_tariff_cn,
+        Tariff,
+        "Chinese average tariff on the US at the horizon, %",
+        |r| Some(r.final_tariff[1])
+    ),
+    metric!(
+        weeks_to_durable_deal,
+        Weeks,
+        "start week of the first truce lasting the durable length (empty if none)",
+        |r| r.weeks_to_durable_deal.map(f64::from)
+    ),
+    metric!(
+        durable_deal,
+        Binary,
+        "a truce lasted the durable length",
+        |r| Some(f64::from(u8::from(r.durable_deal)))
+    ),
+    metric!(
+        transactional_deals,
+        Count,
+        "transactional deals, renewals included",
+        |r| Some(f64::from(r.transactional_deals))
+    ),
+    metric!(broad_deals, Count, "broad deals", |r| Some(f64::from(
+        r.broad_deals
+    ))),
+    metric!(
+        broad_deals_unravelled,
+        Count,
+        "truces with a broad deal broken before the horizon",
+        |r| Some(f64::from(r.broad_deals_unravelled))
+    ),
+    metric!(
+        contradiction_index,
+        Share,
+        "share of weeks in which a side made both a conciliatory and a hostile move",
+        |r| Some(r.contradiction_index)
+    ),
+    metric!(
+        record_disputes,
+        Count,
+        "gray-zone moves read as violations of the record",
+        |r| Some(f64::from(r.record_disputes))
+    ),
+    metric!(
+        perceived_violations,
+        Count,
+        "weeks perceived as hostile under an agreement (both sides)",
+        |r| Some(f64::from(r.perceived_violations))
+    ),
+    metric!(
+        misperceptions,
+        Count,
+        "moves misread (both directions, both sides)",
+        |r| Some(f64::from(r.misperceptions))
+    ),
+    metric!(rounds, Count, "negotiators' rounds held", |r| Some(
+        f64::from(r.rounds)
+    )),
+    metric!(summits, Count, "leaders' summits held", |r| Some(
+        f64::from(r.summits)
+    )),
+    metric!(
+        summits_succeeded,
+        Count,
+        "summits that succeeded",
+        |r| Some(f64::from(r.summits_succeeded))
+    ),
+    metric!(
+        channel_uptime,
+        Share,
+        "mean share of weeks each channel was open",
+        |r| Some(r.channel_uptime)
+    ),
+];
+
+/// Index of a metric by name.
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|m| m.name == name)
+}
+
+/// One week of a replicate's trajectory, for the weekly time series.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WeekPoint {
+    /// Tariffs (US, China).
+    pub tariff: [f64; 2],
+    /// Controls (US, China).
+    pub controls: [f64; 2],
+    /// Trust (US, China).
+    pub trust: [f64; 2],
+    /// Regime (`Regime as u8`).
+    pub regime: u8,
+}
+
+/// Accumulates one replicate's statistics week by week.
+#[derive(Clone, Debug)]
+pub struct ReplicateCollector {
+    tracker: CycleTracker,
+    initial: Option<crate::scenario::Scope>,
+    stats: RunStats,
+    contradiction_weeks: u32,
+    channel_weeks_open: u64,
+    channels: usize,
+    durable: u32,
+}
+
+impl ReplicateCollector {
+    /// A collector for replicates of `p`.
+    pub fn new(p: &Params) -> ReplicateCollector {
+        let initial = p.agreement0.as_ref().map(|a| a.scope);
+        ReplicateCollector {
+            tracker: CycleTracker::new(initial),
+            initial,
+            stats: RunStats::default(),
+            contradiction_weeks: 0,
+            channel_weeks_open: 0,
+            channels: p.channels.len(),
+            durable: p.b.observation.durable_weeks.ceil() as u32,
+        }
+    }
+
+    /// Starts a new replicate.
+    pub fn reset(&mut self, p: &Params, replicate: u64) {
+        self.tracker.reset(self.initial);
+        self.stats = RunStats {
+            replicate,
+            peak_tariff: [p.sides[0].tariff0, p.sides[1].tariff0],
+            ..RunStats::default()
+        };
+        self.contradiction_weeks = 0;
+        self.channel_weeks_open = 0;
+    }
+
+    /// Takes one week; returns its regime.
+    pub fn week(&mut self, s: &State, o: &WeekObs) -> Regime {
+        let sig = WeekSignal {
+            tariff_escalation: o.tariff_escalation[0] || o.tariff_escalation[1],
+            controls_escalation: o.controls_escalation[0] || o.controls_escalation[1],
+            deal: o.deal,
+        };
+        let regime = self.tracker.observe(o.week, &sig);
+        let st = &mut self.stats;
+        for i in 0..2 {
+            st.peak_tariff[i] = st.peak_tariff[i].max(s.sides[i].tariff);
+        }
+        match o.deal {
+            Some(crate::scenario::Scope::Broad) => st.broad_deals += 1,
+            Some(crate::scenario::Scope::Transactional) => st.transactional_deals += 1,
+            None => {}
+        }
+        if o.contradiction[0] || o.contradiction[1] {
+            self.contradiction_weeks += 1;
+        }
+        st.record_disputes += o.record_disputes;
+        st.perceived_violations += o.perceived_violations;
+        st.misperceptions += o.misperceptions;
+        st.rounds += u32::from(o.round_held);
+        st.summits += u32::from(o.summit_held);
+        st.summits_succeeded += u32::from(o.summit_succeeded);
+        self.channel_weeks_open += u64::from(o.channels_open);
+        regime
+    }
+
+    /// Ends the replicate; returns its statistics. Spells stay available until the next reset.
+    pub fn finish(&mut self, s: &State) -> RunStats {
+        self.tracker.finish();
+        let weeks = self.tracker.observed().max(1);
+        let w = f64::from(weeks);
+        let [neither, truce, escalation] = self.tracker.regime_weeks();
+        let truces = self.tracker.truces(Rule::Strict);
+        let st = &mut self.stats;
+        st.share_truce = f64::from(truce) / w;
+        st.share_escalation = f64::from(escalation) / w;
+        st.share_neither = f64::from(neither) / w;
+        st.truces = truces.len() as u32;
+        st.broken_truces = truces.iter().filter(|t| !t.censored).count() as u32;
+        st.broken_truces_per_year = f64::from(st.broken_truces) / (w * WEEK_YEARS);
+        st.broken_truces_tariff_rule = self
+            .tracker
+            .truces(Rule::Tariff)
+            .iter()
+            .filter(|t| !t.censored)
+            .count() as u32;
+        st.truces_censored = truces.iter().filter(|t| t.censored).count() as u32;
+        st.longest_truce_weeks = truces.iter().map(|t| t.length).max().unwrap_or(0);
+        st.first_truce_weeks = truces.first().map(|t| t.length);
+        st.first_truce_censored = truces.first().map(|t| t.censored);
+        st.escalation_episodes = self.tracker.episodes().len() as u32;
+        st.longest_escalation_weeks = self
+            .tracker
+            .episodes()
+            .iter()
+            .map(|t| t.length)
+            .max()
+            .unwrap_or(0);
+        st.final_tariff = [s.sides[0].tariff, s.sides[1].tariff];
+        st.weeks_to_durable_deal = first_durable(truces, self.durable);
+        st.durable_deal = st.weeks_to_durable_deal.is_some();
+        st.broad_deals_unravelled = truces.iter().filter(|t| t.broad && !t.censored).count() as u32;
+        st.contradiction_index = f64::from(self.contradiction_weeks) / w;
+        st.channel_uptime = if self.channels == 0 {
+            0.0
+        } else {
+            self.channel_weeks_open as f64 / (w * self.channels as f64)
+        };
+        st.clone()
+    }
+
+    /// Truces of the finished replicate under a rule.
+    pub fn truces(&self, rule: Rule) -> &[Spell] {
+        self.tracker.truces(rule)
+    }
+
+    /// Weeks observed in the finished replicate.
+    pub fn observed(&self) -> u32 {
+        self.tracker.observed()
+    }
+
+    /// The durable length in weeks.
+    pub fn durable(&self) -> u32 {
+        self.durable
+    }
+}

@@ -1,0 +1,12 @@
+//! negsim: a simulator of negotiation dynamics (truce/escalation cycles) as a Monte Carlo ensemble.
+//!
+//! Pipeline, one way: [`scenario`] (format, validation, overlays) → [`model`] (state and the
+//! weekly step) → [`ensemble`] (replicates in parallel, streaming aggregation) → [`analysis`]
+//! (statistics) → [`report`] (CSV, charts, tables) → [`cli`]. See ARCHITECTURE.md.
+
+pub mod analysis;
+pub mod cli;
+pub mod ensemble;
+pub mod model;
+pub mod report;
+pub mod scenario;

@@ -1,0 +1,456 @@
+//! CSV outputs: runs.csv and events.csv (streamed during the run), timeseries.csv, summary.csv and
+//! comparison.csv (written from the aggregate). Numbers are printed with fixed precision so files
+//! are byte-identical for identical results.
+
+use std::fs::File;
+use std::io::BufWriter;
+
+use crate::analysis::km::{Estimate, KmSummary};
+use crate::analysis::summary::{self, ArmSummary, Durations};
+use crate::ensemble::aggregate::{Aggregate, QUANTILES, WEEKLY_QUANTILED, WEEKLY_SERIES};
+use crate::ensemble::record::{Kind, METRICS, RunStats};
+use crate::ensemble::{Arm, Sink};
+use crate::model::Event;
+use crate::scenario::{SIDE_KEYS, Scenario};
+
+use super::output::{OutputDir, OutputError, finish};
+
+type Csv = csv::Writer<BufWriter<File>>;
+
+/// A number with `decimals` decimals, trailing zeros trimmed ("-0" printed as "0").
+pub fn num(x: f64, decimals: usize) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            String::new()
+        } else if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let mut s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" { "0".into() } else { s }
+}
+
+fn opt(x: Option<f64>, decimals: usize) -> String {
+    x.map_or(String::new(), |v| num(v, decimals))
+}
+
+/// Decimals used for a metric's values.
+pub fn decimals(kind: Kind) -> usize {
+    match kind {
+        Kind::Count | Kind::Weeks | Kind::Binary => 0,
+        Kind::Share | Kind::Rate => 6,
+        Kind::Tariff => 4,
+    }
+}
+
+fn csv_err(out: &OutputDir, rel: &str, e: csv::Error) -> OutputError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => out.write_error(rel, &io),
+        other => OutputError(format!(
+            "cannot write '{}': {other:?}",
+            out.root().join(rel).display()
+        )),
+    }
+}
+
+fn open_csv(out: &mut OutputDir, rel: &str, header: &[String]) -> Result<Csv, OutputError> {
+    let w = out.create(rel)?;
+    let mut c = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    c.write_record(header).map_err(|e| csv_err(out, rel, e))?;
+    Ok(c)
+}
+
+fn close_csv(out: &OutputDir, rel: &str, c: Csv) -> Result<(), OutputError> {
+    let w = c
+        .into_inner()
+        .map_err(|e| out.write_error(rel, e.error()))?;
+    finish(w).map_err(|e| out.write_error(rel, &e))
+}
+
+struct ArmFiles<'a> {
+    arm: &'a Arm,
+    scenario: &'a Scenario,
+    prefix: String,
+    runs: Option<Csv>,
+    events: Csv,
+}
+
+/// Streams runs.csv and events.csv of every arm during the run.
+pub struct RowWriter<'a> {
+    arms: Vec<ArmFiles<'a>>,
+}
+
+/// Column names of runs.csv.
+pub fn runs_header() -> Vec<String> {
+    std::iter::once("replicate".to_string())
+        .chain(METRICS.iter().map(|m| m.name.to_string()))
+        .collect()
+}
+
+const EVENTS_HEADER: [&str; 9] = [
+    "replicate",
+    "week",
+    "date",
+    "side",
+    "faction",
+    "channel",
+    "kind",
+    "size",
+    "note",
+];
+
+impl<'a> RowWriter<'a> {
+    /// Opens the files of each arm; `prefixes[a]` is the arm's sub-folder ("" for the root).
+    pub fn open(
+        out: &mut OutputDir,
+        arms: &'a [Arm],
+        scenarios: &'a [Scenario],
+        prefixes: &[String],
+        runs_csv: bool,
+    ) -> Result<RowWriter<'a>, OutputError> {
+        let mut files = Vec::new();
+        for ((arm, sc), prefix) in arms.iter().zip(scenarios).zip(prefixes) {
+            let runs = if runs_csv {
+                Some(open_csv(out, &format!("{prefix}runs.csv"), &runs_header())?)
+            } else {
+                None
+            };
+            let events = open_csv(
+                out,
+                &format!("{prefix}events.csv"),
+                &EVENTS_HEADER.map(String::from),
+            )?;
+            files.push(ArmFiles {
+                arm,
+                scenario: sc,
+                prefix: prefix.clone(),
+                runs,
+                events,
+            });
+        }
+        Ok(RowWriter { arms: files })
+    }
+
+    /// Flushes and closes every file.
+    pub fn close(self, out: &OutputDir) -> Result<(), OutputError> {
+        for f in self.arms {
+            if let Some(r) = f.runs {
+                close_csv(out, &format!("{}runs.csv", f.prefix), r)?;
+            }
+            close_csv(out, &format!("{}events.csv", f.prefix), f.events)?;
+        }
+        Ok(())
+    }
+}
+
+fn io_of(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl Sink for RowWriter<'_> {
+    fn row(&mut self, arm: usize, r: &RunStats) -> std::io::Result<()> {
+        let Some(w) = self.arms[arm].runs.as_mut() else {
+            return Ok(());
+        };
+        let mut rec = Vec::with_capacity(METRICS.len() + 1);
+        rec.push(r.replicate.to_string());
+        for m in METRICS {
+            rec.push(opt((m.get)(r), decimals(m.kind)));
+        }
+        w.write_record(&rec).map_err(io_of)
+    }
+
+    fn events(&mut self, arm: usize, replicate: u64, events: &[Event]) -> std::io::Result<()> {
+        let f = &mut self.arms[arm];
+        let p = &f.arm.params;
+        for e in events {
+            let side = e.side.map_or("", |s| SIDE_KEYS[s as usize]);
+            let faction = match (e.side, e.faction) {
+                (Some(s), Some(k)) => p.sides[s as usize]
+                    .factions
+                    .get(k as usize)
+                    .map_or("", |fp| fp.name.as_str()),
+                _ => "",
+            };
+            let channel = e
+                .channel
+                .and_then(|c| p.channels.get(c as usize))
+                .map_or("", |c| c.channel.name.as_str());
+            let note = e
+                .calendar
+                .and_then(|c| f.scenario.calendar.get(c as usize))
+                .map_or("", |c| c.note.as_str());
+            f.events
+                .write_record([
+                    replicate.to_string().as_str(),
+                    &e.week.to_string(),
+                    &p.date_of(e.week).to_string(),
+                    side,
+                    faction,
+                    channel,
+                    e.kind.name(),
+                    &num(e.size, 4),
+                    note,
+                ])
+                .map_err(io_of)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes timeseries.csv of arm `a`.
+pub fn write_timeseries(
+    out: &mut OutputDir,
+    rel: &str,
+    agg: &Aggregate,
+    a: usize,
+    arm: &Arm,
+) -> Result<(), OutputError> {
+    let mut header = vec!["week".to_string(), "date".to_string()];
+    for (k, s) in WEEKLY_SERIES.iter().enumerate() {
+        header.push(format!("{s}_mean"));
+        if k < WEEKLY_QUANTILED {
+            for q in QUANTILES {
+                header.push(format!("{s}_p{:02}", (q * 100.0).round() as u32));
+            }
+        }
+    }
+    header.extend(["share_truce", "share_escalation", "share_neither"].map(String::from));
+    let mut c = open_csv(out, rel, &header)?;
+    let w = &agg.arms[a].weekly;
+    let n = w.n.max(1) as f64;
+    for t in 0..w.weeks {
+        let mut rec = vec![t.to_string(), arm.params.date_of(t as u32).to_string()];
+        for k in 0..WEEKLY_SERIES.len() {
+            let dec = if k >= 4 { 6 } else { 4 };
+            rec.push(num(w.sums[t * 6 + k] / n, dec));
+            if k < WEEKLY_QUANTILED {
+                for q in QUANTILES {
+                    rec.push(opt(w.hists[t * 4 + k].quantile(q), 4));
+                }
+            }
+        }
+        let r = &w.regimes[t * 3..t * 3 + 3];
+        // Regime indices: 0 neither, 1 truce, 2 escalation.
+        rec.push(num(r[1] as f64 / n, 6));
+        rec.push(num(r[2] as f64 / n, 6));
+        rec.push(num(r[0] as f64 / n, 6));
+        c.write_record(&rec).map_err(|e| csv_err(out, rel, e))?;
+    }
+    close_csv(out, rel, c)
+}
+
+fn km_rows(prefix: &str, k: &KmSummary) -> Vec<[String; 9]> {
+    let row = |metric: String, e: &Estimate, method: &str| -> [String; 9] {
+        [
+            metric,
+            opt(e.value, 4),
+            opt(e.lo, 4),
+            opt(e.hi, 4),
+            String::new(),
+            String::new(),
+            k.n.to_string(),
+            method.to_string(),
+            String::new(),
+        ]
+    };
+    vec![
+        row(
+            format!("{prefix}_km_median_weeks"),
+            &k.median,
+            "kaplan-meier; brookmeyer-crowley interval, grouped jackknife",
+        ),
+        row(
+            format!("{prefix}_rmst{}_weeks", k.tau),
+            &k.rmst,
+            "restricted mean survival time; grouped jackknife",
+        ),
+    ]
+}
+
+/// Writes summary.csv of one arm.
+pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(), OutputError> {
+    let header = [
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "median",
+        "sd",
+        "n",
+        "method",
+        "description",
+    ]
+    .map(String::from);
+    let mut c = open_csv(out, rel, &header)?;
+    for m in &s.metrics {
+        let d = decimals(m.metric.kind).max(4);
+        c.write_record([
+            m.metric.name.to_string(),
+            num(m.mean, 6),
+            opt(m.ci.map(|x| x.0), 6),
+            opt(m.ci.map(|x| x.1), 6),
+            opt(m.median, d),
+            num(m.sd, 6),
+            m.n.to_string(),
+            m.method.to_string(),
+            m.metric.description.to_string(),
+        ])
+        .map_err(|e| csv_err(out, rel, e))?;
+    }
+    let mut rows = km_rows("truce_duration", &s.truce_strict);
+    rows.extend(km_rows("truce_duration_tariff_rule", &s.truce_tariff));
+    rows.push({
+        let k = &s.durable;
+        [
+            "weeks_to_durable_deal_km_median".to_string(),
+            opt(k.median.value, 4),
+            opt(k.median.lo, 4),
+            opt(k.median.hi, 4),
+            String::new(),
+            String::new(),
+            k.n.to_string(),
+            "kaplan-meier (censored at horizon minus the durable length)".to_string(),
+            String::new(),
+        ]
+    });
+    for mut r in rows {
+        r[8] = match r[0].as_str() {
+            x if x.starts_with("truce_duration_km") => {
+                "median truce length in weeks; empty upper limit: not reached within the horizon"
+                    .into()
+            }
+            x if x.starts_with("truce_duration_rmst") => {
+                "mean truce length restricted to the durable length, weeks".into()
+            }
+            x if x.starts_with("truce_duration_tariff_rule_km") => {
+                "median truce length, tariff rule".into()
+            }
+            x if x.starts_with("truce_duration_tariff_rule_rmst") => {
+                "restricted mean truce length, tariff rule".into()
+            }
+            _ => "median weeks to the first durable deal; empty: not reached".into(),
+        };
+        c.write_record(&r).map_err(|e| csv_err(out, rel, e))?;
+    }
+    close_csv(out, rel, c)
+}
+
+/// Writes comparison.csv: every metric of every arm with its interval and, for arms after the
+/// baseline, the paired difference with its interval and p-value.
+pub fn write_comparison(
+    out: &mut OutputDir,
+    rel: &str,
+    agg: &Aggregate,
+    arms: &[Arm],
+    sums: &[ArmSummary],
+) -> Result<(), OutputError> {
+    let header = [
+        "metric",
+        "arm",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "diff_vs_baseline",
+        "diff_ci_low",
+        "diff_ci_high",
+        "p_value",
+        "n",
+        "method",
+    ]
+    .map(String::from);
+    let mut c = open_csv(out, rel, &header)?;
+    let put =
+        |c: &mut Csv, rec: [String; 11]| c.write_record(&rec).map_err(|e| csv_err(out, rel, e));
+    for (k, m) in METRICS.iter().enumerate() {
+        for (a, arm) in arms.iter().enumerate() {
+            let s = &sums[a].metrics[k];
+            let (diff, method) = if a == 0 {
+                (
+                    Estimate {
+                        value: None,
+                        lo: None,
+                        hi: None,
+                        p: None,
+                    },
+                    s.method.to_string(),
+                )
+            } else {
+                let d = summary::metric_difference(agg, a, k);
+                (d.est, format!("{}; difference: {}", s.method, d.method))
+            };
+            put(
+                &mut c,
+                [
+                    m.name.into(),
+                    arm.name.clone(),
+                    num(s.mean, 6),
+                    opt(s.ci.map(|x| x.0), 6),
+                    opt(s.ci.map(|x| x.1), 6),
+                    opt(diff.value, 6),
+                    opt(diff.lo, 6),
+                    opt(diff.hi, 6),
+                    opt(diff.p, 6),
+                    s.n.to_string(),
+                    method,
+                ],
+            )?;
+        }
+    }
+    for (which, name) in [
+        (Durations::TruceStrict, "truce_duration"),
+        (Durations::TruceTariff, "truce_duration_tariff_rule"),
+    ] {
+        for (a, arm) in arms.iter().enumerate() {
+            let k = if which == Durations::TruceStrict {
+                &sums[a].truce_strict
+            } else {
+                &sums[a].truce_tariff
+            };
+            let (dr, dm) = if a == 0 {
+                let none = Estimate {
+                    value: None,
+                    lo: None,
+                    hi: None,
+                    p: None,
+                };
+                (none, none)
+            } else {
+                summary::km_difference(agg, a, which)
+            };
+            put(&mut c, [format!("{name}_km_median_weeks"), arm.name.clone(), opt(k.median.value, 4), opt(k.median.lo, 4), opt(k.median.hi, 4), opt(dm.value, 4), opt(dm.lo, 4), opt(dm.hi, 4), opt(dm.p, 6), k.n.to_string(), "kaplan-meier, brookmeyer-crowley; difference: grouped jackknife of interpolated medians".into()])?;
+            put(
+                &mut c,
+                [
+                    format!("{name}_rmst{}_weeks", k.tau),
+                    arm.name.clone(),
+                    opt(k.rmst.value, 4),
+                    opt(k.rmst.lo, 4),
+                    opt(k.rmst.hi, 4),
+                    opt(dr.value, 4),
+                    opt(dr.lo, 4),
+                    opt(dr.hi, 4),
+                    opt(dr.p, 6),
+                    k.n.to_string(),
+                    "restricted mean survival time; grouped jackknife".into(),
+                ],
+            )?;
+        }
+    }
+    close_csv(out, rel, c)
+}

@@ -1,0 +1,86 @@
+//! manifest.json: what produced a result (version, inputs and their hashes, seed, sizes, threads,
+//! command line, wall time). The only output that differs between identical runs.
+
+use serde::Serialize;
+
+use crate::scenario::date::Date;
+
+/// One arm of the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct ArmEntry {
+    /// Arm name.
+    pub name: String,
+    /// What it is.
+    pub description: String,
+    /// Overlay files applied to the base, in order.
+    pub overlays: Vec<String>,
+    /// SHA-256 of the base and overlay texts.
+    pub sha256: String,
+}
+
+/// The manifest.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// negsim version.
+    pub negsim_version: &'static str,
+    /// Subcommand.
+    pub command: String,
+    /// Full command line.
+    pub command_line: Vec<String>,
+    /// Base scenario path ("built-in:..." for the embedded default).
+    pub scenario: String,
+    /// Scenario name.
+    pub scenario_name: String,
+    /// SHA-256 of the base scenario text.
+    pub scenario_sha256: String,
+    /// Arms (one for `run`).
+    pub arms: Vec<ArmEntry>,
+    /// Seed.
+    pub seed: u64,
+    /// Replicates per arm.
+    pub runs: u64,
+    /// Horizon in weeks.
+    pub weeks: u32,
+    /// Worker threads.
+    pub threads: usize,
+    /// Arms on independent streams instead of common random numbers.
+    pub independent: bool,
+    /// Replicates with an event log.
+    pub trace: u64,
+    /// Start time, UTC.
+    pub started_utc: String,
+    /// Wall time in seconds.
+    pub wall_seconds: f64,
+    /// Files written, relative to the output directory.
+    pub files: Vec<String>,
+    /// The reproducibility promise.
+    pub determinism: &'static str,
+}
+
+/// The promise written into every manifest.
+pub const DETERMINISM: &str = "CSV and PNG files are byte-identical for the same negsim binary, Cargo.lock, scenario files, seed, runs and weeks, at any thread count; manifest.json is not (it records time and threads)";
+
+/// Current time as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let day = Date::EPOCH.add_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{day}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
+}
+
+impl Manifest {
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}

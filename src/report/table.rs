@@ -1,0 +1,198 @@
+//! Terminal tables: aligned, pipe-separated (they paste into Markdown reports as they are).
+
+use crate::analysis::km::Estimate;
+use crate::analysis::summary::{self, ArmSummary, Durations, HEADLINE};
+use crate::ensemble::Arm;
+use crate::ensemble::aggregate::Aggregate;
+use crate::ensemble::record::{METRICS, metric_index};
+
+use super::csv::num;
+
+/// Renders rows under a header as an aligned Markdown table (first column left, others right).
+pub fn render(header: &[String], rows: &[Vec<String>]) -> String {
+    render_aligned(header, rows, false)
+}
+
+/// Renders a table of text: every column left-aligned.
+pub fn render_text(header: &[String], rows: &[Vec<String>]) -> String {
+    render_aligned(header, rows, true)
+}
+
+fn render_aligned(header: &[String], rows: &[Vec<String>], all_left: bool) -> String {
+    let cols = header.len();
+    let width = |c: usize| {
+        rows.iter()
+            .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+            .chain([header[c].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..cols).map(width).collect();
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                let pad = widths[c].saturating_sub(s.chars().count());
+                if c == 0 || all_left {
+                    format!("{s}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{s}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        format!("| {} |", parts.join(" | "))
+    };
+    let mut out = line(header);
+    out.push('\n');
+    let rule: Vec<String> = widths
+        .iter()
+        .enumerate()
+        .map(|(c, w)| {
+            if c == 0 || all_left {
+                "-".repeat(w + 2)
+            } else {
+                format!("{}:", "-".repeat(w + 1))
+            }
+        })
+        .collect();
+    out.push_str(&format!("|{}|\n", rule.join("|")));
+    for r in rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
+
+/// "0.48 [0.47, 0.49]" with `d` decimals; "n/a" when not estimable.
+pub fn with_ci(v: Option<f64>, lo: Option<f64>, hi: Option<f64>, d: usize) -> String {
+    match v {
+        None => "not reached".into(),
+        Some(v) => {
+            let l = lo.map_or("?".into(), |x| format!("{x:.d$}"));
+            let h = hi.map_or("not reached".into(), |x| format!("{x:.d$}"));
+            format!("{v:.d$} [{l}, {h}]")
+        }
+    }
+}
+
+fn signed(e: &Estimate, d: usize) -> String {
+    match e.value {
+        None => "n/a".into(),
+        Some(v) => {
+            let l = e.lo.map_or("?".into(), |x| format!("{x:+.d$}"));
+            let h = e.hi.map_or("?".into(), |x| format!("{x:+.d$}"));
+            format!("{v:+.d$} [{l}, {h}]")
+        }
+    }
+}
+
+/// Metrics shown in the run summary table.
+const RUN_TABLE: [&str; 10] = [
+    "share_truce",
+    "share_escalation",
+    "broken_truces_per_year",
+    "escalation_episodes",
+    "transactional_deals",
+    "broad_deals",
+    "durable_deal",
+    "peak_tariff_us",
+    "peak_tariff_cn",
+    "record_disputes",
+];
+
+/// The short summary table of a run.
+pub fn run_table(s: &ArmSummary) -> String {
+    let header = ["metric", "mean [95% CI]", "median"]
+        .map(String::from)
+        .to_vec();
+    let mut rows = Vec::new();
+    for name in RUN_TABLE {
+        if let Some(k) = metric_index(name) {
+            let m = &s.metrics[k];
+            let d = if matches!(m.metric.kind, crate::ensemble::record::Kind::Tariff) {
+                1
+            } else {
+                3
+            };
+            rows.push(vec![
+                name.to_string(),
+                with_ci(Some(m.mean), m.ci.map(|c| c.0), m.ci.map(|c| c.1), d),
+                m.median.map_or(String::new(), |x| num(x, d)),
+            ]);
+        }
+    }
+    let k = &s.truce_strict;
+    rows.push(vec![
+        "truce duration, KM median (weeks)".into(),
+        with_ci(k.median.value, k.median.lo, k.median.hi, 0),
+        String::new(),
+    ]);
+    rows.push(vec![
+        format!("truce duration, RMST to {} weeks", k.tau),
+        with_ci(k.rmst.value, k.rmst.lo, k.rmst.hi, 2),
+        String::new(),
+    ]);
+    render(&header, &rows)
+}
+
+/// The ranked comparison table: interventions by paired effect on the headline metric.
+pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> String {
+    let k_head = metric_index(HEADLINE).unwrap_or(0);
+    let k_broken = metric_index("broken_truces_per_year").unwrap_or(0);
+    let k_durable = metric_index("durable_deal").unwrap_or(0);
+    let header = [
+        "arm",
+        "share of weeks in truce",
+        "Δ share in truce",
+        "KM median truce (wk)",
+        "Δ RMST truce (wk)",
+        "Δ broken truces/yr",
+        "Δ P(durable deal)",
+    ]
+    .map(String::from)
+    .to_vec();
+    let level = |a: usize| {
+        let m = &sums[a].metrics[k_head];
+        with_ci(Some(m.mean), m.ci.map(|c| c.0), m.ci.map(|c| c.1), 3)
+    };
+    let km = |a: usize| {
+        let k = &sums[a].truce_strict;
+        with_ci(k.median.value, k.median.lo, k.median.hi, 0)
+    };
+    let base = &sums[0];
+    let mut rows = vec![vec![
+        format!("{} (base)", arms[0].name),
+        level(0),
+        "—".into(),
+        km(0),
+        format!(
+            "RMST {}",
+            num(base.truce_strict.rmst.value.unwrap_or(f64::NAN), 2)
+        ),
+        format!("{}/yr", num(base.metrics[k_broken].mean, 2)),
+        format!("P = {}", num(base.metrics[k_durable].mean, 3)),
+    ]];
+    let mut order: Vec<usize> = (1..arms.len()).collect();
+    let effect = |a: usize| {
+        summary::metric_difference(agg, a, k_head)
+            .est
+            .value
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    order.sort_by(|&x, &y| effect(y).total_cmp(&effect(x)).then(x.cmp(&y)));
+    for a in order {
+        let (rmst, _) = summary::km_difference(agg, a, Durations::TruceStrict);
+        rows.push(vec![
+            arms[a].name.clone(),
+            level(a),
+            signed(&summary::metric_difference(agg, a, k_head).est, 3),
+            km(a),
+            signed(&rmst, 2),
+            signed(&summary::metric_difference(agg, a, k_broken).est, 2),
+            signed(&summary::metric_difference(agg, a, k_durable).est, 3),
+        ]);
+    }
+    let _ = METRICS;
+    render(&header, &rows)
+}

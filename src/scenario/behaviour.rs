@@ -1,0 +1,293 @@
+//! Behavioural constants of the model, grouped by the weekly step that uses them. Each has a
+//! default, a range, a unit and a doc line; `negsim explain --all` lists them and docs/MODEL.md
+//! explains the equations they enter.
+
+use super::read::Bounds::{AtLeast, Closed, Positive};
+use crate::param_group;
+
+param_group! {
+    /// Step 2, perception: how a week's moves are read through a channel.
+    pub struct Perception {
+        /// Largest fractional cut of a channel's misreading rates that full negotiator experience with the counterpart brings
+        experience_effect: 0.5, Closed(0.0, 1.0), "";
+        /// Largest fractional cut of misreading rates that full understanding of the other side's system brings
+        understanding_effect: 0.3, Closed(0.0, 1.0), "";
+        /// Probability that a conciliatory week is read as hostile when no channel is open (public signals only)
+        public_misread_conciliation: 0.1, Closed(0.0, 1.0), "";
+        /// Probability that a hostile week is read as conciliatory when no channel is open
+        public_misread_hostility: 0.03, Closed(0.0, 1.0), "";
+        /// Probability, per unit of the best open channel's authority, that a record dispute is cleared up before it is taken as a violation
+        clarification: 0.5, Closed(0.0, 1.0), "";
+    }
+}
+
+param_group! {
+    /// Step 3, beliefs: trust and tension updates on what was perceived.
+    pub struct Beliefs {
+        /// Fraction of the gap to full trust closed by a week perceived as conciliatory
+        trust_gain: 0.04, Closed(0.0, 1.0), "";
+        /// Fraction of trust lost by a week perceived as hostile, before hawk harshness
+        trust_loss: 0.12, Closed(0.0, 1.0), "";
+        /// Extra trust loss per unit of the side's hawk clout share (loss factor 1 + h * share, capped so trust stays >= 0)
+        hawk_harshness: 1.0, AtLeast(0.0), "";
+        /// Tension added by a week perceived as hostile
+        perceived_hostility_tension: 0.05, AtLeast(0.0), "";
+        /// Tension added to the threatened side when a threat is announced (a threat changes no measure until its deadline)
+        threat_tension: 0.3, AtLeast(0.0), "";
+        /// Upper bound of tension (keeps an unstable Richardson system finite)
+        tension_max: 3.0, Positive, "";
+    }
+}
+
+param_group! {
+    /// Steps 4-5, faction intentions and aggregation into a side's moves.
+    pub struct Intentions {
+        /// Probability of escalating after a week perceived as conciliatory, before the shifts below
+        provocation_base: 0.0, Closed(0.0, 1.0), "";
+        /// Shift of the escalation propensity per unit of faction stance (-1 conciliatory .. 1 hawkish)
+        stance_weight: 0.08, AtLeast(0.0), "";
+        /// Shift of the escalation propensity per unit of face cost
+        face_weight: 0.05, AtLeast(0.0), "";
+        /// Shift of the escalation propensity per unit of tension
+        tension_weight: 0.15, AtLeast(0.0), "";
+        /// Reduction of the escalation propensity per unit of economic pain
+        pain_weight: 0.35, AtLeast(0.0), "";
+        /// Reduction of the escalation propensity per unit of trust above the reference
+        trust_weight: 0.1, AtLeast(0.0), "";
+        /// Trust level at which trust neither raises nor lowers the escalation propensity
+        trust_reference: 0.5, Closed(0.0, 1.0), "";
+        /// Reduction of the escalation propensity while an agreement is in force
+        agreement_restraint: 0.05, AtLeast(0.0), "";
+        /// Weekly probability that a fully conciliatory faction (stance -1) makes a unilateral gesture, scaled by -stance and (1 - initiative aversion)
+        gesture_rate: 0.04, Closed(0.0, 1.0), "per week";
+        /// Clout share of factions intending to escalate at or above which the side's line is to escalate
+        line_threshold: 0.5, Closed(0.0, 1.0), "";
+    }
+}
+
+param_group! {
+    /// Step 7, implementation: sizes of moves and purchases.
+    pub struct Implementation {
+        /// Tariff cut of a unilateral gesture on tariffs (exclusions)
+        gesture_tariff_cut: 2.0, AtLeast(0.0), "pp";
+        /// Controls removed by a unilateral gesture on controls (licences)
+        gesture_controls_cut: 1.0, AtLeast(0.0), "index";
+        /// Upper bound of each side's controls index
+        controls_max: 50.0, Positive, "index";
+        /// Weekly probability that purchase commitments of an agreement in force are met
+        purchase_fulfilment: 0.7, Closed(0.0, 1.0), "per week";
+        /// Reduction of the buyer's counterpart's pain in a week the purchases are met
+        purchase_pain_relief: 0.05, AtLeast(0.0), "";
+    }
+}
+
+param_group! {
+    /// Step 6, negotiation: when rounds happen, when they succeed, what deals contain.
+    pub struct Negotiation {
+        /// Base rate of rounds called between scheduled events
+        round_rate: 3.0, AtLeast(0.0), "per year";
+        /// Extra round rate per unit of the smaller of the two sides' pain (mutually hurting stalemate)
+        round_pain_rate: 20.0, AtLeast(0.0), "per year";
+        /// Multiplier of the endogenous round rate while an agreement is in force
+        truce_round_factor: 0.3, AtLeast(0.0), "";
+        /// Success log-odds intercept
+        logit_base: -1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds per unit of the negotiating channel's authority
+        logit_authority: 1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds per unit of the negotiating channel's fidelity (1 - mean misreading rate)
+        logit_fidelity: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds per unit of the negotiators' mean experience with each other
+        logit_experience: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds per unit of rapport
+        logit_rapport: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds per unit of mean trust
+        logit_trust: 2.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds lost per unit of win-set distance
+        logit_distance: 2.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds lost per unit of mean effective face cost
+        logit_face: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds added per unit of the smaller side's pain
+        logit_pain: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Success log-odds added for a leaders' summit
+        summit_bonus: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Multiplier of a summit's success probability for each process-style leader facing an unprepared agenda
+        unprepared_process_factor: 0.25, Closed(0.0, 1.0), "";
+        /// A successful round within this many weeks before a summit prepares its agenda
+        agenda_window: 8.0, AtLeast(0.0), "weeks";
+        /// Least channel authority for a round to prepare a summit agenda
+        agenda_authority_min: 0.4, Closed(0.0, 1.0), "";
+        /// Weeks a summit is postponed when a prepared agenda is required but missing
+        summit_postpone: 4.0, AtLeast(1.0), "weeks";
+        /// Least channel authority for a broad deal to be reachable
+        broad_authority_min: 0.6, Closed(0.0, 1.0), "";
+        /// Probability that a successful negotiation on an authoritative channel yields a broad deal
+        broad_share: 0.5, Closed(0.0, 1.0), "";
+        /// Fraction of each side's escalation since the last deal (tariffs and controls above the levels that deal left) undone by a transactional deal
+        rollback_transactional: 0.8, Closed(0.0, 1.0), "";
+        /// Fraction of the escalation since the last deal undone by a broad deal
+        rollback_broad: 0.9, Closed(0.0, 1.0), "";
+        /// Fraction of the remaining tariff above its floor (and of remaining controls) undone by a broad deal
+        deep_rollback_broad: 0.25, Closed(0.0, 1.0), "";
+        /// Term of a transactional deal before it must be renewed (0 = open-ended)
+        transactional_term: 13.0, AtLeast(0.0), "weeks";
+        /// Term of a broad deal before it must be renewed (0 = open-ended)
+        broad_term: 0.0, AtLeast(0.0), "weeks";
+        /// Share of a lapsed agreement's rollback that snaps back when renewal fails
+        snapback_share: 1.0, Closed(0.0, 1.0), "";
+        /// Detail of an agreement before the terms below
+        detail_base: 0.2, Closed(0.0, 1.0), "";
+        /// Detail added per unit of the negotiators' mean departmental expertise
+        detail_expertise: 0.4, AtLeast(0.0), "";
+        /// Detail added per unit of the negotiating channel's authority
+        detail_authority: 0.3, AtLeast(0.0), "";
+        /// Detail added when a summit had a prepared agenda
+        detail_agenda: 0.1, AtLeast(0.0), "";
+        /// Spread between the two sides' records of an agreement at zero detail (records coincide at full detail)
+        ambiguity: 0.6, Closed(0.0, 1.0), "";
+        /// Agreed tolerance for routine gray-zone moves, on the move-size scale 0..1
+        gray_tolerance: 0.5, Closed(0.0, 1.0), "";
+        /// Weekly probability that a side under an agreement makes a routine gray-zone move (entity listing, purchase shortfall)
+        gray_move_rate: 0.15, Closed(0.0, 1.0), "per week";
+        /// Fraction of the gap to full experience closed by each round held
+        experience_gain: 0.08, Closed(0.0, 1.0), "";
+        /// Rapport gained by a successful round (fraction of the gap to 1)
+        rapport_gain: 0.1, Closed(0.0, 1.0), "";
+        /// Rapport lost by a failed round (fraction of rapport)
+        rapport_loss: 0.05, Closed(0.0, 1.0), "";
+        /// Trust gained by each side from a deal (fraction of the gap to 1)
+        deal_trust_gain: 0.15, Closed(0.0, 1.0), "";
+        /// Fraction of each side's tension removed by a deal
+        deal_tension_relief: 0.4, Closed(0.0, 1.0), "";
+        /// Fraction of each side's trust lost when a summit fails
+        failed_summit_trust_loss: 0.15, Closed(0.0, 1.0), "";
+        /// Tension added to each side when a summit fails
+        failed_summit_tension: 0.2, AtLeast(0.0), "";
+    }
+}
+
+param_group! {
+    /// Step 8, politics: faction clout, channels, rapport and face cost over time.
+    pub struct Politics {
+        /// Relative clout gain of a hawkish faction per unit stance after a week its side perceived as hostile
+        hawk_gain: 0.05, AtLeast(0.0), "";
+        /// Relative clout gain of a conciliatory faction per unit of -stance per unit of its side's pain
+        pain_gain: 0.05, AtLeast(0.0), "";
+        /// Standard deviation of the weekly log-clout noise (volatile "who speaks for the leader")
+        clout_volatility: 0.05, AtLeast(0.0), "";
+        /// Weekly pull of each faction's clout back toward its initial value
+        clout_reversion: 0.03, Closed(0.0, 1.0), "per week";
+        /// Decay rate of rapport
+        rapport_decay: 0.1, AtLeast(0.0), "per year";
+        /// Decay rate of the shock-driven part of face cost
+        face_decay: 1.0, AtLeast(0.0), "per year";
+        /// Multiplier of a channel's closure rate per unit of the larger hawk clout share, times the channel's political exposure
+        channel_political_cost: 1.0, AtLeast(0.0), "";
+    }
+}
+
+param_group! {
+    /// Step 1, shocks: what each kind of shock does when it arrives.
+    pub struct ShockEffects {
+        /// Relative clout gain of hawkish factions per unit stance from a security incident
+        security_clout_shift: 0.2, AtLeast(0.0), "";
+        /// Tension added by a security incident
+        security_tension: 0.3, AtLeast(0.0), "";
+        /// Pain added by a market-pain shock
+        market_pain_jump: 0.2, AtLeast(0.0), "";
+        /// Decay rate of shock-driven pain
+        market_pain_decay: 4.0, AtLeast(0.0), "per year";
+        /// Relative clout gain of conciliatory factions per unit of -stance from a market-pain shock
+        market_clout_shift: 0.2, AtLeast(0.0), "";
+        /// Face cost added by a purge
+        purge_face_jump: 0.2, AtLeast(0.0), "";
+        /// Fraction of the gap to full initiative aversion added by a purge
+        purge_aversion_jump: 0.2, Closed(0.0, 1.0), "";
+        /// Fraction of rapport lost by a public insult
+        insult_rapport_loss: 0.3, Closed(0.0, 1.0), "";
+        /// Fraction of the insulted side's trust lost by a public insult
+        insult_trust_loss: 0.05, Closed(0.0, 1.0), "";
+    }
+}
+
+param_group! {
+    /// Economic pain of a side (used by intentions, negotiation and politics).
+    pub struct Pain {
+        /// Pain per 100 pp of the other side's tariff above its floor
+        tariff_weight: 1.0, AtLeast(0.0), "per 100 pp";
+        /// Pain per unit of the other side's controls relative to controls_max
+        controls_weight: 0.5, AtLeast(0.0), "";
+    }
+}
+
+param_group! {
+    /// Step 9 and model.md section 4: how weeks are classified into regimes.
+    pub struct Observation {
+        /// A tariff rise of at least this much in a week is an escalation event
+        escalation_tariff: 1.0, Positive, "pp";
+        /// A controls increase of at least this much in a week is an escalation event
+        escalation_controls: 1.0, Positive, "index";
+        /// A truce lasting at least this long is a durable deal
+        durable_weeks: 52.0, Positive, "weeks";
+    }
+}
+
+/// All behavioural constants, by step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Behaviour {
+    /// Step 2.
+    pub perception: Perception,
+    /// Step 3.
+    pub beliefs: Beliefs,
+    /// Steps 4-5.
+    pub intentions: Intentions,
+    /// Step 7.
+    pub implementation: Implementation,
+    /// Step 6.
+    pub negotiation: Negotiation,
+    /// Step 8.
+    pub politics: Politics,
+    /// Step 1.
+    pub shocks: ShockEffects,
+    /// Pain.
+    pub pain: Pain,
+    /// Step 9.
+    pub observation: Observation,
+}
+
+/// The sub-tables of `[behaviour]`, with their specs, for readers and reference listings.
+pub const GROUPS: [(&str, &[super::read::NumSpec]); 9] = [
+    ("perception", Perception::SPECS),
+    ("beliefs", Beliefs::SPECS),
+    ("intentions", Intentions::SPECS),
+    ("implementation", Implementation::SPECS),
+    ("negotiation", Negotiation::SPECS),
+    ("politics", Politics::SPECS),
+    ("shocks", ShockEffects::SPECS),
+    ("pain", Pain::SPECS),
+    ("observation", Observation::SPECS),
+];
+
+impl Behaviour {
+    /// Reads `[behaviour]` with its sub-tables.
+    pub fn read(obj: &mut super::read::Obj<'_>, cx: &mut super::read::Cx) -> Behaviour {
+        macro_rules! group {
+            ($name:literal, $ty:ty) => {{
+                let mut t = obj.table(cx, $name);
+                let g = <$ty>::read(&mut t, cx);
+                t.finish(cx);
+                g
+            }};
+        }
+        Behaviour {
+            perception: group!("perception", Perception),
+            beliefs: group!("beliefs", Beliefs),
+            intentions: group!("intentions", Intentions),
+            implementation: group!("implementation", Implementation),
+            negotiation: group!("negotiation", Negotiation),
+            politics: group!("politics", Politics),
+            shocks: group!("shocks", ShockEffects),
+            pain: group!("pain", Pain),
+            observation: group!("observation", Observation),
+        }
+    }
+}

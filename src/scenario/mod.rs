@@ -1,0 +1,293 @@
+//! Scenario files: format, validation, overlays.
+//!
+//! Two phases, as in ripgrep's config handling: TOML text is parsed into a spanned tree
+//! ([`tree`]), overlays are merged into it ([`overlay`]), then the typed reader ([`read`],
+//! [`schema`]) builds a validated [`Scenario`] and collects every problem with its file, line,
+//! column and key path. Nothing here knows about the model's internals or about output files.
+
+pub mod behaviour;
+pub mod date;
+pub mod diag;
+pub mod overlay;
+pub mod read;
+pub mod schema;
+pub mod tree;
+
+use std::path::Path;
+
+pub use diag::LoadError;
+pub use overlay::OverlayInfo;
+pub use read::{ParamRecord, Provenance};
+pub use schema::*;
+
+/// Largest scenario or overlay file negsim reads, in bytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Deepest nesting of tables and arrays accepted in a file.
+pub const MAX_NESTING: usize = 32;
+
+/// A text to load: a display path and its contents.
+#[derive(Clone, Debug)]
+pub struct Text {
+    /// Path shown in messages.
+    pub path: String,
+    /// Contents.
+    pub text: String,
+}
+
+impl Text {
+    /// Reads a file, refusing unreadable, oversized or non-UTF-8 files with a clear message.
+    pub fn read(path: &Path, what: &str) -> Result<Text, LoadError> {
+        let shown = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| {
+            LoadError::plain(format!("cannot read {what} '{shown}': {}", io_reason(&e)))
+        })?;
+        if meta.is_dir() {
+            return Err(LoadError::plain(format!(
+                "{what} '{shown}' is a directory, expected a .toml file"
+            )));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(LoadError::plain(format!(
+                "{what} '{shown}' is {:.1} MB; negsim reads scenario files of at most {} MB (a scenario is normally a few kB)",
+                meta.len() as f64 / 1e6,
+                MAX_FILE_BYTES / (1024 * 1024)
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| {
+            LoadError::plain(format!("cannot read {what} '{shown}': {}", io_reason(&e)))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            LoadError::plain(format!(
+                "{what} '{shown}' is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Ok(Text { path: shown, text })
+    }
+}
+
+/// The operating system's reason for an I/O error, without Rust's "(os error N)" suffix.
+pub fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// A scenario with the overlays applied to it, and what was applied.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The validated scenario.
+    pub scenario: Scenario,
+    /// The overlays applied, in order (empty for a plain scenario).
+    pub overlays: Vec<OverlayInfo>,
+    /// SHA-256 of the base and overlay texts, in order, as hex.
+    pub hash: String,
+}
+
+/// Loads a base text with overlays applied in order.
+pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
+    let mut sources = tree::Sources::default();
+    let mut cx = read::Cx::default();
+    let id = sources.add(&base.path, &base.text);
+    check_nesting(&base.text, id, &mut cx);
+    if !cx.diags.is_empty() {
+        return Err(LoadError::render(&sources, cx.diags));
+    }
+    let mut root = tree::parse(&base.text, id, &mut cx.diags);
+    let mut infos = Vec::new();
+    for o in overlays {
+        let oid = sources.add(&o.path, &o.text);
+        check_nesting(&o.text, oid, &mut cx);
+        if !cx.diags.is_empty() {
+            continue;
+        }
+        let onode = tree::parse(&o.text, oid, &mut cx.diags);
+        let stem = Path::new(&o.path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("overlay");
+        infos.push(overlay::apply(&mut root, &onode, &mut cx, stem));
+    }
+    if !cx.diags.is_empty() {
+        return Err(LoadError::render(&sources, cx.diags));
+    }
+    let built = schema::build(&root, &mut cx);
+    match built {
+        Some(scenario) if cx.diags.is_empty() => {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(base.text.as_bytes());
+            for o in overlays {
+                h.update(o.text.as_bytes());
+            }
+            let hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Loaded {
+                scenario,
+                overlays: infos,
+                hash,
+            })
+        }
+        _ => Err(LoadError::render(&sources, cx.diags)),
+    }
+}
+
+/// Loads a scenario file with overlay files applied in order (each overlay's `includes` first).
+pub fn load(base: &Path, overlays: &[&Path]) -> Result<Loaded, LoadError> {
+    let b = Text::read(base, "scenario")?;
+    let mut os = Vec::new();
+    for p in overlays {
+        os.extend(overlay_chain(&p.display().to_string(), &Files)?);
+    }
+    load_texts(&b, &os)
+}
+
+/// Where scenario and overlay texts come from.
+pub trait Resolver {
+    /// Reads the text at `path`.
+    fn read(&self, path: &str, what: &str) -> Result<Text, LoadError>;
+    /// The path of `rel` named inside the file at `from`.
+    fn relative(&self, from: &str, rel: &str) -> String;
+}
+
+/// Texts from the filesystem; includes are relative to the including file.
+pub struct Files;
+
+impl Resolver for Files {
+    fn read(&self, path: &str, what: &str) -> Result<Text, LoadError> {
+        Text::read(Path::new(path), what)
+    }
+    fn relative(&self, from: &str, rel: &str) -> String {
+        Path::new(from)
+            .parent()
+            .map_or_else(|| rel.to_string(), |d| d.join(rel).display().to_string())
+    }
+}
+
+/// Deepest chain of `includes`.
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+/// An overlay and, before it, the overlays its `[overlay] includes` names (recursively, in order).
+pub fn overlay_chain(path: &str, r: &dyn Resolver) -> Result<Vec<Text>, LoadError> {
+    let mut out = Vec::new();
+    let mut stack = Vec::new();
+    chain(path, r, &mut stack, &mut out)?;
+    Ok(out)
+}
+
+fn chain(
+    path: &str,
+    r: &dyn Resolver,
+    stack: &mut Vec<String>,
+    out: &mut Vec<Text>,
+) -> Result<(), LoadError> {
+    if stack.iter().any(|p| p == path) {
+        return Err(LoadError::plain(format!(
+            "overlay '{path}' includes itself (through {})",
+            stack.join(" -> ")
+        )));
+    }
+    if stack.len() >= MAX_INCLUDE_DEPTH {
+        return Err(LoadError::plain(format!(
+            "overlay includes nest deeper than {MAX_INCLUDE_DEPTH} levels at '{path}'"
+        )));
+    }
+    let text = r.read(path, "overlay")?;
+    let mut sources = tree::Sources::default();
+    let id = sources.add(&text.path, &text.text);
+    let mut cx = read::Cx::default();
+    check_nesting(&text.text, id, &mut cx);
+    if !cx.diags.is_empty() {
+        return Err(LoadError::render(&sources, cx.diags));
+    }
+    let root = tree::parse(&text.text, id, &mut cx.diags);
+    if !cx.diags.is_empty() {
+        return Err(LoadError::render(&sources, cx.diags));
+    }
+    let includes = match &root.value {
+        tree::Value::Table(t) => match t.get("overlay").map(|n| &n.value) {
+            Some(tree::Value::Table(o)) => o.get("includes").cloned(),
+            _ => None,
+        },
+        _ => None,
+    };
+    stack.push(path.to_string());
+    if let Some(node) = includes {
+        let tree::Value::Array(items) = &node.value else {
+            let d = diag::Diagnostic {
+                origin: Some(node.origin),
+                path: "overlay.includes".into(),
+                message: "expected a list of overlay file names".into(),
+            };
+            return Err(LoadError::render(&sources, vec![d]));
+        };
+        for it in items {
+            match &it.value {
+                tree::Value::Str(rel) => chain(&r.relative(path, rel), r, stack, out)?,
+                other => {
+                    let d = diag::Diagnostic {
+                        origin: Some(it.origin),
+                        path: "overlay.includes".into(),
+                        message: format!("expected a file name, found {}", other.type_name()),
+                    };
+                    return Err(LoadError::render(&sources, vec![d]));
+                }
+            }
+        }
+    }
+    stack.pop();
+    out.push(text);
+    Ok(())
+}
+
+/// Rejects absurdly deep nesting before the recursive parser sees it (a cheap scan that skips
+/// strings and comments).
+fn check_nesting(text: &str, file: tree::FileId, cx: &mut read::Cx) {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = bytes.get(i..i + 3) == Some(&[q, q, q][..]);
+                i += if triple { 3 } else { 1 };
+                while i < bytes.len() {
+                    if q == b'"' && bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if triple {
+                        if bytes.get(i..i + 3) == Some(&[q, q, q][..]) {
+                            i += 2;
+                            break;
+                        }
+                    } else if bytes[i] == q || bytes[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let at = u32::try_from(i).unwrap_or(u32::MAX);
+                    cx.error(Some(tree::Origin { file, start: at, end: at }), "", format!("nesting deeper than {MAX_NESTING} levels of tables or arrays; a scenario needs at most 4"));
+                    return;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => {
+                // `[table]` headers open and close on one line; depth is back to the inline level.
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}

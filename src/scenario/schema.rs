@@ -1,0 +1,1039 @@
+//! The validated scenario: domain types and the reader that builds them from a spanned tree,
+//! including cross-field checks (one leader per side, clout that normalises, dates inside the
+//! horizon, tariffs within their bounds).
+
+use super::behaviour::Behaviour;
+use super::date::Date;
+use super::read::Bounds::{AtLeast, Closed, Positive};
+use super::read::{Cx, NumSpec, Obj, ParamRecord};
+use super::tree::Node;
+
+/// The two sides, in the fixed order used everywhere: index 0 is the US, index 1 is China.
+pub const SIDE_KEYS: [&str; 2] = ["us", "cn"];
+
+/// Longest horizon a scenario file may ask for, in weeks (about 1,900 years).
+pub const MAX_WEEKS: i64 = 100_000;
+
+/// How a leader approaches summits (P13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaderStyle {
+    /// Relies on personal contact; meets without a prepared agenda (Trump).
+    Personal,
+    /// Agrees only to what was prepared in advance (Xi).
+    Process,
+}
+
+/// An instrument a faction controls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instrument {
+    /// Average tariff on the other side's goods.
+    Tariffs,
+    /// Export controls, entity listings, licensing.
+    Controls,
+    /// Purchases of the other side's goods (soybeans, aircraft).
+    Purchases,
+}
+
+/// Words used for instruments in scenario files.
+pub const INSTRUMENTS: [&str; 3] = ["tariffs", "controls", "purchases"];
+
+/// Kind of a communication channel (descriptive; behaviour comes from its parameters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// Official negotiators (Bessent–He).
+    Official,
+    /// Leader-close private channel (Kushner–Cui).
+    Backchannel,
+    /// Business go-betweens (Musk, Huang, Schwarzman).
+    Intermediary,
+    /// Leaders talking directly.
+    LeaderDirect,
+}
+
+/// Words used for channel kinds in scenario files.
+pub const CHANNEL_KINDS: [&str; 4] = ["official", "backchannel", "intermediary", "leader_direct"];
+
+/// Scope of an agreement (P13, P14).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A small, transactional deal (TikTok, soybeans): holds measures, small rollback.
+    Transactional,
+    /// A broad deal: larger rollback; needs an authoritative channel.
+    Broad,
+}
+
+/// Scenario metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    /// Short name, used in outputs.
+    pub name: String,
+    /// One or two sentences.
+    pub description: String,
+    /// Calendar date of week 0.
+    pub start: Date,
+    /// Horizon in weeks.
+    pub weeks: u32,
+}
+
+/// Richardson tension terms of one side: `T' = T + reaction*T_other - fatigue*T + grievance`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tension {
+    /// Tension at week 0.
+    pub initial: f64,
+    /// Weekly reaction to the other side's tension.
+    pub reaction: f64,
+    /// Weekly fatigue (restraint) on one's own tension.
+    pub fatigue: f64,
+    /// Constant weekly grievance.
+    pub grievance: f64,
+}
+
+/// Arrival rates of domestic shocks on one side, per year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShockRates {
+    /// Security incidents that empower hawks.
+    pub security_incidents: f64,
+    /// Purges that raise face cost and initiative aversion (P6).
+    pub purges: f64,
+    /// Market-pain episodes that empower commercial factions.
+    pub market_pain: f64,
+    /// Public insults by this side's officials that erode rapport and the other side's trust (P3).
+    pub insults: f64,
+}
+
+/// A faction inside a side.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Faction {
+    /// Unique name within the side.
+    pub name: String,
+    /// Whether this faction is the leader (exactly one per side); the leader sets the side's line.
+    pub leader: bool,
+    /// Stance, -1 conciliatory .. 1 hawkish.
+    pub stance: f64,
+    /// Clout weight (normalised per side).
+    pub clout: f64,
+    /// Instruments it controls, in order of preference.
+    pub instruments: Vec<Instrument>,
+    /// How often it acts without the leader when coordination fails, in [0, 1].
+    pub autonomy: f64,
+    /// Probability of forgiving a perceived defection.
+    pub generosity: f64,
+}
+
+/// One side's initial state and capabilities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Side {
+    /// Display label.
+    pub label: String,
+    /// Average tariff on the other side's goods at week 0, percent.
+    pub tariff: f64,
+    /// Lowest tariff (pre-war level), percent.
+    pub tariff_floor: f64,
+    /// Highest tariff, percent.
+    pub tariff_max: f64,
+    /// Tariff rise of one escalation move, percentage points.
+    pub tariff_step: f64,
+    /// Controls index at week 0.
+    pub controls: f64,
+    /// Controls added by one escalation move on controls.
+    pub controls_step: f64,
+    /// Trust in the other side at week 0.
+    pub trust: f64,
+    /// Baseline face cost of a visible concession.
+    pub face_cost: f64,
+    /// Probability that factions follow the leader's line (P7).
+    pub coordination: f64,
+    /// Probability that officials withhold a proposal (P6).
+    pub initiative_aversion: f64,
+    /// Leader's approach to summits (P13).
+    pub leader_style: LeaderStyle,
+    /// Rate at which the leader calls summits on his own initiative, per year.
+    pub summit_rate: f64,
+    /// Richardson tension terms.
+    pub tension: Tension,
+    /// Shock arrival rates.
+    pub shocks: ShockRates,
+    /// Factions, at least one, exactly one of them the leader.
+    pub factions: Vec<Faction>,
+}
+
+/// A lead negotiator (P4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Negotiator {
+    /// Name.
+    pub name: String,
+    /// Experience negotiating with the counterpart, in [0, 1]; grows with rounds.
+    pub experience: f64,
+    /// Understanding of the other side's political and economic system, in [0, 1].
+    pub understanding: f64,
+    /// Depth of departmental expertise behind the negotiator, in [0, 1] (P14).
+    pub expertise: f64,
+}
+
+/// A communication channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Channel {
+    /// Unique name.
+    pub name: String,
+    /// Kind.
+    pub kind: ChannelKind,
+    /// Open at week 0.
+    pub open: bool,
+    /// Probability that a conciliatory week is read as hostile through this channel.
+    pub misread_conciliation: f64,
+    /// Probability that a hostile week is read as conciliatory through this channel.
+    pub misread_hostility: f64,
+    /// Whether what passes binds the leaders, in [0, 1].
+    pub authority: f64,
+    /// Fraction of face cost avoided when concessions go through this channel.
+    pub face_shield: f64,
+    /// Closure rate while open, per year, before political cost.
+    pub close_rate: f64,
+    /// Reopening rate while closed, per year.
+    pub reopen_rate: f64,
+    /// Sensitivity of the closure rate to hawk clout (intermediaries branded traitors, P5, P10).
+    pub political_exposure: f64,
+}
+
+/// What a calendar entry schedules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// A negotiators' round.
+    Round,
+    /// A leaders' summit.
+    Summit {
+        /// Whether the agenda was prepared in advance.
+        prepared_agenda: bool,
+    },
+    /// A dated threat: `side` raises its tariff by `tariff_pp` at `deadline` unless a deal is made
+    /// in between.
+    Threat {
+        /// Side index.
+        side: usize,
+        /// Size of the threatened rise, pp.
+        tariff_pp: f64,
+        /// Date the threat takes effect.
+        deadline: Date,
+    },
+    /// The agreement in force at that date expires unless renewed.
+    TruceExpiry,
+}
+
+/// A dated entry of the calendar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarEvent {
+    /// Date.
+    pub date: Date,
+    /// What happens.
+    pub kind: EventKind,
+    /// Description.
+    pub note: String,
+}
+
+/// The agreement in force at week 0, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agreement {
+    /// Scope.
+    pub scope: Scope,
+    /// Detail in [0, 1] (P8).
+    pub detail: f64,
+    /// Whether it includes purchase commitments by China.
+    pub purchases: bool,
+    /// Tariff rise on each side if it lapses unrenewed, pp.
+    pub snapback: [f64; 2],
+}
+
+/// Summit policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummitPolicy {
+    /// Summits take place only on a prepared agenda; otherwise they are postponed (P13).
+    pub require_prepared_agenda: bool,
+}
+
+/// A complete, validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Metadata.
+    pub meta: Meta,
+    /// US and China, in that order.
+    pub sides: [Side; 2],
+    /// Lead negotiators of the US and China.
+    pub negotiators: [Negotiator; 2],
+    /// Rapport between the negotiators at week 0.
+    pub rapport: f64,
+    /// Channels.
+    pub channels: Vec<Channel>,
+    /// Calendar entries, sorted by date.
+    pub calendar: Vec<CalendarEvent>,
+    /// Agreement in force at week 0.
+    pub agreement: Option<Agreement>,
+    /// Summit policy.
+    pub summits: SummitPolicy,
+    /// Behavioural constants.
+    pub behaviour: Behaviour,
+    /// Every parameter read, with provenance, in file order.
+    pub params: Vec<ParamRecord>,
+}
+
+const fn spec(
+    key: &'static str,
+    default: Option<f64>,
+    bounds: super::read::Bounds,
+    unit: &'static str,
+    doc: &'static str,
+) -> NumSpec {
+    NumSpec {
+        key,
+        default,
+        bounds,
+        unit,
+        doc,
+    }
+}
+
+const UNIT: super::read::Bounds = Closed(0.0, 1.0);
+
+/// Builds a scenario from the root of a (merged) tree; all problems go to `cx`.
+pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
+    let mut top = Obj::new(cx, root, "");
+    let meta = read_meta(&mut top, cx);
+    let mut sides_t = top.table(cx, "sides");
+    let sides = [
+        read_side(&mut sides_t, cx, 0),
+        read_side(&mut sides_t, cx, 1),
+    ];
+    sides_t.finish(cx);
+    let mut neg = top.table(cx, "negotiators");
+    let negotiators = [
+        read_negotiator(&mut neg, cx, "us"),
+        read_negotiator(&mut neg, cx, "cn"),
+    ];
+    let rapport = neg.num(
+        cx,
+        &spec(
+            "rapport",
+            None,
+            UNIT,
+            "",
+            "Rapport between the lead negotiators (P4)",
+        ),
+    );
+    neg.finish(cx);
+    let channels = read_channels(&mut top, cx);
+    let calendar = read_calendar(&mut top, cx, &meta);
+    let agreement = if top.has("agreement") {
+        let mut a = top.table(cx, "agreement");
+        let ag = read_agreement(&mut a, cx);
+        a.finish(cx);
+        Some(ag)
+    } else {
+        None
+    };
+    let mut s = top.table(cx, "summits");
+    let summits = SummitPolicy {
+        require_prepared_agenda: s.boolean(
+            cx,
+            "require_prepared_agenda",
+            false,
+            "Summits take place only on a prepared agenda (P13)",
+        ),
+    };
+    s.finish(cx);
+    let mut b = top.table(cx, "behaviour");
+    let behaviour = Behaviour::read(&mut b, cx);
+    b.finish(cx);
+    top.finish(cx);
+    if !cx.diags.is_empty() {
+        return None;
+    }
+    Some(Scenario {
+        meta,
+        sides,
+        negotiators,
+        rapport,
+        channels,
+        calendar,
+        agreement,
+        summits,
+        behaviour,
+        params: cx.params.clone(),
+    })
+}
+
+fn read_meta(top: &mut Obj<'_>, cx: &mut Cx) -> Meta {
+    let mut m = top.table(cx, "meta");
+    let name = m.string(cx, "name", true).unwrap_or_default();
+    if name.trim().is_empty() && m.has("name") {
+        cx.error(m.origin(), "meta.name", "must not be empty");
+    }
+    let description = m.string(cx, "description", false).unwrap_or_default();
+    let start = m
+        .date(cx, "start", true)
+        .map(|(d, _)| d)
+        .unwrap_or(Date::EPOCH);
+    let weeks = m.int(cx, "weeks", None, 1, MAX_WEEKS, "Horizon in weeks") as u32;
+    m.finish(cx);
+    Meta {
+        name,
+        description,
+        start,
+        weeks,
+    }
+}
+
+fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
+    let key = SIDE_KEYS[index];
+    if !sides.has(key) {
+        cx.error(sides.origin(), &format!("sides.{key}"), "missing required table: every scenario describes both sides, [sides.us] and [sides.cn]");
+    }
+    let mut t = sides.table(cx, key);
+    let label = t
+        .string(cx, "label", false)
+        .unwrap_or_else(|| key.to_uppercase());
+    let tariff_max = t.num(
+        cx,
+        &spec(
+            "tariff_max",
+            Some(200.0),
+            Positive,
+            "%",
+            "Highest average tariff on the other side's goods",
+        ),
+    );
+    let tariff_floor = t.num(
+        cx,
+        &spec(
+            "tariff_floor",
+            None,
+            AtLeast(0.0),
+            "%",
+            "Lowest average tariff (pre-war level)",
+        ),
+    );
+    let tariff = t.num(
+        cx,
+        &spec(
+            "tariff",
+            None,
+            AtLeast(0.0),
+            "%",
+            "Average tariff on the other side's goods at week 0",
+        ),
+    );
+    let tariff_origin = cx.params.last().and_then(|p| p.origin);
+    if tariff < tariff_floor || tariff > tariff_max {
+        cx.error(
+            tariff_origin.or(t.origin()),
+            &format!("sides.{key}.tariff"),
+            format!(
+                "{tariff} is outside [tariff_floor, tariff_max] = [{tariff_floor}, {tariff_max}]"
+            ),
+        );
+    }
+    if tariff_floor > tariff_max {
+        cx.error(
+            t.origin(),
+            &format!("sides.{key}.tariff_floor"),
+            format!("{tariff_floor} is above tariff_max {tariff_max}"),
+        );
+    }
+    let tariff_step = t.num(
+        cx,
+        &spec(
+            "tariff_step",
+            Some(10.0),
+            AtLeast(0.0),
+            "pp",
+            "Tariff rise of one escalation move",
+        ),
+    );
+    let controls = t.num(
+        cx,
+        &spec(
+            "controls",
+            Some(0.0),
+            AtLeast(0.0),
+            "index",
+            "Stock of non-tariff measures at week 0",
+        ),
+    );
+    let controls_step = t.num(
+        cx,
+        &spec(
+            "controls_step",
+            Some(2.0),
+            AtLeast(0.0),
+            "index",
+            "Controls added by one escalation move on controls",
+        ),
+    );
+    let trust = t.num(
+        cx,
+        &spec(
+            "trust",
+            None,
+            UNIT,
+            "",
+            "Trust that the other side reciprocates, at week 0",
+        ),
+    );
+    let face_cost = t.num(
+        cx,
+        &spec(
+            "face_cost",
+            Some(0.0),
+            AtLeast(0.0),
+            "",
+            "Domestic cost of a visible concession (baseline)",
+        ),
+    );
+    let coordination = t.num(
+        cx,
+        &spec(
+            "coordination",
+            None,
+            UNIT,
+            "",
+            "Probability that factions follow the leader's line",
+        ),
+    );
+    let initiative_aversion = t.num(
+        cx,
+        &spec(
+            "initiative_aversion",
+            Some(0.0),
+            UNIT,
+            "",
+            "Probability that officials withhold a proposal",
+        ),
+    );
+    let style = t.choice(
+        cx,
+        "leader_style",
+        &["personal", "process"],
+        None,
+        "Leader's approach to summits",
+    );
+    let leader_style = if style == 0 {
+        LeaderStyle::Personal
+    } else {
+        LeaderStyle::Process
+    };
+    let summit_rate = t.num(
+        cx,
+        &spec(
+            "summit_rate",
+            Some(0.0),
+            AtLeast(0.0),
+            "per year",
+            "Rate at which the leader calls summits unprompted",
+        ),
+    );
+    let mut te = t.table(cx, "tension");
+    let tension = Tension {
+        initial: te.num(
+            cx,
+            &spec("initial", Some(0.0), AtLeast(0.0), "", "Tension at week 0"),
+        ),
+        reaction: te.num(
+            cx,
+            &spec(
+                "reaction",
+                Some(0.02),
+                AtLeast(0.0),
+                "per week",
+                "Richardson reaction to the other side's tension",
+            ),
+        ),
+        fatigue: te.num(
+            cx,
+            &spec(
+                "fatigue",
+                Some(0.1),
+                Closed(0.0, 1.0),
+                "per week",
+                "Richardson fatigue on one's own tension",
+            ),
+        ),
+        grievance: te.num(
+            cx,
+            &spec(
+                "grievance",
+                Some(0.01),
+                AtLeast(0.0),
+                "per week",
+                "Richardson constant grievance",
+            ),
+        ),
+    };
+    te.finish(cx);
+    let mut sh = t.table(cx, "shocks");
+    let shocks = ShockRates {
+        security_incidents: sh.num(
+            cx,
+            &spec(
+                "security_incidents",
+                Some(0.0),
+                AtLeast(0.0),
+                "per year",
+                "Security incidents that empower hawks",
+            ),
+        ),
+        purges: sh.num(
+            cx,
+            &spec(
+                "purges",
+                Some(0.0),
+                AtLeast(0.0),
+                "per year",
+                "Purges that raise face cost and initiative aversion",
+            ),
+        ),
+        market_pain: sh.num(
+            cx,
+            &spec(
+                "market_pain",
+                Some(0.0),
+                AtLeast(0.0),
+                "per year",
+                "Market-pain episodes that empower commercial factions",
+            ),
+        ),
+        insults: sh.num(
+            cx,
+            &spec(
+                "insults",
+                Some(0.0),
+                AtLeast(0.0),
+                "per year",
+                "Public insults by this side's officials",
+            ),
+        ),
+    };
+    sh.finish(cx);
+    let factions = read_factions(&mut t, cx, key);
+    t.finish(cx);
+    Side {
+        label,
+        tariff,
+        tariff_floor,
+        tariff_max,
+        tariff_step,
+        controls,
+        controls_step,
+        trust,
+        face_cost,
+        coordination,
+        initiative_aversion,
+        leader_style,
+        summit_rate,
+        tension,
+        shocks,
+        factions,
+    }
+}
+
+fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
+    let path = format!("sides.{key}.factions");
+    let origin = side.origin();
+    let items = side.tables(cx, "factions");
+    let mut out: Vec<Faction> = Vec::with_capacity(items.len());
+    for mut f in items {
+        f.item_provenance(cx);
+        let name = f.string(cx, "name", true).unwrap_or_default();
+        if out.iter().any(|o| o.name == name) {
+            cx.error(
+                f.origin(),
+                f.path(),
+                format!("duplicate faction name '{name}' in {path}"),
+            );
+        }
+        let leader = f.boolean(
+            cx,
+            "leader",
+            false,
+            "This faction is the leader and sets the side's line",
+        );
+        let stance = f.num(
+            cx,
+            &spec(
+                "stance",
+                None,
+                Closed(-1.0, 1.0),
+                "",
+                "Stance, -1 conciliatory .. 1 hawkish",
+            ),
+        );
+        let clout = f.num(
+            cx,
+            &spec(
+                "clout",
+                None,
+                AtLeast(0.0),
+                "",
+                "Clout weight (normalised per side)",
+            ),
+        );
+        let instruments: Vec<Instrument> = f
+            .choices(cx, "instruments", &INSTRUMENTS)
+            .into_iter()
+            .map(|i| {
+                [
+                    Instrument::Tariffs,
+                    Instrument::Controls,
+                    Instrument::Purchases,
+                ][i]
+            })
+            .collect();
+        if instruments.is_empty() && f.has("instruments") {
+            cx.error(
+                f.origin(),
+                &format!("{}.instruments", f.path()),
+                format!("must list at least one of: {}", INSTRUMENTS.join(", ")),
+            );
+        }
+        let autonomy = f.num(
+            cx,
+            &spec(
+                "autonomy",
+                Some(0.0),
+                UNIT,
+                "",
+                "How often the faction acts without the leader when coordination fails",
+            ),
+        );
+        let generosity = f.num(
+            cx,
+            &spec(
+                "generosity",
+                Some(0.0),
+                UNIT,
+                "",
+                "Probability of forgiving a perceived defection",
+            ),
+        );
+        f.finish(cx);
+        out.push(Faction {
+            name,
+            leader,
+            stance,
+            clout,
+            instruments,
+            autonomy,
+            generosity,
+        });
+    }
+    if out.is_empty() {
+        cx.error(
+            origin,
+            &path,
+            "a side needs at least one faction, and exactly one with leader = true",
+        );
+    } else {
+        let leaders = out.iter().filter(|f| f.leader).count();
+        if leaders != 1 {
+            cx.error(
+                origin,
+                &path,
+                format!("exactly one faction must have leader = true, found {leaders}"),
+            );
+        }
+        let total: f64 = out.iter().map(|f| f.clout).sum();
+        if !(total > 0.0 && total.is_finite()) {
+            cx.error(origin, &format!("{path}.clout"), format!("clout cannot be normalised: the factions' clout sums to {total}; give at least one faction clout > 0"));
+        }
+        if let Some(l) = out.iter().find(|f| f.leader && f.instruments.is_empty()) {
+            cx.error(
+                origin,
+                &format!("{path}.{}.instruments", l.name),
+                "the leader needs at least one instrument to carry out the side's line",
+            );
+        }
+    }
+    out
+}
+
+fn read_negotiator(neg: &mut Obj<'_>, cx: &mut Cx, key: &'static str) -> Negotiator {
+    let mut t = neg.table(cx, key);
+    let name = t
+        .string(cx, "name", false)
+        .unwrap_or_else(|| format!("{} negotiator", key.to_uppercase()));
+    let n = Negotiator {
+        name,
+        experience: t.num(
+            cx,
+            &spec(
+                "experience",
+                None,
+                UNIT,
+                "",
+                "Experience negotiating with the counterpart",
+            ),
+        ),
+        understanding: t.num(
+            cx,
+            &spec(
+                "understanding",
+                None,
+                UNIT,
+                "",
+                "Understanding of the other side's system",
+            ),
+        ),
+        expertise: t.num(
+            cx,
+            &spec(
+                "expertise",
+                Some(0.3),
+                UNIT,
+                "",
+                "Depth of departmental expertise behind the negotiator",
+            ),
+        ),
+    };
+    t.finish(cx);
+    n
+}
+
+fn read_channels(top: &mut Obj<'_>, cx: &mut Cx) -> Vec<Channel> {
+    let mut out: Vec<Channel> = Vec::new();
+    for mut c in top.tables(cx, "channels") {
+        c.item_provenance(cx);
+        let name = c.string(cx, "name", true).unwrap_or_default();
+        if out.iter().any(|o| o.name == name) {
+            cx.error(
+                c.origin(),
+                c.path(),
+                format!("duplicate channel name '{name}'"),
+            );
+        }
+        let kind = [
+            ChannelKind::Official,
+            ChannelKind::Backchannel,
+            ChannelKind::Intermediary,
+            ChannelKind::LeaderDirect,
+        ][c.choice(cx, "kind", &CHANNEL_KINDS, None, "Kind of channel")];
+        let ch = Channel {
+            name,
+            kind,
+            open: c.boolean(cx, "open", true, "Open at week 0"),
+            misread_conciliation: c.num(
+                cx,
+                &spec(
+                    "misread_conciliation",
+                    None,
+                    UNIT,
+                    "",
+                    "Probability a conciliatory week is read as hostile",
+                ),
+            ),
+            misread_hostility: c.num(
+                cx,
+                &spec(
+                    "misread_hostility",
+                    None,
+                    UNIT,
+                    "",
+                    "Probability a hostile week is read as conciliatory",
+                ),
+            ),
+            authority: c.num(
+                cx,
+                &spec(
+                    "authority",
+                    None,
+                    UNIT,
+                    "",
+                    "Whether what passes binds the leaders",
+                ),
+            ),
+            face_shield: c.num(
+                cx,
+                &spec(
+                    "face_shield",
+                    Some(0.0),
+                    UNIT,
+                    "",
+                    "Fraction of face cost avoided through this channel",
+                ),
+            ),
+            close_rate: c.num(
+                cx,
+                &spec(
+                    "close_rate",
+                    Some(0.0),
+                    AtLeast(0.0),
+                    "per year",
+                    "Closure rate while open",
+                ),
+            ),
+            reopen_rate: c.num(
+                cx,
+                &spec(
+                    "reopen_rate",
+                    Some(0.0),
+                    AtLeast(0.0),
+                    "per year",
+                    "Reopening rate while closed",
+                ),
+            ),
+            political_exposure: c.num(
+                cx,
+                &spec(
+                    "political_exposure",
+                    Some(0.0),
+                    AtLeast(0.0),
+                    "",
+                    "Sensitivity of closure to hawk clout",
+                ),
+            ),
+        };
+        c.finish(cx);
+        out.push(ch);
+    }
+    out
+}
+
+fn read_calendar(top: &mut Obj<'_>, cx: &mut Cx, meta: &Meta) -> Vec<CalendarEvent> {
+    let end = Date::week_start(meta.start, u64::from(meta.weeks));
+    let in_horizon = |cx: &mut Cx, d: Date, origin, path: &str, what: &str| {
+        if d < meta.start {
+            cx.error(
+                Some(origin),
+                path,
+                format!("{what} {d} is before the scenario start {}", meta.start),
+            );
+        } else if d >= end {
+            cx.error(
+                Some(origin),
+                path,
+                format!(
+                    "{what} {d} is after the horizon: the scenario covers {} .. {} ({} weeks)",
+                    meta.start,
+                    end.add_days(-1),
+                    meta.weeks
+                ),
+            );
+        }
+    };
+    let mut out = Vec::new();
+    for mut e in top.tables(cx, "calendar") {
+        e.item_provenance(cx);
+        let path = e.path().to_string();
+        let date = e.date(cx, "date", true);
+        if let Some((d, o)) = date {
+            in_horizon(cx, d, o, &format!("{path}.date"), "date");
+        }
+        let kind_i = e.choice(
+            cx,
+            "kind",
+            &["round", "summit", "threat", "truce_expiry"],
+            None,
+            "What the entry schedules",
+        );
+        let note = e.string(cx, "note", false).unwrap_or_default();
+        let kind = match kind_i {
+            0 => EventKind::Round,
+            1 => EventKind::Summit {
+                prepared_agenda: e.boolean(
+                    cx,
+                    "prepared_agenda",
+                    false,
+                    "Whether the summit agenda was prepared in advance",
+                ),
+            },
+            2 => {
+                let side = e.choice(cx, "side", &SIDE_KEYS, None, "Side that threatens");
+                let tariff_pp = e.num(
+                    cx,
+                    &spec("tariff_pp", None, Positive, "pp", "Threatened tariff rise"),
+                );
+                let deadline = e.date(cx, "deadline", true);
+                if let (Some((dl, o)), Some((d, _))) = (deadline, date) {
+                    if dl < d {
+                        cx.error(
+                            Some(o),
+                            &format!("{path}.deadline"),
+                            format!("deadline {dl} is before the threat's date {d}"),
+                        );
+                    } else {
+                        in_horizon(cx, dl, o, &format!("{path}.deadline"), "deadline");
+                    }
+                }
+                EventKind::Threat {
+                    side,
+                    tariff_pp,
+                    deadline: deadline.map_or(meta.start, |x| x.0),
+                }
+            }
+            _ => EventKind::TruceExpiry,
+        };
+        e.finish(cx);
+        if let Some((d, _)) = date {
+            out.push(CalendarEvent {
+                date: d,
+                kind,
+                note,
+            });
+        }
+    }
+    out.sort_by_key(|e| e.date);
+    out
+}
+
+fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
+    a.item_provenance(cx);
+    let scope = if a.choice(
+        cx,
+        "scope",
+        &["transactional", "broad"],
+        None,
+        "Scope of the agreement in force",
+    ) == 0
+    {
+        Scope::Transactional
+    } else {
+        Scope::Broad
+    };
+    Agreement {
+        scope,
+        detail: a.num(
+            cx,
+            &spec(
+                "detail",
+                None,
+                UNIT,
+                "",
+                "How precisely the terms were fixed",
+            ),
+        ),
+        purchases: a.boolean(
+            cx,
+            "purchases",
+            false,
+            "Includes purchase commitments by China",
+        ),
+        snapback: [
+            a.num(
+                cx,
+                &spec(
+                    "snapback_us",
+                    Some(0.0),
+                    AtLeast(0.0),
+                    "pp",
+                    "US tariff rise if the agreement lapses unrenewed",
+                ),
+            ),
+            a.num(
+                cx,
+                &spec(
+                    "snapback_cn",
+                    Some(0.0),
+                    AtLeast(0.0),
+                    "pp",
+                    "China's tariff rise if the agreement lapses unrenewed",
+                ),
+            ),
+        ],
+    }
+}
