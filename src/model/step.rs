@@ -264,15 +264,15 @@ fn perceive<E: EventSink>(
                 });
             }
         }
-        if let (Some(x), Some(a)) = (s.sides[o].gray_pending, &s.agreement) {
-            if x > a.tolerance[i][o] {
-                if u_clarify < pe.clarification * authority {
-                    emit(ev, t, Some(i), EventKind::DisputeCleared, x);
-                } else {
-                    perceived = Move::Defect;
-                    obs.record_disputes += 1;
-                    emit(ev, t, Some(i), EventKind::RecordDispute, x);
-                }
+        if let (Some(x), Some(a)) = (s.sides[o].gray_pending, &s.agreement)
+            && x > a.tolerance[i][o]
+        {
+            if u_clarify < pe.clarification * authority {
+                emit(ev, t, Some(i), EventKind::DisputeCleared, x);
+            } else {
+                perceived = Move::Defect;
+                obs.record_disputes += 1;
+                emit(ev, t, Some(i), EventKind::RecordDispute, x);
             }
         }
         if perceived == Move::Defect && s.agreement.is_some() {
@@ -667,15 +667,16 @@ fn negotiate<E: EventSink>(
     }
 
     // An agreement due for renewal that was not renewed lapses, and suspended measures return.
-    if expiry_due && !deal {
-        if let Some(a) = s.agreement.take() {
-            emit(ev, t, None, EventKind::AgreementLapsed, 0.0);
-            for i in 0..2 {
-                if a.snapback[i] > 0.0 {
-                    raise_tariff(p, s, i, a.snapback[i], &mut changes[i]);
-                    acts[i].other_hostile = true;
-                    emit(ev, t, Some(i), EventKind::Snapback, a.snapback[i]);
-                }
+    if expiry_due
+        && !deal
+        && let Some(a) = s.agreement.take()
+    {
+        emit(ev, t, None, EventKind::AgreementLapsed, 0.0);
+        for i in 0..2 {
+            if a.snapback[i] > 0.0 {
+                raise_tariff(p, s, i, a.snapback[i], &mut changes[i]);
+                acts[i].other_hostile = true;
+                emit(ev, t, Some(i), EventKind::Snapback, a.snapback[i]);
             }
         }
     }
@@ -913,11 +914,12 @@ fn implement<E: EventSink>(
     for i in 0..2 {
         let [u_move, u_size]: [f64; 2] = r.gray[i].fill();
         s.sides[i].gray_pending = None;
-        if let Some(a) = &s.agreement {
-            if u_move < p.b.negotiation.gray_move_rate && u_size <= a.tolerance[i][i] {
-                s.sides[i].gray_pending = Some(u_size);
-                emit(ev, t, Some(i), EventKind::GrayMove, u_size);
-            }
+        if let Some(a) = &s.agreement
+            && u_move < p.b.negotiation.gray_move_rate
+            && u_size <= a.tolerance[i][i]
+        {
+            s.sides[i].gray_pending = Some(u_size);
+            emit(ev, t, Some(i), EventKind::GrayMove, u_size);
         }
     }
     s.purchases_met =
@@ -994,11 +996,11 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
 /// Step 9: classify the week's changes into escalation and de-escalation events.
 fn observe(p: &Params, s: &State, changes: &[Changes; 2], obs: &mut WeekObs) {
     let th = &p.b.observation;
-    for i in 0..2 {
-        obs.tariff_escalation[i] = changes[i].tariff_up >= th.escalation_tariff;
-        obs.controls_escalation[i] = changes[i].controls_up >= th.escalation_controls;
-        obs.deescalation[i] = changes[i].tariff_down >= th.escalation_tariff
-            || changes[i].controls_down >= th.escalation_controls;
+    for (i, c) in changes.iter().enumerate() {
+        obs.tariff_escalation[i] = c.tariff_up >= th.escalation_tariff;
+        obs.controls_escalation[i] = c.controls_up >= th.escalation_controls;
+        obs.deescalation[i] =
+            c.tariff_down >= th.escalation_tariff || c.controls_down >= th.escalation_controls;
     }
     obs.channels_open = s.channel_open.iter().filter(|&&o| o).count() as u32;
 }

@@ -7,6 +7,7 @@
 //!   item by item, matched on `name`; patching a name the base does not have is an error;
 //! - new list items go under `add`, e.g. `[[add.channels]]`, and carry item-level provenance;
 //! - `[overlay]` holds the overlay's own name and description; `[meta]` cannot be patched.
+//!
 //! Keys that the scenario schema does not know are reported by the schema reader afterwards,
 //! pointing at the overlay's file and line, with a "did you mean" hint.
 

@@ -307,17 +307,17 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// Records a parameter: its value, (provenance, origin) and (unit, doc).
     fn record(
         &self,
         cx: &mut Cx,
         key: &str,
         value: String,
         number: Option<f64>,
-        prov: Option<Provenance>,
-        origin: Option<Origin>,
-        unit: &'static str,
-        doc: &'static str,
+        src: (Option<Provenance>, Option<Origin>),
+        docs: (&'static str, &'static str),
     ) {
+        let ((prov, origin), (unit, doc)) = (src, docs);
         cx.params.push(ParamRecord {
             path: join(&self.path, key),
             value,
@@ -353,10 +353,8 @@ impl<'a> Obj<'a> {
                 spec.key,
                 format_float(fallback),
                 Some(fallback),
-                None,
-                None,
-                spec.unit,
-                spec.doc,
+                (None, None),
+                (spec.unit, spec.doc),
             );
             return fallback;
         };
@@ -409,10 +407,8 @@ impl<'a> Obj<'a> {
             spec.key,
             format_float(x),
             Some(x),
-            prov,
-            Some(node.origin),
-            spec.unit,
-            spec.doc,
+            (prov, Some(node.origin)),
+            (spec.unit, spec.doc),
         );
         x
     }
@@ -446,10 +442,8 @@ impl<'a> Obj<'a> {
                     key,
                     i.to_string(),
                     Some(i as f64),
-                    prov,
-                    Some(node.origin),
-                    "",
-                    doc,
+                    (prov, Some(node.origin)),
+                    ("", doc),
                 );
                 i
             }
@@ -524,7 +518,14 @@ impl<'a> Obj<'a> {
                 },
                 prov,
             )) => {
-                self.record(cx, key, b.to_string(), None, prov, Some(*origin), "", doc);
+                self.record(
+                    cx,
+                    key,
+                    b.to_string(),
+                    None,
+                    (prov, Some(*origin)),
+                    ("", doc),
+                );
                 *b
             }
             Some((n, _)) => {
@@ -536,7 +537,7 @@ impl<'a> Obj<'a> {
                 default
             }
             None => {
-                self.record(cx, key, default.to_string(), None, None, None, "", doc);
+                self.record(cx, key, default.to_string(), None, (None, None), ("", doc));
                 default
             }
         }
@@ -569,7 +570,7 @@ impl<'a> Obj<'a> {
                 prov,
             )) => match options.iter().position(|o| o == s) {
                 Some(i) => {
-                    self.record(cx, key, s.clone(), None, prov, Some(*origin), "", doc);
+                    self.record(cx, key, s.clone(), None, (prov, Some(*origin)), ("", doc));
                     i
                 }
                 None => {
@@ -621,7 +622,14 @@ impl<'a> Obj<'a> {
                 },
                 prov,
             )) => {
-                self.record(cx, key, d.to_string(), None, prov, Some(*origin), "", "");
+                self.record(
+                    cx,
+                    key,
+                    d.to_string(),
+                    None,
+                    (prov, Some(*origin)),
+                    ("", ""),
+                );
                 Some((*d, *origin))
             }
             Some((
@@ -632,7 +640,14 @@ impl<'a> Obj<'a> {
                 prov,
             )) => match s.parse::<Date>() {
                 Ok(d) => {
-                    self.record(cx, key, d.to_string(), None, prov, Some(*origin), "", "");
+                    self.record(
+                        cx,
+                        key,
+                        d.to_string(),
+                        None,
+                        (prov, Some(*origin)),
+                        ("", ""),
+                    );
                     Some((d, *origin))
                 }
                 Err(e) => {

@@ -296,7 +296,10 @@ const UNIT: super::read::Bounds = Closed(0.0, 1.0);
 /// Builds a scenario from the root of a (merged) tree; all problems go to `cx`.
 pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
     let mut top = Obj::new(cx, root, "");
+    let before = cx.diags.len();
     let meta = read_meta(&mut top, cx);
+    // Without a valid start and horizon, date checks would only echo the first error.
+    let horizon_known = cx.diags.len() == before;
     let mut sides_t = top.table(cx, "sides");
     let sides = [
         read_side(&mut sides_t, cx, 0),
@@ -320,7 +323,7 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
     );
     neg.finish(cx);
     let channels = read_channels(&mut top, cx);
-    let calendar = read_calendar(&mut top, cx, &meta);
+    let calendar = read_calendar(&mut top, cx, &meta, horizon_known);
     let agreement = if top.has("agreement") {
         let mut a = top.table(cx, "agreement");
         let ag = read_agreement(&mut a, cx);
@@ -894,10 +897,16 @@ fn read_channels(top: &mut Obj<'_>, cx: &mut Cx) -> Vec<Channel> {
     out
 }
 
-fn read_calendar(top: &mut Obj<'_>, cx: &mut Cx, meta: &Meta) -> Vec<CalendarEvent> {
+fn read_calendar(
+    top: &mut Obj<'_>,
+    cx: &mut Cx,
+    meta: &Meta,
+    horizon_known: bool,
+) -> Vec<CalendarEvent> {
     let end = Date::week_start(meta.start, u64::from(meta.weeks));
     let in_horizon = |cx: &mut Cx, d: Date, origin, path: &str, what: &str| {
-        if d < meta.start {
+        if !horizon_known {
+        } else if d < meta.start {
             cx.error(
                 Some(origin),
                 path,

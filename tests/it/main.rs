@@ -1,0 +1,90 @@
+//! negsim's integration tests: one crate, one module per concern. CLI tests run the built binary
+//! on temporary directories as a user would.
+
+mod cli;
+mod crn;
+mod determinism;
+mod limits;
+mod overlays;
+mod properties;
+mod statistics;
+mod validation;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root (scenario paths in tests are relative to it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The built `negsim` binary, run from the project root.
+pub fn negsim() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_negsim"));
+    c.current_dir(root());
+    c
+}
+
+/// Runs the binary with arguments; returns its output.
+pub fn run(args: &[&str]) -> Output {
+    negsim()
+        .args(args)
+        .output()
+        .expect("the negsim binary runs")
+}
+
+/// Stdout and stderr as text.
+pub fn texts(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Asserts a failed run: exit code 1, no panic or backtrace, stderr containing every needle.
+pub fn assert_fails_with(o: &Output, needles: &[&str]) {
+    let (out, err) = texts(o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "expected exit code 1\nstdout: {out}\nstderr: {err}"
+    );
+    assert!(
+        !err.contains("panicked")
+            && !err.contains("RUST_BACKTRACE")
+            && !err.contains("stack backtrace"),
+        "panic text in stderr: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+}
+
+/// Loads a scenario with overlays through the library.
+pub fn load(path: &str, overlays: &[&str]) -> negsim::scenario::Loaded {
+    let base = root().join(path);
+    let ovs: Vec<PathBuf> = overlays.iter().map(|o| root().join(o)).collect();
+    let refs: Vec<&Path> = ovs.iter().map(PathBuf::as_path).collect();
+    match negsim::scenario::load(&base, &refs) {
+        Ok(l) => l,
+        Err(e) => panic!("{path} does not load:\n{e}"),
+    }
+}
+
+/// Files of a directory tree (relative paths), sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("readable dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("inside").to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,149 @@
+//! Overlays: patches apply in order, add list items, and typos are errors naming the key.
+
+use negsim::scenario::{Text, load_texts};
+
+use super::{load, root};
+
+fn base() -> Text {
+    Text {
+        path: "base.toml".into(),
+        text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
+    }
+}
+
+fn overlay_error(text: &str) -> String {
+    match load_texts(
+        &base(),
+        &[Text {
+            path: "ov.toml".into(),
+            text: text.into(),
+        }],
+    ) {
+        Ok(_) => panic!("expected an overlay error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn unknown_key_in_overlay_points_at_the_overlay() {
+    let e = overlay_error(
+        "[overlay]\nname = \"x\"\n\n[sides.us]\ncordination = { value = 0.7, source = \"P7\" }\n",
+    );
+    assert!(e.contains("ov.toml:5:1: sides.us.cordination: unknown key 'cordination' (did you mean 'coordination'?)"), "{e}");
+}
+
+#[test]
+fn wrong_type_in_overlay() {
+    let e = overlay_error("[sides.us]\ncoordination = { value = \"high\", source = \"P7\" }\n");
+    assert!(
+        e.contains("ov.toml:2:")
+            && e.contains("sides.us.coordination")
+            && e.contains("found a string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn patching_a_missing_list_item_is_an_error_with_a_hint() {
+    let e = overlay_error(
+        "[[channels]]\nname = \"oficial\"\nauthority = { value = 0.9, source = \"P2\" }\n",
+    );
+    assert!(
+        e.contains("channels.oficial")
+            && e.contains("no item named 'oficial'")
+            && e.contains("did you mean 'official'"),
+        "{e}"
+    );
+    assert!(e.contains("[[add.channels]]"), "{e}");
+}
+
+#[test]
+fn changes_need_provenance() {
+    let e = overlay_error("[sides.us]\ncoordination = 0.7\n");
+    assert!(
+        e.contains("sides.us.coordination") && e.contains("needs provenance"),
+        "{e}"
+    );
+}
+
+#[test]
+fn overlays_replace_values_add_items_and_apply_in_order() {
+    let l = load(
+        "scenarios/baseline.toml",
+        &[
+            "scenarios/interventions/rebuild_nsc_coordination.toml",
+            "scenarios/interventions/restore_kushner_channel.toml",
+        ],
+    );
+    let s = &l.scenario;
+    assert_eq!(s.sides[0].coordination, 0.75);
+    assert_eq!(
+        s.sides[0]
+            .factions
+            .iter()
+            .find(|f| f.name == "security_hawks")
+            .map(|f| f.autonomy),
+        Some(0.3)
+    );
+    assert!(
+        s.channels
+            .iter()
+            .any(|c| c.name == "kushner_channel" && c.authority == 0.85)
+    );
+    assert_eq!(s.channels.len(), 4);
+    // A later overlay wins over an earlier one.
+    let second = Text {
+        path: "later.toml".into(),
+        text: "[sides.us]\ncoordination = { value = 0.5, source = \"P7\" }\n".into(),
+    };
+    let first = Text {
+        path: "first.toml".into(),
+        text: "[sides.us]\ncoordination = { value = 0.9, source = \"P7\" }\n".into(),
+    };
+    let l = load_texts(&base(), &[first, second]).expect("loads");
+    assert_eq!(l.scenario.sides[0].coordination, 0.5);
+}
+
+#[test]
+fn all_of_the_above_includes_every_intervention() {
+    let l = load(
+        "scenarios/baseline.toml",
+        &["scenarios/interventions/all_of_the_above.toml"],
+    );
+    let names: Vec<&str> = l.overlays.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "restore_kushner_channel",
+            "treasury_expertise",
+            "prepared_summit_agenda",
+            "rebuild_nsc_coordination",
+            "cui_backchannel_succeeds",
+            "all_of_the_above"
+        ]
+    );
+    assert!(l.scenario.summits.require_prepared_agenda);
+}
+
+#[test]
+fn explain_shows_the_diff_of_an_overlay() {
+    let o = super::run(&[
+        "explain",
+        "scenarios/baseline.toml",
+        "--with",
+        "scenarios/interventions/treasury_expertise.toml",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.contains("negotiators.us.expertise")
+            && out.contains("0.3")
+            && out.contains("0.8")
+            && out.contains("P8"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("sides.us.coordination"),
+        "unchanged values must not be listed:\n{out}"
+    );
+}
