@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod data;
 pub mod ensemble;
 pub mod model;
 pub mod report;

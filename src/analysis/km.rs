@@ -53,6 +53,14 @@ impl KmCounts {
         }
     }
 
+    /// Censored spells of duration `d`, all groups together.
+    pub fn censored_at(&self, d: usize) -> u64 {
+        if d >= self.len {
+            return 0;
+        }
+        (0..GROUPS).map(|g| self.censored[g * self.len + d]).sum()
+    }
+
     /// Number of spells and of observed (uncensored) ends.
     pub fn totals(&self) -> (u64, u64) {
         let e: u64 = self.events.iter().sum();

@@ -11,7 +11,7 @@ use crate::model::Params;
 use crate::report::csv::{RowWriter, write_comparison, write_summary, write_timeseries};
 use crate::report::manifest::{ArmEntry, DETERMINISM, Manifest, now_utc};
 use crate::report::output::OutputDir;
-use crate::report::table;
+use crate::report::{charts, document, report_doc, table};
 use crate::scenario::overlay::valid_arm_name;
 use crate::scenario::{Loaded, MAX_WEEKS, Resolver, Text, load_texts, overlay_chain};
 
@@ -65,6 +65,8 @@ pub struct Job<'r> {
     pub force: bool,
     /// Write runs.csv.
     pub runs_csv: bool,
+    /// Draw charts.
+    pub charts: bool,
     /// Replicates.
     pub runs: Runs,
     /// Independent streams.
@@ -288,7 +290,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
     let bar = super::progress_bar(job.progress, total);
-    let runs_done = {
+    let (runs_done, stories) = {
         let mut rows = RowWriter::open(&mut out, &arms, &scenarios, &prefixes, job.runs_csv)
             .map_err(|e| Failure::Input(e.to_string()))?;
         let mut done = 0u64;
@@ -324,9 +326,10 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             }
         }
         bar.finish_and_clear();
-        rows.close(&out)
+        let stories = rows
+            .close(&out)
             .map_err(|e| Failure::Input(e.to_string()))?;
-        done
+        (done, stories)
     };
 
     // 4. Summaries and files.
@@ -380,7 +383,94 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     } else {
         printed.push_str(&table::run_table(&sums[0]));
     }
-    files.push("manifest.json".into());
+    let mut chart_notes: Vec<(String, String, String)> = Vec::new();
+    let mut chart_seconds = 0.0;
+    if job.charts {
+        let t0 = Instant::now();
+        let real = crate::data::embedded_tariffs();
+        let inp = charts::Input {
+            scenario: &base.meta.name,
+            runs: runs_done,
+            seed: job.seed,
+            arms: &arms,
+            agg: &agg,
+            sums: &sums,
+            stories: &stories,
+            real: &real,
+        };
+        for c in charts::render_all(&inp).map_err(Failure::Input)? {
+            out.write(c.file, &c.png).map_err(err)?;
+            files.push(c.file.to_string());
+            chart_notes.push((c.file.to_string(), c.title, c.guide));
+        }
+        chart_seconds = t0.elapsed().as_secs_f64();
+    }
+    let (table_h, table_rows) = if compare {
+        table::compare_rows(&agg, &arms, &sums)
+    } else {
+        table::run_rows(&sums[0])
+    };
+    let mut notes = Vec::new();
+    if compare {
+        for (a, arm) in arms.iter().enumerate().skip(1) {
+            if let Some(v) = summary::variance_reduction(&agg, a) {
+                notes.push(format!(
+                    "{}: variance of the paired difference in share of weeks in truce {:.5} vs {:.5} for independent arms ({:.1}x fewer replicates needed for the same interval)",
+                    arm.name,
+                    v.paired,
+                    v.independent,
+                    v.ratio()
+                ));
+            }
+        }
+    }
+    files.extend([
+        "report.md".to_string(),
+        "report.html".to_string(),
+        "manifest.json".to_string(),
+    ]);
+    let end_date =
+        crate::scenario::date::Date::week_start(base.meta.start, u64::from(weeks)).add_days(-1);
+    let facts = report_doc::Facts {
+        scenario: &base.meta.name,
+        description: &base.meta.description,
+        compare,
+        arms: arms
+            .iter()
+            .zip(&overlay_lists)
+            .map(|(a, o)| (a.name.clone(), a.description.clone(), o.clone()))
+            .collect(),
+        table: (table_h, table_rows),
+        notes,
+        charts: chart_notes,
+        run: vec![
+            ("negsim".into(), env!("CARGO_PKG_VERSION").into()),
+            (
+                "scenario".into(),
+                format!("{} (sha256 {})", base_text.path, &loaded[0].hash[..16]),
+            ),
+            (
+                "period".into(),
+                format!("{} to {} ({weeks} weeks)", base.meta.start, end_date),
+            ),
+            ("replicates per arm".into(), runs_done.to_string()),
+            ("seed".into(), job.seed.to_string()),
+            (
+                "threads, command line and wall time".into(),
+                "in manifest.json (this report is identical whatever the thread count)".into(),
+            ),
+        ],
+        files: files.clone(),
+    };
+    let blocks = report_doc::build(&facts);
+    out.write("report.md", document::markdown(&blocks).as_bytes())
+        .map_err(err)?;
+    out.write(
+        "report.html",
+        document::html(&format!("negsim report: {}", base.meta.name), &blocks).as_bytes(),
+    )
+    .map_err(err)?;
+
     let manifest = Manifest {
         negsim_version: env!("CARGO_PKG_VERSION"),
         command: job.command.to_string(),
@@ -415,6 +505,9 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
     print!("{printed}");
+    if job.charts {
+        println!("charts drawn in {chart_seconds:.2} s");
+    }
     println!(
         "{} runs x {} arm{} x {weeks} weeks in {:.2} s; wrote {} files to {}",
         runs_done,

@@ -84,6 +84,7 @@ fn job_from<'r>(
         progress: !common.quiet,
         force: common.force,
         runs_csv: !common.no_runs_csv,
+        charts: !common.no_charts,
         runs,
         independent: false,
         allow_large: common.allow_large,

@@ -54,8 +54,14 @@ pub struct Plan {
 pub trait Sink {
     /// One replicate's statistics for one arm.
     fn row(&mut self, arm: usize, stats: &RunStats) -> std::io::Result<()>;
-    /// The event log of a traced replicate of one arm.
-    fn events(&mut self, arm: usize, replicate: u64, events: &[Event]) -> std::io::Result<()>;
+    /// The event log and weekly trajectory of a traced replicate of one arm.
+    fn traced(
+        &mut self,
+        arm: usize,
+        replicate: u64,
+        events: &[Event],
+        trajectory: &[WeekPoint],
+    ) -> std::io::Result<()>;
 }
 
 /// A sink that keeps nothing.
@@ -65,7 +71,7 @@ impl Sink for NullSink {
     fn row(&mut self, _: usize, _: &RunStats) -> std::io::Result<()> {
         Ok(())
     }
-    fn events(&mut self, _: usize, _: u64, _: &[Event]) -> std::io::Result<()> {
+    fn traced(&mut self, _: usize, _: u64, _: &[Event], _: &[WeekPoint]) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -269,7 +275,7 @@ fn merge_batch(
             if *r != ri {
                 break;
             }
-            sink.events(*a, row[*a].stats.replicate, log)?;
+            sink.traced(*a, row[*a].stats.replicate, log, trajs[*a])?;
             ev_iter.next();
         }
     }

@@ -9,7 +9,8 @@ pub enum Move {
     /// No hostile act (holding counts as cooperating).
     #[default]
     Cooperate,
-    /// At least one hostile act (escalation, threat, snapback).
+    /// At least one hostile act: an escalation move (even at a ceiling), a halt of purchases, a
+    /// threat carried out or a snapback. Announcing a threat is not a move; it adds tension.
     Defect,
 }
 

@@ -31,9 +31,10 @@ pub struct FactionParams {
     pub stance: f64,
     /// Initial clout, normalised within the side.
     pub clout0: f64,
-    /// Instrument used to escalate, if any (tariffs before controls).
+    /// Instrument used to escalate: the first of its instruments that is tariffs or controls
+    /// (`None`: it can only halt purchases).
     pub hostile: Option<Instrument>,
-    /// Instrument used for gestures, if any (purchases, then controls, then tariffs).
+    /// Instrument used for gestures: the first it lists.
     pub gesture: Option<Instrument>,
     /// Probability of acting alone in a week, (1 - coordination) * autonomy.
     pub p_alone: f64,
@@ -173,6 +174,8 @@ pub struct Params {
     pub pain_decay: f64,
     /// Weekly decay factor of rapport.
     pub rapport_decay: f64,
+    /// Weekly factor by which purge-raised initiative aversion returns to its initial level.
+    pub aversion_recovery: f64,
 }
 
 impl Params {
@@ -304,6 +307,7 @@ impl Params {
             face_decay: weekly_decay(b.politics.face_decay),
             pain_decay: weekly_decay(b.shocks.market_pain_decay),
             rapport_decay: weekly_decay(b.politics.rapport_decay),
+            aversion_recovery: weekly_decay(b.politics.aversion_recovery),
             b,
         }
     }

@@ -26,7 +26,7 @@ struct Actions {
     controls_cuts: u32,
     /// Purchases made as a gesture.
     purchases: bool,
-    /// A hostile act outside the factions' moves (threat, threat executed, snapback).
+    /// A hostile act outside the factions' moves (a threat carried out, a snapback).
     other_hostile: bool,
 }
 
@@ -64,14 +64,13 @@ fn emit<E: EventSink>(ev: &mut E, week: u32, side: Option<usize>, kind: EventKin
     }
 }
 
-/// Share of a side's clout held by hawkish factions (stance > 0).
+/// Hawkish weight of a side: clout-weighted positive stance, in [0, 1].
 fn hawk_share(p: &Params, s: &State, i: usize) -> f64 {
     p.sides[i]
         .factions
         .iter()
         .zip(&s.sides[i].clout)
-        .filter(|(f, _)| f.stance > 0.0)
-        .map(|(_, c)| c)
+        .map(|(f, c)| c * f.stance.max(0.0))
         .sum()
 }
 
@@ -156,6 +155,7 @@ fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) 
         let sp = &p.sides[i];
         let st = &mut s.sides[i];
         st.face_shock *= p.face_decay;
+        st.aversion = sp.aversion0 + (st.aversion - sp.aversion0) * p.aversion_recovery;
         st.market_pain *= p.pain_decay;
         if k[0] > 0 {
             let n = f64::from(k[0]);
@@ -486,7 +486,7 @@ fn negotiate<E: EventSink>(
             || s.last_agenda_week
                 .is_some_and(|w| f64::from(t - w) <= n.agenda_window);
         if p.require_prepared_agenda && !prepared {
-            let later = t + n.summit_postpone as u32;
+            let later = t + n.summit_postpone.round() as u32;
             if later < p.weeks {
                 s.postponed_summits
                     .push((later, calendar.unwrap_or(u32::MAX)));
@@ -760,7 +760,7 @@ fn make_deal<E: EventSink>(
         scope,
         detail,
         expiry: if term > 0.0 {
-            Some(t + term as u32)
+            Some(t + term.round().max(1.0) as u32)
         } else {
             None
         },
@@ -818,8 +818,10 @@ fn implement<E: EventSink>(
         }
         if tariff_moves > 0 {
             let amount = sp.tariff_step * f64::from(tariff_moves);
+            let before = s.sides[i].tariff;
             raise_tariff(p, s, i, amount, &mut changes[i]);
-            if E::ENABLED {
+            let amount = s.sides[i].tariff - before;
+            if E::ENABLED && amount > 0.0 {
                 ev.push(Event {
                     week: t,
                     side: Some(i as u8),
@@ -836,7 +838,7 @@ fn implement<E: EventSink>(
             let new =
                 (st.controls + sp.controls_step * f64::from(controls_moves)).min(im.controls_max);
             changes[i].controls_up += (new - st.controls).max(0.0);
-            if E::ENABLED {
+            if E::ENABLED && new > st.controls {
                 ev.push(Event {
                     week: t,
                     side: Some(i as u8),
@@ -856,7 +858,7 @@ fn implement<E: EventSink>(
             let new =
                 (st.tariff - im.gesture_tariff_cut * f64::from(a.tariff_cuts)).max(sp.tariff_floor);
             changes[i].tariff_down += (st.tariff - new).max(0.0);
-            if E::ENABLED {
+            if E::ENABLED && new < st.tariff {
                 ev.push(Event {
                     week: t,
                     side: Some(i as u8),
@@ -872,7 +874,7 @@ fn implement<E: EventSink>(
         if a.controls_cuts > 0 {
             let new = (st.controls - im.gesture_controls_cut * f64::from(a.controls_cuts)).max(0.0);
             changes[i].controls_down += (st.controls - new).max(0.0);
-            if E::ENABLED {
+            if E::ENABLED && new < st.controls {
                 ev.push(Event {
                     week: t,
                     side: Some(i as u8),
@@ -922,8 +924,11 @@ fn implement<E: EventSink>(
             emit(ev, t, Some(i), EventKind::GrayMove, u_size);
         }
     }
-    s.purchases_met =
-        s.agreement.as_ref().is_some_and(|a| a.purchases) && u_purchase < im.purchase_fulfilment;
+    // China (side 1) buys under an agreement; a halt of purchases this week means none are met.
+    let halted = acts[1].halt_purchases || matches!(acts[1].line, Some(None));
+    s.purchases_met = !halted
+        && s.agreement.as_ref().is_some_and(|a| a.purchases)
+        && u_purchase < im.purchase_fulfilment;
     for i in 0..2 {
         s.sides[i].last_move = obs.moves[i];
     }

@@ -9,7 +9,7 @@ use crate::analysis::km::{Estimate, KmSummary};
 use crate::analysis::summary::{self, ArmSummary, Durations};
 use crate::ensemble::aggregate::{Aggregate, QUANTILES, WEEKLY_QUANTILED, WEEKLY_SERIES};
 use crate::ensemble::record::{Kind, METRICS, RunStats};
-use crate::ensemble::{Arm, Sink};
+use crate::ensemble::{Arm, Sink, WeekPoint};
 use crate::model::Event;
 use crate::scenario::{SIDE_KEYS, Scenario};
 
@@ -87,9 +87,23 @@ struct ArmFiles<'a> {
     events: Csv,
 }
 
-/// Streams runs.csv and events.csv of every arm during the run.
+/// The first traced replicate of an arm: its events and weekly trajectory (for the story chart).
+#[derive(Clone, Debug, Default)]
+pub struct Story {
+    /// Replicate index.
+    pub replicate: u64,
+    /// Its events.
+    pub events: Vec<Event>,
+    /// Its weekly trajectory.
+    pub trajectory: Vec<WeekPoint>,
+}
+
+/// Streams runs.csv and events.csv of every arm during the run, and keeps each arm's first traced
+/// replicate.
 pub struct RowWriter<'a> {
     arms: Vec<ArmFiles<'a>>,
+    /// First traced replicate per arm.
+    pub stories: Vec<Option<Story>>,
 }
 
 /// Column names of runs.csv.
@@ -140,18 +154,22 @@ impl<'a> RowWriter<'a> {
                 events,
             });
         }
-        Ok(RowWriter { arms: files })
+        let stories = vec![None; files.len()];
+        Ok(RowWriter {
+            arms: files,
+            stories,
+        })
     }
 
-    /// Flushes and closes every file.
-    pub fn close(self, out: &OutputDir) -> Result<(), OutputError> {
+    /// Flushes and closes every file; returns the stories.
+    pub fn close(self, out: &OutputDir) -> Result<Vec<Option<Story>>, OutputError> {
         for f in self.arms {
             if let Some(r) = f.runs {
                 close_csv(out, &format!("{}runs.csv", f.prefix), r)?;
             }
             close_csv(out, &format!("{}events.csv", f.prefix), f.events)?;
         }
-        Ok(())
+        Ok(self.stories)
     }
 }
 
@@ -175,7 +193,20 @@ impl Sink for RowWriter<'_> {
         w.write_record(&rec).map_err(io_of)
     }
 
-    fn events(&mut self, arm: usize, replicate: u64, events: &[Event]) -> std::io::Result<()> {
+    fn traced(
+        &mut self,
+        arm: usize,
+        replicate: u64,
+        events: &[Event],
+        trajectory: &[WeekPoint],
+    ) -> std::io::Result<()> {
+        if self.stories[arm].is_none() {
+            self.stories[arm] = Some(Story {
+                replicate,
+                events: events.to_vec(),
+                trajectory: trajectory.to_vec(),
+            });
+        }
         let f = &mut self.arms[arm];
         let p = &f.arm.params;
         for e in events {

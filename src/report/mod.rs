@@ -1,7 +1,10 @@
 //! Reports: CSV files, the manifest, terminal tables (and charts). Renders bytes from results; the
 //! output directory manager owns every path. Only this module and the CLI touch the filesystem.
 
+pub mod charts;
 pub mod csv;
+pub mod document;
 pub mod manifest;
 pub mod output;
+pub mod report_doc;
 pub mod table;

@@ -4,7 +4,7 @@ use crate::analysis::km::Estimate;
 use crate::analysis::summary::{self, ArmSummary, Durations, HEADLINE};
 use crate::ensemble::Arm;
 use crate::ensemble::aggregate::Aggregate;
-use crate::ensemble::record::{METRICS, metric_index};
+use crate::ensemble::record::metric_index;
 
 use super::csv::num;
 
@@ -103,6 +103,12 @@ const RUN_TABLE: [&str; 10] = [
 
 /// The short summary table of a run.
 pub fn run_table(s: &ArmSummary) -> String {
+    let (header, rows) = run_rows(s);
+    render(&header, &rows)
+}
+
+/// Header and rows of the run summary table.
+pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["metric", "mean [95% CI]", "median"]
         .map(String::from)
         .to_vec();
@@ -133,11 +139,22 @@ pub fn run_table(s: &ArmSummary) -> String {
         with_ci(k.rmst.value, k.rmst.lo, k.rmst.hi, 2),
         String::new(),
     ]);
-    render(&header, &rows)
+    (header, rows)
 }
 
 /// The ranked comparison table: interventions by paired effect on the headline metric.
 pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> String {
+    let (header, rows) = compare_rows(agg, arms, sums);
+    render(&header, &rows)
+}
+
+/// Header and rows of the comparison table, interventions ranked by their effect on the share of
+/// weeks in truce.
+pub fn compare_rows(
+    agg: &Aggregate,
+    arms: &[Arm],
+    sums: &[ArmSummary],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let k_head = metric_index(HEADLINE).unwrap_or(0);
     let k_broken = metric_index("broken_truces_per_year").unwrap_or(0);
     let k_durable = metric_index("durable_deal").unwrap_or(0);
@@ -193,6 +210,5 @@ pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> Stri
             signed(&summary::metric_difference(agg, a, k_durable).est, 3),
         ]);
     }
-    let _ = METRICS;
-    render(&header, &rows)
+    (header, rows)
 }

@@ -28,7 +28,7 @@ param_group! {
         trust_gain: 0.04, Closed(0.0, 1.0), "";
         /// Fraction of trust lost by a week perceived as hostile, before hawk harshness
         trust_loss: 0.12, Closed(0.0, 1.0), "";
-        /// Extra trust loss per unit of the side's hawk clout share (loss factor 1 + h * share, capped so trust stays >= 0)
+        /// Extra trust loss per unit of the side's hawkish weight, the clout-weighted positive stance (loss factor 1 + h * weight, capped so trust stays >= 0)
         hawk_harshness: 1.0, AtLeast(0.0), "";
         /// Tension added by a week perceived as hostile
         perceived_hostility_tension: 0.05, AtLeast(0.0), "";
@@ -102,7 +102,7 @@ param_group! {
         logit_rapport: 1.0, Closed(-50.0, 50.0), "log-odds";
         /// Success log-odds per unit of mean trust
         logit_trust: 2.0, Closed(-50.0, 50.0), "log-odds";
-        /// Success log-odds lost per unit of win-set distance
+        /// Success log-odds lost per unit of win-set narrowness: the mean over both sides of (1 + clout-weighted stance) / 2, so hawkish constituencies on either side shrink the overlap of acceptable deals (Putnam)
         logit_distance: 2.0, Closed(-50.0, 50.0), "log-odds";
         /// Success log-odds lost per unit of mean effective face cost
         logit_face: 1.0, Closed(-50.0, 50.0), "log-odds";
@@ -180,7 +180,9 @@ param_group! {
         rapport_decay: 0.1, AtLeast(0.0), "per year";
         /// Decay rate of the shock-driven part of face cost
         face_decay: 1.0, AtLeast(0.0), "per year";
-        /// Multiplier of a channel's closure rate per unit of the larger hawk clout share, times the channel's political exposure
+        /// Rate at which initiative aversion raised by purges returns to the side's initial level
+        aversion_recovery: 0.5, AtLeast(0.0), "per year";
+        /// Multiplier of a channel's closure rate per unit of the larger hawkish weight (clout-weighted positive stance) of the two sides, times the channel's political exposure
         channel_political_cost: 1.0, AtLeast(0.0), "";
     }
 }

@@ -42,7 +42,13 @@ impl Sink for Rows {
         self.0[arm].push(stats.clone());
         Ok(())
     }
-    fn events(&mut self, _: usize, _: u64, _: &[Event]) -> std::io::Result<()> {
+    fn traced(
+        &mut self,
+        _: usize,
+        _: u64,
+        _: &[Event],
+        _: &[negsim::ensemble::WeekPoint],
+    ) -> std::io::Result<()> {
         Ok(())
     }
 }

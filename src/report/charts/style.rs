@@ -1,0 +1,162 @@
+//! Shared chart style: the embedded DejaVu font, a colour-blind-safe palette (Okabe & Ito 2008),
+//! sizes, the caption line, date labels and PNG encoding. No system fonts or fontconfig needed.
+
+use std::sync::OnceLock;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::scenario::date::Date;
+
+/// Font family name under which DejaVu Sans is registered.
+pub const FONT: &str = "sans-serif";
+
+/// Registers DejaVu Sans (regular and bold) once; returns whether fonts are available.
+pub fn fonts() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
+    })
+}
+
+/// Okabe–Ito colours.
+pub const BLACK: RGBColor = RGBColor(0, 0, 0);
+/// Okabe–Ito orange.
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+/// Okabe–Ito sky blue.
+pub const SKY: RGBColor = RGBColor(86, 180, 233);
+/// Okabe–Ito bluish green.
+pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+/// Okabe–Ito yellow.
+pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
+/// Okabe–Ito blue.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+/// Okabe–Ito vermillion.
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+/// Okabe–Ito reddish purple.
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+/// Neutral grey for "neither" and grid lines.
+pub const GREY: RGBColor = RGBColor(170, 170, 170);
+
+/// Colour of arm `a`: the baseline is black; interventions follow the Okabe–Ito order, the same
+/// in every chart.
+pub fn arm_colour(a: usize) -> RGBColor {
+    const ORDER: [RGBColor; 8] = [BLACK, BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, YELLOW];
+    ORDER[a % ORDER.len()]
+}
+
+/// Colour of a side (US blue, China orange).
+pub fn side_colour(side: usize) -> RGBColor {
+    if side == 0 { BLUE } else { ORANGE }
+}
+
+/// Regime colours: neither, truce, escalation (the order of `Regime as usize`).
+pub const REGIME_COLOURS: [RGBColor; 3] = [GREY, GREEN, VERMILLION];
+
+/// Title font.
+pub fn title_font() -> FontDesc<'static> {
+    (FONT, 28).into_font().style(FontStyle::Bold)
+}
+
+/// Panel title font.
+pub fn panel_font() -> FontDesc<'static> {
+    (FONT, 20).into_font()
+}
+
+/// Axis label font.
+pub fn label_font() -> FontDesc<'static> {
+    (FONT, 16).into_font()
+}
+
+/// Caption font.
+pub fn caption_font() -> FontDesc<'static> {
+    (FONT, 15).into_font()
+}
+
+/// Days per mean Gregorian year, for the fractional-year time axis.
+const DAYS_PER_YEAR: f64 = 365.2425;
+
+/// The time axis is in fractional years (so ticks fall on round years and half-years): the
+/// position of the start of week `w` of a scenario starting at `start`.
+pub fn year_of_week(start: Date, w: f64) -> f64 {
+    1970.0 + (start.as_days() as f64 + 7.0 * w) / DAYS_PER_YEAR
+}
+
+/// "2026-01" for a position on the fractional-year axis.
+pub fn month_label(x: f64) -> String {
+    let d = Date::EPOCH.add_days(((x - 1970.0) * DAYS_PER_YEAR).round() as i64);
+    let (y, m, _) = d.ymd();
+    format!("{y}-{m:02}")
+}
+
+/// The x range of a scenario's horizon on the fractional-year axis.
+pub fn year_range(start: Date, weeks: usize) -> std::ops::Range<f64> {
+    year_of_week(start, 0.0)..year_of_week(start, weeks as f64)
+}
+
+/// Integer tick labels ("150", not "150.0").
+pub fn int_label(y: &f64) -> String {
+    format!("{y:.0}")
+}
+
+/// Draws a panel title at the top left of `area`: a swatch in `colour` and the text in black.
+pub fn panel_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    text: &str,
+    colour: RGBColor,
+) -> Result<(), String> {
+    area.draw(&Rectangle::new([(70, 10), (86, 26)], colour.filled()))
+        .map_err(err)?;
+    area.draw_text(text, &panel_font().color(&BLACK), (94, 6))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Encodes an RGB buffer as PNG (deterministic: fixed compression and filter).
+pub fn encode_png(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
+        .write_image(buf, w, h, image::ColorType::Rgb8)
+        .map_err(|e| format!("cannot encode PNG: {e}"))?;
+    Ok(out)
+}
+
+/// Turns any drawing error into text.
+pub fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("cannot draw chart: {e:?}")
+}
+
+/// Grid of panels: (rows, columns) for `n` panels, at most two columns.
+pub fn grid(n: usize) -> (usize, usize) {
+    if n <= 1 { (1, 1) } else { (n.div_ceil(2), 2) }
+}
+
+/// A "nice" upper bound for an axis: the next of 1, 2, 2.5, 5 x 10^k above `x`.
+pub fn nice_max(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if m * p >= x {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_bounds() {
+        assert_eq!(nice_max(0.8), 1.0);
+        assert_eq!(nice_max(151.0), 200.0);
+        assert_eq!(nice_max(21.0), 25.0);
+        assert_eq!(nice_max(0.0), 1.0);
+    }
+}
