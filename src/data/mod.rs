@@ -108,8 +108,13 @@ fn header_index(file: &str, headers: &csv::StringRecord, name: &str) -> Result<u
         })
 }
 
+/// Row of a record counting the header as row 1 (records, not text lines: CRLF and BOM safe).
+fn row_of(rec: &csv::StringRecord) -> u64 {
+    rec.position().map_or(0, |p| p.record() + 1)
+}
+
 fn csv_error(file: &str, e: &csv::Error) -> DataError {
-    let row = e.position().map_or(0, |p| p.line());
+    let row = e.position().map_or(0, |p| p.record() + 1);
     DataError {
         file: file.into(),
         row,
@@ -155,7 +160,7 @@ pub fn read_tariffs(file: &str, text: &str) -> Result<Vec<TariffPoint>, DataErro
     let mut out: Vec<TariffPoint> = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| csv_error(file, &e))?;
-        let row = rec.position().map_or(0, |p| p.line());
+        let row = row_of(&rec);
         let date = parse_date(file, row, rec.get(id).unwrap_or(""))?;
         if out.last().is_some_and(|p| p.date >= date) {
             return Err(DataError {
@@ -197,7 +202,7 @@ pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> 
     let mut out = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| csv_error(file, &e))?;
-        let row = rec.position().map_or(0, |p| p.line());
+        let row = row_of(&rec);
         let date = parse_date(file, row, rec.get(id).unwrap_or(""))?;
         let actor = match rec.get(ia).unwrap_or("").trim() {
             "US" => Actor::Us,

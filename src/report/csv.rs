@@ -102,6 +102,7 @@ pub struct Story {
 /// replicate.
 pub struct RowWriter<'a> {
     arms: Vec<ArmFiles<'a>>,
+    root: std::path::PathBuf,
     /// First traced replicate per arm.
     pub stories: Vec<Option<Story>>,
 }
@@ -158,6 +159,7 @@ impl<'a> RowWriter<'a> {
         Ok(RowWriter {
             arms: files,
             stories,
+            root: out.root().to_path_buf(),
         })
     }
 
@@ -173,16 +175,23 @@ impl<'a> RowWriter<'a> {
     }
 }
 
-fn io_of(e: csv::Error) -> std::io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => io,
-        other => std::io::Error::other(format!("{other:?}")),
-    }
+/// An I/O error that names the file it happened on.
+fn io_err(root: &std::path::Path, rel: &str, e: csv::Error) -> std::io::Error {
+    let (kind, reason) = match e.into_kind() {
+        csv::ErrorKind::Io(io) => (io.kind(), crate::scenario::io_reason(&io)),
+        other => (std::io::ErrorKind::Other, format!("{other:?}")),
+    };
+    std::io::Error::new(
+        kind,
+        format!("cannot write '{}': {reason}", root.join(rel).display()),
+    )
 }
 
 impl Sink for RowWriter<'_> {
     fn row(&mut self, arm: usize, r: &RunStats) -> std::io::Result<()> {
-        let Some(w) = self.arms[arm].runs.as_mut() else {
+        let root = &self.root;
+        let f = &mut self.arms[arm];
+        let Some(w) = f.runs.as_mut() else {
             return Ok(());
         };
         let mut rec = Vec::with_capacity(METRICS.len() + 1);
@@ -190,7 +199,8 @@ impl Sink for RowWriter<'_> {
         for m in METRICS {
             rec.push(opt((m.get)(r), decimals(m.kind)));
         }
-        w.write_record(&rec).map_err(io_of)
+        w.write_record(&rec)
+            .map_err(|e| io_err(root, &format!("{}runs.csv", f.prefix), e))
     }
 
     fn traced(
@@ -207,6 +217,7 @@ impl Sink for RowWriter<'_> {
                 trajectory: trajectory.to_vec(),
             });
         }
+        let root = &self.root;
         let f = &mut self.arms[arm];
         let p = &f.arm.params;
         for e in events {
@@ -238,7 +249,7 @@ impl Sink for RowWriter<'_> {
                     &num(e.size, 4),
                     note,
                 ])
-                .map_err(io_of)?;
+                .map_err(|e| io_err(root, &format!("{}events.csv", f.prefix), e))?;
         }
         Ok(())
     }

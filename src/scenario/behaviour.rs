@@ -5,6 +5,9 @@
 use super::read::Bounds::{AtLeast, Closed, Positive};
 use crate::param_group;
 
+/// Upper bound of every parameter measured in weeks (the longest horizon).
+const WEEKS_CAP: f64 = super::schema::MAX_WEEKS as f64;
+
 param_group! {
     /// Step 2, perception: how a week's moves are read through a channel.
     pub struct Perception {
@@ -69,11 +72,11 @@ param_group! {
     /// Step 7, implementation: sizes of moves and purchases.
     pub struct Implementation {
         /// Tariff cut of a unilateral gesture on tariffs (exclusions)
-        gesture_tariff_cut: 2.0, AtLeast(0.0), "pp";
+        gesture_tariff_cut: 2.0, Closed(0.0, 1000.0), "pp";
         /// Controls removed by a unilateral gesture on controls (licences)
-        gesture_controls_cut: 1.0, AtLeast(0.0), "index";
+        gesture_controls_cut: 1.0, Closed(0.0, 1000.0), "index";
         /// Upper bound of each side's controls index
-        controls_max: 50.0, Positive, "index";
+        controls_max: 50.0, Closed(1.0, 1000.0), "index";
         /// Weekly probability that purchase commitments of an agreement in force are met
         purchase_fulfilment: 0.7, Closed(0.0, 1.0), "per week";
         /// Reduction of the buyer's counterpart's pain in a week the purchases are met
@@ -113,11 +116,11 @@ param_group! {
         /// Multiplier of a summit's success probability for each process-style leader facing an unprepared agenda
         unprepared_process_factor: 0.25, Closed(0.0, 1.0), "";
         /// A successful round within this many weeks before a summit prepares its agenda
-        agenda_window: 8.0, AtLeast(0.0), "weeks";
+        agenda_window: 8.0, Closed(0.0, WEEKS_CAP), "weeks";
         /// Least channel authority for a round to prepare a summit agenda
         agenda_authority_min: 0.4, Closed(0.0, 1.0), "";
         /// Weeks a summit is postponed when a prepared agenda is required but missing
-        summit_postpone: 4.0, AtLeast(1.0), "weeks";
+        summit_postpone: 4.0, Closed(1.0, WEEKS_CAP), "weeks";
         /// Least channel authority for a broad deal to be reachable
         broad_authority_min: 0.6, Closed(0.0, 1.0), "";
         /// Probability that a successful negotiation on an authoritative channel yields a broad deal
@@ -129,9 +132,9 @@ param_group! {
         /// Fraction of the remaining tariff above its floor (and of remaining controls) undone by a broad deal
         deep_rollback_broad: 0.25, Closed(0.0, 1.0), "";
         /// Term of a transactional deal before it must be renewed (0 = open-ended)
-        transactional_term: 13.0, AtLeast(0.0), "weeks";
+        transactional_term: 13.0, Closed(0.0, WEEKS_CAP), "weeks";
         /// Term of a broad deal before it must be renewed (0 = open-ended)
-        broad_term: 0.0, AtLeast(0.0), "weeks";
+        broad_term: 0.0, Closed(0.0, WEEKS_CAP), "weeks";
         /// Share of a lapsed agreement's rollback that snaps back when renewal fails
         snapback_share: 1.0, Closed(0.0, 1.0), "";
         /// Detail of an agreement before the terms below
@@ -225,11 +228,11 @@ param_group! {
     /// Step 9 and model.md section 4: how weeks are classified into regimes.
     pub struct Observation {
         /// A tariff rise of at least this much in a week is an escalation event
-        escalation_tariff: 1.0, Positive, "pp";
+        escalation_tariff: 1.0, Closed(0.001, 1000.0), "pp";
         /// A controls increase of at least this much in a week is an escalation event
-        escalation_controls: 1.0, Positive, "index";
+        escalation_controls: 1.0, Closed(0.001, 1000.0), "index";
         /// A truce lasting at least this long is a durable deal
-        durable_weeks: 52.0, Positive, "weeks";
+        durable_weeks: 52.0, Closed(1.0, WEEKS_CAP), "weeks";
     }
 }
 

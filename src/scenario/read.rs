@@ -58,14 +58,18 @@ pub struct ParamRecord {
     pub doc: &'static str,
 }
 
+/// Largest magnitude any parameter may take: larger values are absurd for every quantity of the
+/// model and would only overflow week arithmetic or allocations.
+pub const MAX_MAGNITUDE: f64 = 1e6;
+
 /// Allowed range of a number.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Bounds {
     /// Closed interval `[lo, hi]`.
     Closed(f64, f64),
-    /// At least `lo`.
+    /// At least `lo` (and at most [`MAX_MAGNITUDE`]).
     AtLeast(f64),
-    /// Strictly positive.
+    /// Strictly positive (and at most [`MAX_MAGNITUDE`]).
     Positive,
 }
 
@@ -74,8 +78,8 @@ impl Bounds {
     pub fn contains(self, x: f64) -> bool {
         match self {
             Bounds::Closed(lo, hi) => x >= lo && x <= hi,
-            Bounds::AtLeast(lo) => x >= lo,
-            Bounds::Positive => x > 0.0,
+            Bounds::AtLeast(lo) => x >= lo && x <= MAX_MAGNITUDE,
+            Bounds::Positive => x > 0.0 && x <= MAX_MAGNITUDE,
         }
     }
 
@@ -83,8 +87,8 @@ impl Bounds {
     pub fn describe(self) -> String {
         match self {
             Bounds::Closed(lo, hi) => format!("a number in [{}, {}]", trim(lo), trim(hi)),
-            Bounds::AtLeast(lo) => format!("a number >= {}", trim(lo)),
-            Bounds::Positive => "a number > 0".to_string(),
+            Bounds::AtLeast(lo) => format!("a number >= {} (at most 1e6)", trim(lo)),
+            Bounds::Positive => "a number > 0 (at most 1e6)".to_string(),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::behaviour::Behaviour;
 use super::date::Date;
-use super::read::Bounds::{AtLeast, Closed, Positive};
+use super::read::Bounds::{AtLeast, Closed};
 use super::read::{Cx, NumSpec, Obj, ParamRecord};
 use super::tree::Node;
 
@@ -292,6 +292,18 @@ const fn spec(
 }
 
 const UNIT: super::read::Bounds = Closed(0.0, 1.0);
+/// Tariffs are percentages of at most 1,000.
+const TARIFF_RANGE: super::read::Bounds = Closed(0.0, 1000.0);
+const TARIFF_RANGE_POS: super::read::Bounds = Closed(0.001, 1000.0);
+/// Controls are an index of at most 1,000.
+const CONTROLS_RANGE: super::read::Bounds = Closed(0.0, 1000.0);
+
+/// Most factions a side may have.
+pub const MAX_FACTIONS: usize = 1_000;
+/// Most channels a scenario may have.
+pub const MAX_CHANNELS: usize = 1_000;
+/// Most calendar entries a scenario may have.
+pub const MAX_CALENDAR: usize = 10_000;
 
 /// Builds a scenario from the root of a (merged) tree; all problems go to `cx`.
 pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
@@ -398,7 +410,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "tariff_max",
             Some(200.0),
-            Positive,
+            TARIFF_RANGE_POS,
             "%",
             "Highest average tariff on the other side's goods",
         ),
@@ -408,7 +420,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "tariff_floor",
             None,
-            AtLeast(0.0),
+            TARIFF_RANGE,
             "%",
             "Lowest average tariff (pre-war level)",
         ),
@@ -418,7 +430,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "tariff",
             None,
-            AtLeast(0.0),
+            TARIFF_RANGE,
             "%",
             "Average tariff on the other side's goods at week 0",
         ),
@@ -445,7 +457,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "tariff_step",
             Some(10.0),
-            AtLeast(0.0),
+            TARIFF_RANGE,
             "pp",
             "Tariff rise of one escalation move",
         ),
@@ -455,7 +467,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "controls",
             Some(0.0),
-            AtLeast(0.0),
+            CONTROLS_RANGE,
             "index",
             "Stock of non-tariff measures at week 0",
         ),
@@ -465,7 +477,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         &spec(
             "controls_step",
             Some(2.0),
-            AtLeast(0.0),
+            CONTROLS_RANGE,
             "index",
             "Controls added by one escalation move on controls",
         ),
@@ -640,6 +652,17 @@ fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
     let path = format!("sides.{key}.factions");
     let origin = side.origin();
     let items = side.tables(cx, "factions");
+    if items.len() > MAX_FACTIONS {
+        cx.error(
+            origin,
+            &path,
+            format!(
+                "{} factions: a side may have at most {MAX_FACTIONS}",
+                items.len()
+            ),
+        );
+        return Vec::new();
+    }
     let mut out: Vec<Faction> = Vec::with_capacity(items.len());
     for mut f in items {
         f.item_provenance(cx);
@@ -800,7 +823,19 @@ fn read_negotiator(neg: &mut Obj<'_>, cx: &mut Cx, key: &'static str) -> Negotia
 
 fn read_channels(top: &mut Obj<'_>, cx: &mut Cx) -> Vec<Channel> {
     let mut out: Vec<Channel> = Vec::new();
-    for mut c in top.tables(cx, "channels") {
+    let items = top.tables(cx, "channels");
+    if items.len() > MAX_CHANNELS {
+        cx.error(
+            top.origin(),
+            "channels",
+            format!(
+                "{} channels: a scenario may have at most {MAX_CHANNELS}",
+                items.len()
+            ),
+        );
+        return out;
+    }
+    for mut c in items {
         c.item_provenance(cx);
         let name = c.string(cx, "name", true).unwrap_or_default();
         if out.iter().any(|o| o.name == name) {
@@ -926,7 +961,19 @@ fn read_calendar(
         }
     };
     let mut out = Vec::new();
-    for mut e in top.tables(cx, "calendar") {
+    let items = top.tables(cx, "calendar");
+    if items.len() > MAX_CALENDAR {
+        cx.error(
+            top.origin(),
+            "calendar",
+            format!(
+                "{} calendar entries: a scenario may have at most {MAX_CALENDAR}",
+                items.len()
+            ),
+        );
+        return out;
+    }
+    for mut e in items {
         e.item_provenance(cx);
         let path = e.path().to_string();
         let date = e.date(cx, "date", true);
@@ -955,7 +1002,13 @@ fn read_calendar(
                 let side = e.choice(cx, "side", &SIDE_KEYS, None, "Side that threatens");
                 let tariff_pp = e.num(
                     cx,
-                    &spec("tariff_pp", None, Positive, "pp", "Threatened tariff rise"),
+                    &spec(
+                        "tariff_pp",
+                        None,
+                        TARIFF_RANGE_POS,
+                        "pp",
+                        "Threatened tariff rise",
+                    ),
                 );
                 let deadline = e.date(cx, "deadline", true);
                 if let (Some((dl, o)), Some((d, _))) = (deadline, date) {
@@ -1028,7 +1081,7 @@ fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
                 &spec(
                     "snapback_us",
                     Some(0.0),
-                    AtLeast(0.0),
+                    TARIFF_RANGE,
                     "pp",
                     "US tariff rise if the agreement lapses unrenewed",
                 ),
@@ -1038,7 +1091,7 @@ fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
                 &spec(
                     "snapback_cn",
                     Some(0.0),
-                    AtLeast(0.0),
+                    TARIFF_RANGE,
                     "pp",
                     "China's tariff rise if the agreement lapses unrenewed",
                 ),

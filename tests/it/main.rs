@@ -8,6 +8,7 @@ mod determinism;
 mod limits;
 mod overlays;
 mod properties;
+mod robustness;
 mod statistics;
 mod validation;
 

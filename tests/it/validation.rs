@@ -115,7 +115,7 @@ fn negative_rate() {
         "value = -1.0",
         &[
             "channels.intermediaries.close_rate",
-            "expected a number >= 0 (per year)",
+            "expected a number >= 0 (at most 1e6) (per year)",
         ],
     );
 }
