@@ -13,7 +13,8 @@ use super::stats::t_quantile;
 pub const GROUPS: usize = 20;
 
 /// Event and censoring counts by duration, per jackknife group.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "SparseKm", try_from = "SparseKm")]
 pub struct KmCounts {
     len: usize,
     events: Vec<u64>,
@@ -91,6 +92,52 @@ impl KmCounts {
             at_risk -= ev[d] + ce[d];
         }
         out
+    }
+}
+
+/// Serialised form of [`KmCounts`]: non-zero cells only.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SparseKm {
+    len: usize,
+    events: Vec<(usize, u64)>,
+    censored: Vec<(usize, u64)>,
+}
+
+impl From<KmCounts> for SparseKm {
+    fn from(k: KmCounts) -> Self {
+        let nz = |v: &[u64]| {
+            v.iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, c)| (i, *c))
+                .collect()
+        };
+        SparseKm {
+            len: k.len,
+            events: nz(&k.events),
+            censored: nz(&k.censored),
+        }
+    }
+}
+
+impl TryFrom<SparseKm> for KmCounts {
+    type Error = String;
+    fn try_from(s: SparseKm) -> Result<Self, String> {
+        if s.len == 0 || s.len > 1_000_000 {
+            return Err(format!("survival counts of length {}", s.len));
+        }
+        let mut k = KmCounts {
+            len: s.len,
+            events: vec![0; GROUPS * s.len],
+            censored: vec![0; GROUPS * s.len],
+        };
+        for (v, cells) in [(&mut k.events, s.events), (&mut k.censored, s.censored)] {
+            for (i, c) in cells {
+                *v.get_mut(i)
+                    .ok_or_else(|| format!("survival cell {i} out of range"))? += c;
+            }
+        }
+        Ok(k)
     }
 }
 

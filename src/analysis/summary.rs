@@ -50,7 +50,7 @@ pub struct ArmSummary {
 
 fn metric_summary(m: &'static Metric, mo: &Moments, median: Option<f64>) -> MetricSummary {
     let (ci, method) = if m.kind == Kind::Binary {
-        let k = (mo.mean * mo.n as f64).round() as u64;
+        let k = mo.sum().round() as u64;
         (wilson(k, mo.n, LEVEL), "wilson")
     } else {
         (mo.ci(LEVEL), "t")
@@ -58,7 +58,7 @@ fn metric_summary(m: &'static Metric, mo: &Moments, median: Option<f64>) -> Metr
     MetricSummary {
         metric: m,
         n: mo.n,
-        mean: mo.mean,
+        mean: mo.mean(),
         ci,
         sd: mo.sd(),
         median,
@@ -117,7 +117,7 @@ pub fn metric_difference(agg: &Aggregate, a: usize, k: usize) -> Difference {
         let ci = mo.ci(LEVEL);
         Difference {
             est: Estimate {
-                value: (mo.n > 0).then_some(mo.mean),
+                value: (mo.n > 0).then(|| mo.mean()),
                 lo: ci.map(|c| c.0),
                 hi: ci.map(|c| c.1),
                 p: mo.p_value_zero(),

@@ -78,6 +78,21 @@ pub enum Command {
         #[arg(long = "with", value_name = "OVERLAY")]
         with: Vec<PathBuf>,
     },
+    /// Combine the partial results of `--shard K/N` runs into the unsharded result.
+    Merge {
+        /// Output directories of the shards (all N of them, any order).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory of the merged result (default: output/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Overwrite an existing result.
+        #[arg(long)]
+        force: bool,
+        /// Do not draw charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
     /// Show which parameters encode which claims (P1..P14), or what overlays change.
     Explain {
         /// Scenario file.
@@ -124,4 +139,27 @@ pub struct Common {
     /// Run even when the size estimate exceeds the safety limits.
     #[arg(long)]
     pub allow_large: bool,
+    /// Compute only shard K of N (1-based) of the replicates and write a mergeable partial
+    /// result; combine all N with `negsim merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+}
+
+/// Parses "K/N" with 1 <= K <= N.
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("'{s}' is not of the form K/N, e.g. 2/3"))?;
+    let (k, n): (u64, u64) = (
+        k.trim()
+            .parse()
+            .map_err(|_| format!("'{k}' is not a shard number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("'{n}' is not a number of shards"))?,
+    );
+    if n == 0 || k == 0 || k > n || n > 1_000_000 {
+        return Err(format!("shard {k}/{n}: need 1 <= K <= N <= 1000000"));
+    }
+    Ok((k, n))
 }

@@ -73,6 +73,8 @@ pub struct Job<'r> {
     pub independent: bool,
     /// Skip size limits.
     pub allow_large: bool,
+    /// Compute only shard k of n (1-based) and write a mergeable partial result.
+    pub shard: Option<(u64, u64)>,
     /// Command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -87,27 +89,6 @@ pub const MAX_MEMORY_BYTES: f64 = 4e9;
 const SECONDS_PER_REPLICATE_WEEK: f64 = 4e-7;
 /// Bytes of one runs.csv row.
 const BYTES_PER_ROW: f64 = 260.0;
-
-/// Loads one arm; returns it with the names of its top-level overlays (each the `[overlay] name`
-/// of the file given, not of the files it includes).
-fn load_arm(
-    job: &Job<'_>,
-    base: &Text,
-    overlays: &[String],
-) -> Result<(Loaded, Vec<String>), Failure> {
-    let mut texts = Vec::new();
-    let mut tops = Vec::new();
-    for o in overlays {
-        texts.extend(overlay_chain(o, job.resolver).map_err(|e| Failure::Input(e.to_string()))?);
-        tops.push(texts.len() - 1);
-    }
-    let l = load_texts(base, &texts).map_err(|e| Failure::Input(e.to_string()))?;
-    let names = tops
-        .iter()
-        .filter_map(|&i| l.overlays.get(i).map(|o| o.name.clone()))
-        .collect();
-    Ok((l, names))
-}
 
 fn human_bytes(b: f64) -> String {
     if b >= 1e12 {
@@ -196,37 +177,57 @@ pub fn check_size(
     }
 }
 
-/// Runs the job; prints the table; returns the output directory.
-pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
-    let started = Instant::now();
-    let started_utc = now_utc();
+/// The arms of a job, loaded and compiled.
+pub struct Prepared {
+    /// The base scenario text.
+    pub base_text: Text,
+    /// Each arm's loaded scenario.
+    pub loaded: Vec<Loaded>,
+    /// Each arm's overlay paths, as given.
+    pub overlay_lists: Vec<Vec<String>>,
+    /// Each arm's overlay texts, includes expanded, in the order applied.
+    pub overlay_texts: Vec<Vec<Text>>,
+    /// The arms.
+    pub arms: Vec<Arm>,
+    /// Horizon.
+    pub weeks: u32,
+}
+
+/// Loads and compiles every arm of a job.
+pub fn prepare(job: &Job<'_>) -> Result<Prepared, Failure> {
     let base_text = job
         .resolver
         .read(&job.base, "scenario")
         .map_err(|e| Failure::Input(e.to_string()))?;
-
-    // 1. Load every arm.
-    let mut loaded: Vec<Loaded> = Vec::new();
-    let mut overlay_lists: Vec<Vec<String>> = Vec::new();
-    let mut arms: Vec<Arm> = Vec::new();
-    let lists = std::iter::once(&job.single_arm_overlays).chain(&job.arms);
-    let mut weeks = 0;
-    for (i, list) in lists.enumerate() {
-        let (l, names) = load_arm(job, &base_text, list)?;
-        if i == 0 {
-            weeks = job.weeks.unwrap_or(l.scenario.meta.weeks);
-            if weeks == 0 || i64::from(weeks) > MAX_WEEKS {
-                return Err(Failure::Input(format!(
-                    "--weeks {weeks} is out of range: expected 1 to {MAX_WEEKS}"
-                )));
-            }
+    let lists: Vec<Vec<String>> = std::iter::once(job.single_arm_overlays.clone())
+        .chain(job.arms.iter().cloned())
+        .collect();
+    let mut texts = Vec::new();
+    let mut names = Vec::new();
+    for list in &lists {
+        let mut t = Vec::new();
+        let mut tops = Vec::new();
+        for o in list {
+            t.extend(overlay_chain(o, job.resolver).map_err(|e| Failure::Input(e.to_string()))?);
+            tops.push(t.len() - 1);
         }
-        let name = match (i, names.is_empty()) {
+        texts.push(t);
+        names.push(tops);
+    }
+    let mut p = build_arms(base_text, texts, lists, job.weeks)?;
+    // Each top-level overlay names the arm by its own [overlay] name (not that of its includes).
+    for (a, tops) in names.iter().enumerate() {
+        let l = &p.loaded[a];
+        let top_names: Vec<String> = tops
+            .iter()
+            .filter_map(|&i| l.overlays.get(i).map(|o| o.name.clone()))
+            .collect();
+        let name = match (a, top_names.is_empty()) {
             (0, true) => l.scenario.meta.name.clone(),
-            (0, false) => format!("{}+{}", l.scenario.meta.name, names.join("+")),
-            _ => names.join("+"),
+            (0, false) => format!("{}+{}", l.scenario.meta.name, top_names.join("+")),
+            _ => top_names.join("+"),
         };
-        if arms.iter().any(|a| a.name == name) {
+        if p.arms[..a].iter().any(|x| x.name == name) {
             return Err(Failure::Input(format!(
                 "two arms are named '{name}'; give each overlay its own [overlay] name"
             )));
@@ -236,6 +237,31 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
                 "arm name '{name}' cannot name an output folder: use letters, digits, '_' and '-'"
             )));
         }
+        p.arms[a].name = name;
+    }
+    Ok(p)
+}
+
+/// Loads arms from texts (used by `prepare` and by `merge`, which reloads them from a partial).
+pub fn build_arms(
+    base_text: Text,
+    overlay_texts: Vec<Vec<Text>>,
+    overlay_lists: Vec<Vec<String>>,
+    weeks: Option<u32>,
+) -> Result<Prepared, Failure> {
+    let mut loaded = Vec::new();
+    let mut arms = Vec::new();
+    let mut horizon = 0;
+    for (i, texts) in overlay_texts.iter().enumerate() {
+        let l = load_texts(&base_text, texts).map_err(|e| Failure::Input(e.to_string()))?;
+        if i == 0 {
+            horizon = weeks.unwrap_or(l.scenario.meta.weeks);
+            if horizon == 0 || i64::from(horizon) > MAX_WEEKS {
+                return Err(Failure::Input(format!(
+                    "--weeks {horizon} is out of range: expected 1 to {MAX_WEEKS}"
+                )));
+            }
+        }
         let description = l
             .overlays
             .last()
@@ -243,14 +269,44 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
                 o.description.clone()
             });
         arms.push(Arm {
-            name,
+            name: l.scenario.meta.name.clone(),
             description,
-            params: Params::compile(&l.scenario, weeks),
+            params: Params::compile(&l.scenario, horizon),
         });
-        overlay_lists.push(list.clone());
         loaded.push(l);
     }
-    let base = &loaded[0].scenario;
+    Ok(Prepared {
+        base_text,
+        loaded,
+        overlay_lists,
+        overlay_texts,
+        arms,
+        weeks: horizon,
+    })
+}
+
+/// The replicates of shard `k` (1-based) of `n` out of `total`: a contiguous range.
+pub fn shard_range(total: u64, k: u64, n: u64) -> std::ops::Range<u64> {
+    let at = |i: u64| ((u128::from(total) * u128::from(i)) / u128::from(n)) as u64;
+    at(k - 1)..at(k)
+}
+
+/// Output sub-folder prefixes of the arms ("" for a single-arm run).
+fn prefixes(compare: bool, arms: &[Arm]) -> Vec<String> {
+    if compare {
+        arms.iter().map(|a| format!("{}/", a.name)).collect()
+    } else {
+        vec![String::new()]
+    }
+}
+
+/// Runs the job; prints the table; returns the output directory.
+pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
+    let started = Instant::now();
+    let started_utc = now_utc();
+    let prep = prepare(job)?;
+    let arms = &prep.arms;
+    let base = &prep.loaded[0].scenario;
     let total = match job.runs {
         Runs::Fixed(n) => n,
         Runs::Target { max, .. } => max,
@@ -260,18 +316,27 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             "--runs 0: nothing to simulate; give at least 1 replicate".into(),
         ));
     }
-    check_size(total, &arms, job.threads, job.runs_csv, job.allow_large)?;
+    let range = match job.shard {
+        Some((k, n)) => shard_range(total, k, n),
+        None => 0..total,
+    };
+    check_size(
+        range.end - range.start,
+        arms,
+        job.threads,
+        job.runs_csv,
+        job.allow_large,
+    )?;
 
-    // 2. Output directory, prepared before any simulation.
+    // Output directory, prepared before any simulation.
     let out_path = job.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("{}{}", job.out_prefix, base.meta.name))
+        let shard = job
+            .shard
+            .map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
+        PathBuf::from("output").join(format!("{}{}{shard}", job.out_prefix, base.meta.name))
     });
     let compare = job.command == "compare";
-    let prefixes: Vec<String> = if compare {
-        arms.iter().map(|a| format!("{}/", a.name)).collect()
-    } else {
-        vec![String::new()]
-    };
+    let prefixes = prefixes(compare, arms);
     let subdirs: Vec<String> = if compare {
         arms.iter().map(|a| a.name.clone()).collect()
     } else {
@@ -280,9 +345,9 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let mut out = OutputDir::prepare(&out_path, &subdirs, job.force)
         .map_err(|e| Failure::Input(e.to_string()))?;
 
-    // 3. The ensemble.
+    // The ensemble.
     let scenarios: Vec<crate::scenario::Scenario> =
-        loaded.iter().map(|l| l.scenario.clone()).collect();
+        prep.loaded.iter().map(|l| l.scenario.clone()).collect();
     let plan = Plan {
         seed: job.seed,
         threads: job.threads,
@@ -291,19 +356,19 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     };
     let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
-    let bar = super::progress_bar(job.progress, total);
+    let bar = super::progress_bar(job.progress, range.end - range.start);
     let (runs_done, stories) = {
-        let mut rows = RowWriter::open(&mut out, &arms, &scenarios, &prefixes, job.runs_csv)
+        let mut rows = RowWriter::open(&mut out, arms, &scenarios, &prefixes, job.runs_csv)
             .map_err(|e| Failure::Input(e.to_string()))?;
-        let mut done = 0u64;
+        let mut done = range.start;
         loop {
             let chunk = match job.runs {
-                Runs::Fixed(n) => n,
+                Runs::Fixed(_) => range.end - done,
                 Runs::Target { max, .. } => TARGET_STEP.min(max - done),
             };
-            let base_done = done;
+            let base_done = done - range.start;
             let outcome = ensemble::run(
-                &arms,
+                arms,
                 &plan,
                 done..done + chunk,
                 &mut agg,
@@ -331,19 +396,231 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         let stories = rows
             .close(&out)
             .map_err(|e| Failure::Input(e.to_string()))?;
-        (done, stories)
+        (done - range.start, stories)
     };
 
-    // 4. Summaries and files.
+    let ctx = Finish {
+        command: job.command,
+        command_line: job.command_line.clone(),
+        seed: job.seed,
+        threads: job.threads,
+        trace: job.trace,
+        independent: job.independent,
+        runs_csv: job.runs_csv,
+        charts: job.charts,
+        runs: job.runs,
+        started,
+        started_utc,
+    };
+    if let Some((k, n)) = job.shard {
+        return write_partial(&ctx, &prep, out, &agg, &stories, (k, n), range, total);
+    }
+    finish(&ctx, &prep, out, &agg, &stories, runs_done)
+}
+
+/// What the last phase needs to know about the job.
+pub struct Finish {
+    /// "run" or "compare".
+    pub command: &'static str,
+    /// For the manifest.
+    pub command_line: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Threads.
+    pub threads: usize,
+    /// Traced replicates.
+    pub trace: u64,
+    /// Independent streams.
+    pub independent: bool,
+    /// runs.csv written.
+    pub runs_csv: bool,
+    /// Charts drawn.
+    pub charts: bool,
+    /// Run count mode.
+    pub runs: Runs,
+    /// Start time.
+    pub started: Instant,
+    /// Start time, UTC text.
+    pub started_utc: String,
+}
+
+/// A shard's mergeable result (partial.json).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Partial {
+    /// Format version of this file.
+    pub format: u32,
+    /// negsim version that wrote it (merging requires the same).
+    pub negsim_version: String,
+    /// "run" or "compare".
+    pub command: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replicates of the whole run.
+    pub runs_total: u64,
+    /// This shard: (k, n).
+    pub shard: (u64, u64),
+    /// Its replicates.
+    pub range: (u64, u64),
+    /// Horizon.
+    pub weeks: u32,
+    /// Traced replicates.
+    pub trace: u64,
+    /// Independent streams.
+    pub independent: bool,
+    /// runs.csv written.
+    pub runs_csv: bool,
+    /// Base scenario: (path, text).
+    pub base: (String, String),
+    /// Per arm: name, description, overlay paths as given, overlay texts (path, text) as applied.
+    pub arms: Vec<(String, String, Vec<String>, Vec<(String, String)>)>,
+    /// The aggregate of this shard's replicates.
+    pub aggregate: Aggregate,
+    /// First traced replicate per arm, if this shard traced one.
+    pub stories: Vec<Option<crate::report::csv::Story>>,
+}
+
+/// Format version of partial.json.
+pub const PARTIAL_FORMAT: u32 = 1;
+
+#[allow(clippy::too_many_arguments)]
+fn write_partial(
+    ctx: &Finish,
+    prep: &Prepared,
+    mut out: OutputDir,
+    agg: &Aggregate,
+    stories: &[Option<crate::report::csv::Story>],
+    shard: (u64, u64),
+    range: std::ops::Range<u64>,
+    total: u64,
+) -> Result<PathBuf, Failure> {
+    let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
+    let partial = Partial {
+        format: PARTIAL_FORMAT,
+        negsim_version: env!("CARGO_PKG_VERSION").into(),
+        command: ctx.command.into(),
+        seed: ctx.seed,
+        runs_total: total,
+        shard,
+        range: (range.start, range.end),
+        weeks: prep.weeks,
+        trace: ctx.trace,
+        independent: ctx.independent,
+        runs_csv: ctx.runs_csv,
+        base: (prep.base_text.path.clone(), prep.base_text.text.clone()),
+        arms: prep
+            .arms
+            .iter()
+            .zip(&prep.overlay_lists)
+            .zip(&prep.overlay_texts)
+            .map(|((a, l), t)| {
+                (
+                    a.name.clone(),
+                    a.description.clone(),
+                    l.clone(),
+                    t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
+                )
+            })
+            .collect(),
+        aggregate: agg.clone(),
+        stories: stories.to_vec(),
+    };
+    let json = serde_json::to_string(&partial)
+        .map_err(|e| Failure::Input(format!("cannot encode the partial result: {e}")))?;
+    out.write("partial.json", json.as_bytes()).map_err(err)?;
+    let compare = ctx.command == "compare";
+    let mut files = Vec::new();
+    for p in prefixes(compare, &prep.arms) {
+        if ctx.runs_csv {
+            files.push(format!("{p}runs.csv"));
+        }
+        files.push(format!("{p}events.csv"));
+    }
+    files.extend(["partial.json".to_string(), "manifest.json".to_string()]);
+    out.write(
+        "manifest.json",
+        manifest(ctx, prep, range.end - range.start, files.clone())
+            .to_json()
+            .as_bytes(),
+    )
+    .map_err(err)?;
+    let root = out.root().to_path_buf();
+    out.commit().map_err(err)?;
+    println!(
+        "shard {}/{}: replicates {}..{} of {total} ({} arm{}) in {:.2} s; wrote {} files to {}",
+        shard.0,
+        shard.1,
+        range.start,
+        range.end,
+        prep.arms.len(),
+        if prep.arms.len() == 1 { "" } else { "s" },
+        ctx.started.elapsed().as_secs_f64(),
+        files.len(),
+        root.display()
+    );
+    println!(
+        "merge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
+        shard.1
+    );
+    Ok(root)
+}
+
+fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) -> Manifest {
+    let base = &prep.loaded[0].scenario;
+    Manifest {
+        negsim_version: env!("CARGO_PKG_VERSION"),
+        command: ctx.command.to_string(),
+        command_line: ctx.command_line.clone(),
+        scenario: prep.base_text.path.clone(),
+        scenario_name: base.meta.name.clone(),
+        scenario_sha256: prep.loaded[0].hash.clone(),
+        arms: prep
+            .arms
+            .iter()
+            .zip(&prep.loaded)
+            .zip(&prep.overlay_lists)
+            .map(|((a, l), o)| ArmEntry {
+                name: a.name.clone(),
+                description: a.description.clone(),
+                overlays: o.clone(),
+                sha256: l.hash.clone(),
+            })
+            .collect(),
+        seed: ctx.seed,
+        runs,
+        weeks: prep.weeks,
+        threads: ctx.threads,
+        independent: ctx.independent,
+        trace: ctx.trace.min(runs),
+        started_utc: ctx.started_utc.clone(),
+        wall_seconds: (ctx.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        files,
+        determinism: DETERMINISM,
+    }
+}
+
+/// Writes summaries, time series, comparisons, charts, the report and the manifest; commits.
+pub fn finish(
+    ctx: &Finish,
+    prep: &Prepared,
+    mut out: OutputDir,
+    agg: &Aggregate,
+    stories: &[Option<crate::report::csv::Story>],
+    runs_done: u64,
+) -> Result<PathBuf, Failure> {
+    let arms = &prep.arms;
+    let base = &prep.loaded[0].scenario;
+    let weeks = prep.weeks;
+    let compare = ctx.command == "compare";
+    let prefixes = prefixes(compare, arms);
     let sums: Vec<ArmSummary> = (0..arms.len())
-        .map(|a| summary::summarize_arm(&agg, a))
+        .map(|a| summary::summarize_arm(agg, a))
         .collect();
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     for (a, arm) in arms.iter().enumerate() {
         write_timeseries(
             &mut out,
             &format!("{}timeseries.csv", prefixes[a]),
-            &agg,
+            agg,
             a,
             arm,
         )
@@ -352,7 +629,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     }
     let mut files: Vec<String> = Vec::new();
     for p in &prefixes {
-        if job.runs_csv {
+        if ctx.runs_csv {
             files.push(format!("{p}runs.csv"));
         }
         files.extend([
@@ -363,18 +640,18 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     }
     let mut printed = String::new();
     if compare {
-        write_comparison(&mut out, "comparison.csv", &agg, &arms, &sums).map_err(err)?;
-        let vr = variance_reduction_csv(&agg, &arms, job.independent);
+        write_comparison(&mut out, "comparison.csv", agg, arms, &sums).map_err(err)?;
+        let vr = variance_reduction_csv(agg, arms, ctx.independent);
         out.write("variance_reduction.csv", vr.as_bytes())
             .map_err(err)?;
         files.extend([
             "comparison.csv".to_string(),
             "variance_reduction.csv".to_string(),
         ]);
-        printed.push_str(&table::compare_table(&agg, &arms, &sums));
-        printed.push_str(&crn_lines(&agg, &arms, job.independent));
-        if let Runs::Target { width, max } = job.runs {
-            let hw = summary::headline_half_width(&agg).unwrap_or(f64::NAN);
+        printed.push_str(&table::compare_table(agg, arms, &sums));
+        printed.push_str(&crn_lines(agg, arms, ctx.independent));
+        if let Runs::Target { width, max } = ctx.runs {
+            let hw = summary::headline_half_width(agg).unwrap_or(f64::NAN);
             let reached = if hw <= width {
                 "reached"
             } else {
@@ -387,17 +664,17 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     }
     let mut chart_notes: Vec<(String, String, String)> = Vec::new();
     let mut chart_seconds = 0.0;
-    if job.charts {
+    if ctx.charts {
         let t0 = Instant::now();
         let real = crate::data::embedded_tariffs();
         let inp = charts::Input {
             scenario: &base.meta.name,
             runs: runs_done,
-            seed: job.seed,
-            arms: &arms,
-            agg: &agg,
+            seed: ctx.seed,
+            arms,
+            agg,
             sums: &sums,
-            stories: &stories,
+            stories,
             real: &real,
         };
         for c in charts::render_all(&inp).map_err(Failure::Input)? {
@@ -408,14 +685,14 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         chart_seconds = t0.elapsed().as_secs_f64();
     }
     let (table_h, table_rows) = if compare {
-        table::compare_rows(&agg, &arms, &sums)
+        table::compare_rows(agg, arms, &sums)
     } else {
         table::run_rows(&sums[0])
     };
     let mut notes = Vec::new();
     if compare {
         for (a, arm) in arms.iter().enumerate().skip(1) {
-            if let Some(v) = summary::variance_reduction(&agg, a) {
+            if let Some(v) = summary::variance_reduction(agg, a) {
                 notes.push(format!(
                     "{}: variance of the paired difference in share of weeks in truce {:.5} vs {:.5} for independent arms ({:.1}x fewer replicates needed for the same interval)",
                     arm.name,
@@ -439,7 +716,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         compare,
         arms: arms
             .iter()
-            .zip(&overlay_lists)
+            .zip(&prep.overlay_lists)
             .map(|(a, o)| (a.name.clone(), a.description.clone(), o.clone()))
             .collect(),
         table: (table_h, table_rows),
@@ -449,14 +726,18 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             ("negsim".into(), env!("CARGO_PKG_VERSION").into()),
             (
                 "scenario".into(),
-                format!("{} (sha256 {})", base_text.path, &loaded[0].hash[..16]),
+                format!(
+                    "{} (sha256 {})",
+                    prep.base_text.path,
+                    &prep.loaded[0].hash[..16]
+                ),
             ),
             (
                 "period".into(),
                 format!("{} to {} ({weeks} weeks)", base.meta.start, end_date),
             ),
             ("replicates per arm".into(), runs_done.to_string()),
-            ("seed".into(), job.seed.to_string()),
+            ("seed".into(), ctx.seed.to_string()),
             (
                 "threads, command line and wall time".into(),
                 "in manifest.json (this report is identical whatever the thread count)".into(),
@@ -472,42 +753,17 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         document::html(&format!("negsim report: {}", base.meta.name), &blocks).as_bytes(),
     )
     .map_err(err)?;
-
-    let manifest = Manifest {
-        negsim_version: env!("CARGO_PKG_VERSION"),
-        command: job.command.to_string(),
-        command_line: job.command_line.clone(),
-        scenario: base_text.path.clone(),
-        scenario_name: base.meta.name.clone(),
-        scenario_sha256: loaded[0].hash.clone(),
-        arms: arms
-            .iter()
-            .zip(&loaded)
-            .zip(&overlay_lists)
-            .map(|((a, l), o)| ArmEntry {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                overlays: o.clone(),
-                sha256: l.hash.clone(),
-            })
-            .collect(),
-        seed: job.seed,
-        runs: runs_done,
-        weeks,
-        threads: job.threads,
-        independent: job.independent,
-        trace: job.trace.min(runs_done),
-        started_utc,
-        wall_seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        files: files.clone(),
-        determinism: DETERMINISM,
-    };
-    out.write("manifest.json", manifest.to_json().as_bytes())
-        .map_err(err)?;
+    out.write(
+        "manifest.json",
+        manifest(ctx, prep, runs_done, files.clone())
+            .to_json()
+            .as_bytes(),
+    )
+    .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
     print!("{printed}");
-    if job.charts {
+    if ctx.charts {
         println!("charts drawn in {chart_seconds:.2} s");
     }
     println!(
@@ -515,7 +771,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         runs_done,
         arms.len(),
         if arms.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64(),
+        ctx.started.elapsed().as_secs_f64(),
         files.len(),
         root.display()
     );

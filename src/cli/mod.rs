@@ -5,6 +5,7 @@ pub mod args;
 pub mod defaults;
 pub mod inspect;
 pub mod job;
+pub mod merge;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -88,6 +89,7 @@ fn job_from<'r>(
         runs,
         independent: false,
         allow_large: common.allow_large,
+        shard: common.shard,
         command_line: std::env::args().collect(),
     })
 }
@@ -111,6 +113,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 no_runs_csv: false,
                 no_charts: false,
                 allow_large: false,
+                shard: None,
             };
             let mut j = job_from(
                 "compare",
@@ -176,6 +179,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .collect();
             job::execute(&j, &STOP).map(|_| ())
         }
+        Some(Command::Merge {
+            dirs,
+            out,
+            force,
+            no_charts,
+        }) => merge::merge(&dirs, out, force, !no_charts, std::env::args().collect()).map(|_| ()),
         Some(Command::Validate { scenario, with }) => {
             let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
             let l =

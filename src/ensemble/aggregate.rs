@@ -6,7 +6,7 @@
 
 use crate::analysis::cycle::Spell;
 use crate::analysis::km::KmCounts;
-use crate::analysis::stats::{Histogram, Moments, PairedCounts};
+use crate::analysis::stats::{Histogram, Moments, PairedCounts, to_fixed};
 use crate::model::Params;
 
 use super::record::{Kind, METRICS, RunStats, WeekPoint};
@@ -34,12 +34,14 @@ pub const TARIFF_RES: f64 = 0.1;
 pub const CONTROLS_RES: f64 = 0.05;
 
 /// Weekly aggregates of one arm.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Weekly {
     /// Weeks.
     pub weeks: usize,
-    /// Sums of each series per week, `[week * 6 + series]`.
-    pub sums: Vec<f64>,
+    /// Exact fixed-point sums of each series per week, `[week * 6 + series]` (see
+    /// `analysis::stats::to_fixed`).
+    #[serde(with = "i128_vec")]
+    pub sums: Vec<i128>,
     /// Replicates per regime per week, `[week * 3 + regime]`.
     pub regimes: Vec<u64>,
     /// Histograms of the quantiled series, `[week * 4 + series]`.
@@ -49,7 +51,7 @@ pub struct Weekly {
 }
 
 /// Aggregates of one arm.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ArmAggregate {
     /// Moments of each metric over the replicates where it is defined.
     pub moments: Vec<Moments>,
@@ -66,7 +68,7 @@ pub struct ArmAggregate {
 }
 
 /// Paired comparison of one arm against the baseline.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Paired {
     /// Moments of the per-replicate difference (arm minus baseline) of each metric.
     pub diffs: Vec<Moments>,
@@ -74,8 +76,10 @@ pub struct Paired {
     pub binary: Vec<PairedCounts>,
 }
 
-/// Everything aggregated for a set of arms.
-#[derive(Clone, Debug)]
+/// Everything aggregated for a set of arms. Every accumulator is an integer (counts, exact
+/// fixed-point sums), so aggregates of disjoint sets of replicates merge to exactly what one pass
+/// over all of them gives.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Aggregate {
     /// Per arm, in arm order (the first is the baseline).
     pub arms: Vec<ArmAggregate>,
@@ -134,7 +138,7 @@ impl ArmAggregate {
             km_durable: KmCounts::new(p.weeks),
             weekly: Weekly {
                 weeks,
-                sums: vec![0.0; weeks * WEEKLY_SERIES.len()],
+                sums: vec![0; weeks * WEEKLY_SERIES.len()],
                 regimes: vec![0; weeks * 3],
                 hists,
                 n: 0,
@@ -165,12 +169,12 @@ impl ArmAggregate {
         let wk = &mut self.weekly;
         for (t, pt) in traj.iter().enumerate() {
             let s = &mut wk.sums[t * 6..t * 6 + 6];
-            s[0] += pt.tariff[0];
-            s[1] += pt.tariff[1];
-            s[2] += pt.controls[0];
-            s[3] += pt.controls[1];
-            s[4] += pt.trust[0];
-            s[5] += pt.trust[1];
+            s[0] += to_fixed(pt.tariff[0]);
+            s[1] += to_fixed(pt.tariff[1]);
+            s[2] += to_fixed(pt.controls[0]);
+            s[3] += to_fixed(pt.controls[1]);
+            s[4] += to_fixed(pt.trust[0]);
+            s[5] += to_fixed(pt.trust[1]);
             wk.regimes[t * 3 + pt.regime as usize] += 1;
             let h = &mut wk.hists[t * 4..t * 4 + 4];
             h[0].push(pt.tariff[0]);
@@ -182,7 +186,96 @@ impl ArmAggregate {
     }
 }
 
+/// Serialises a vector of i128 as decimal strings.
+mod i128_vec {
+    use serde::{Deserialize, Deserializer, Serializer, ser::SerializeSeq};
+
+    pub fn serialize<S: Serializer>(v: &[i128], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for x in v {
+            seq.serialize_element(&x.to_string())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i128>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|t| t.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+impl ArmAggregate {
+    fn merge(&mut self, o: &ArmAggregate) -> Result<(), String> {
+        if self.moments.len() != o.moments.len()
+            || self.weekly.sums.len() != o.weekly.sums.len()
+            || self.weekly.hists.len() != o.weekly.hists.len()
+        {
+            return Err("the partial results describe different metrics or horizons".into());
+        }
+        for (a, b) in self.moments.iter_mut().zip(&o.moments) {
+            a.merge(b);
+        }
+        for (a, b) in self.hists.iter_mut().zip(&o.hists) {
+            if a.counts.len() != b.counts.len() {
+                return Err("the partial results bin a metric differently".into());
+            }
+            a.merge(b);
+        }
+        for (a, b) in [
+            (&mut self.km_strict, &o.km_strict),
+            (&mut self.km_tariff, &o.km_tariff),
+            (&mut self.km_durable, &o.km_durable),
+        ] {
+            a.merge(b);
+        }
+        let w = &mut self.weekly;
+        for (a, b) in w.sums.iter_mut().zip(&o.weekly.sums) {
+            *a += b;
+        }
+        for (a, b) in w.regimes.iter_mut().zip(&o.weekly.regimes) {
+            *a += b;
+        }
+        for (a, b) in w.hists.iter_mut().zip(&o.weekly.hists) {
+            if a.counts.len() != b.counts.len() {
+                return Err("the partial results bin a weekly series differently".into());
+            }
+            a.merge(b);
+        }
+        w.n += o.weekly.n;
+        Ok(())
+    }
+}
+
 impl Aggregate {
+    /// Adds the aggregate of a disjoint set of replicates of the same arms (exact: the result does
+    /// not depend on how replicates were split or in which order parts are merged).
+    pub fn merge(&mut self, o: &Aggregate) -> Result<(), String> {
+        if self.arms.len() != o.arms.len() || self.weeks != o.weeks || self.durable != o.durable {
+            return Err(format!(
+                "cannot merge results of {} arms x {} weeks with {} arms x {} weeks",
+                o.arms.len(),
+                o.weeks,
+                self.arms.len(),
+                self.weeks
+            ));
+        }
+        for (a, b) in self.arms.iter_mut().zip(&o.arms) {
+            a.merge(b)?;
+        }
+        for (a, b) in self.paired.iter_mut().zip(&o.paired) {
+            for (x, y) in a.diffs.iter_mut().zip(&b.diffs) {
+                x.merge(y);
+            }
+            for (x, y) in a.binary.iter_mut().zip(&b.binary) {
+                x.merge(y);
+            }
+        }
+        self.runs += o.runs;
+        Ok(())
+    }
+
     /// An empty aggregate for arms with these parameters (all arms share the horizon).
     pub fn new(arms: &[&Params]) -> Aggregate {
         let weeks = arms.first().map_or(0, |p| p.weeks);

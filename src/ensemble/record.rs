@@ -291,7 +291,7 @@ pub fn metric_index(name: &str) -> Option<usize> {
 }
 
 /// One week of a replicate's trajectory, for the weekly time series.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeekPoint {
     /// Tariffs (US, China).
     pub tariff: [f64; 2],

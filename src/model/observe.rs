@@ -50,7 +50,7 @@ pub struct WeekObs {
 }
 
 /// Kinds of logged events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     /// A security incident (step 1).
     SecurityIncident,
@@ -153,7 +153,7 @@ impl EventKind {
 }
 
 /// One logged event.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// Week index.
     pub week: u32,

@@ -88,7 +88,7 @@ struct ArmFiles<'a> {
 }
 
 /// The first traced replicate of an arm: its events and weekly trajectory (for the story chart).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Story {
     /// Replicate index.
     pub replicate: u64,
@@ -280,7 +280,10 @@ pub fn write_timeseries(
         let mut rec = vec![t.to_string(), arm.params.date_of(t as u32).to_string()];
         for k in 0..WEEKLY_SERIES.len() {
             let dec = if k >= 4 { 6 } else { 4 };
-            rec.push(num(w.sums[t * 6 + k] / n, dec));
+            rec.push(num(
+                crate::analysis::stats::from_fixed(w.sums[t * 6 + k]) / n,
+                dec,
+            ));
             if k < WEEKLY_QUANTILED {
                 for q in QUANTILES {
                     rec.push(opt(w.hists[t * 4 + k].quantile(q), 4));

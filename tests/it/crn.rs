@@ -87,7 +87,8 @@ fn an_overlay_that_changes_nothing_gives_zero_differences_everywhere() {
         "every replicate and metric must coincide"
     );
     for (k, d) in agg.paired[0].diffs.iter().enumerate() {
-        assert_eq!((d.mean, d.m2), (0.0, 0.0), "metric {k}");
+        assert_eq!((d.mean(), d.variance()), (0.0, 0.0), "metric {k}");
+        assert!(d.n > 0, "metric {k} was never compared");
     }
     // Kaplan–Meier differences too.
     let (rmst, median) = negsim::analysis::summary::km_difference(

@@ -50,15 +50,15 @@ fn outcome_frequencies(path: &str, replicates: u64) -> ([Moments; 4], Moments) {
 
 fn assert_close(m: &Moments, truth: f64, what: &str, max_se: f64) {
     let se = m.se();
-    eprintln!("{what}: {} (se {se})", m.mean);
+    eprintln!("{what}: {} (se {se})", m.mean());
     assert!(
         se < max_se,
         "{what}: standard error {se} too large for a meaningful test"
     );
     assert!(
-        (m.mean - truth).abs() <= 4.0 * se,
+        (m.mean() - truth).abs() <= 4.0 * se,
         "{what}: {} vs {truth} (4 se = {})",
-        m.mean,
+        m.mean(),
         4.0 * se
     );
 }

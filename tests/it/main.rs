@@ -9,6 +9,7 @@ mod limits;
 mod overlays;
 mod properties;
 mod robustness;
+mod sharding;
 mod statistics;
 mod validation;
 

@@ -1,0 +1,247 @@
+//! `negsim merge`: combines the partial results of `--shard K/N` runs into the result the unsharded
+//! run would have written, byte for byte (aggregates are exact integer sums; per-replicate rows are
+//! concatenated in shard order).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::ensemble::Aggregate;
+use crate::model::Params;
+use crate::report::manifest::now_utc;
+use crate::report::output::{OutputDir, finish as sync_file};
+use crate::scenario::Text;
+
+use super::Failure;
+use super::job::{Finish, PARTIAL_FORMAT, Partial, Runs, build_arms, finish};
+
+/// Largest partial.json read, in bytes.
+const MAX_PARTIAL_BYTES: u64 = 2_000_000_000;
+
+fn read_partial(dir: &Path) -> Result<Partial, Failure> {
+    let p = dir.join("partial.json");
+    let shown = p.display().to_string();
+    let meta = std::fs::metadata(&p).map_err(|e| {
+        Failure::Input(format!(
+            "cannot read '{shown}': {} (is '{}' a shard's output directory?)",
+            crate::scenario::io_reason(&e),
+            dir.display()
+        ))
+    })?;
+    if meta.len() > MAX_PARTIAL_BYTES {
+        return Err(Failure::Input(format!(
+            "'{shown}' is larger than {MAX_PARTIAL_BYTES} bytes"
+        )));
+    }
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        Failure::Input(format!(
+            "cannot read '{shown}': {}",
+            crate::scenario::io_reason(&e)
+        ))
+    })?;
+    let part: Partial = serde_json::from_str(&text)
+        .map_err(|e| Failure::Input(format!("'{shown}' is not a negsim partial result: {e}")))?;
+    if part.format != PARTIAL_FORMAT || part.negsim_version != env!("CARGO_PKG_VERSION") {
+        return Err(Failure::Input(format!(
+            "'{shown}' was written by negsim {} (format {}); this is negsim {} (format {PARTIAL_FORMAT}): rerun the shards with one version",
+            part.negsim_version,
+            part.format,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    Ok(part)
+}
+
+fn same_run(a: &Partial, b: &Partial) -> Option<&'static str> {
+    if a.command != b.command {
+        Some("command")
+    } else if a.seed != b.seed {
+        Some("seed")
+    } else if a.runs_total != b.runs_total {
+        Some("--runs")
+    } else if a.shard.1 != b.shard.1 {
+        Some("number of shards")
+    } else if a.weeks != b.weeks {
+        Some("--weeks")
+    } else if a.trace != b.trace {
+        Some("--trace")
+    } else if a.independent != b.independent {
+        Some("--independent")
+    } else if a.runs_csv != b.runs_csv {
+        Some("--no-runs-csv")
+    } else if a.base != b.base {
+        Some("base scenario")
+    } else if a.arms != b.arms {
+        Some("arms (overlays)")
+    } else {
+        None
+    }
+}
+
+/// Copies `src` to the writer, skipping its first line (the header) unless `keep_header`.
+fn append(src: &Path, w: &mut impl Write, keep_header: bool) -> std::io::Result<()> {
+    let mut r = BufReader::new(std::fs::File::open(src)?);
+    if !keep_header {
+        let mut header = String::new();
+        r.read_line(&mut header)?;
+    }
+    std::io::copy(&mut r, w)?;
+    Ok(())
+}
+
+/// Merges shard directories into `out`.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: Option<PathBuf>,
+    force: bool,
+    charts: bool,
+    command_line: Vec<String>,
+) -> Result<PathBuf, Failure> {
+    let started = Instant::now();
+    let started_utc = now_utc();
+    if dirs.is_empty() {
+        return Err(Failure::Input(
+            "merge needs the output directories of the shards".into(),
+        ));
+    }
+    let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
+    for d in dirs {
+        let p = read_partial(d)?;
+        if let Some((_, first)) = parts.values().next() {
+            if let Some(what) = same_run(first, &p) {
+                return Err(Failure::Input(format!(
+                    "'{}' belongs to a different run than the other shards (its {what} differs)",
+                    d.display()
+                )));
+            }
+        }
+        let k = p.shard.0;
+        if let Some((other, _)) = parts.get(&k) {
+            return Err(Failure::Input(format!(
+                "shard {k} is given twice: '{}' and '{}'",
+                other.display(),
+                d.display()
+            )));
+        }
+        parts.insert(k, (d.clone(), p));
+    }
+    let n = parts.values().next().map_or(0, |(_, p)| p.shard.1);
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !parts.contains_key(k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::Input(format!(
+            "shards {} of {n} are missing; merge needs all of them",
+            missing.join(", ")
+        )));
+    }
+    let first = &parts
+        .values()
+        .next()
+        .map(|(_, p)| p)
+        .ok_or_else(|| Failure::Input("no shard".into()))?;
+    let base = Text {
+        path: first.base.0.clone(),
+        text: first.base.1.clone(),
+    };
+    let overlay_texts: Vec<Vec<Text>> = first
+        .arms
+        .iter()
+        .map(|a| {
+            a.3.iter()
+                .map(|(p, t)| Text {
+                    path: p.clone(),
+                    text: t.clone(),
+                })
+                .collect()
+        })
+        .collect();
+    let overlay_lists: Vec<Vec<String>> = first.arms.iter().map(|a| a.2.clone()).collect();
+    let mut prep = build_arms(base, overlay_texts, overlay_lists, Some(first.weeks))?;
+    for (arm, rec) in prep.arms.iter_mut().zip(&first.arms) {
+        arm.name = rec.0.clone();
+        arm.description = rec.1.clone();
+    }
+    let params: Vec<&Params> = prep.arms.iter().map(|a| &a.params).collect();
+    let mut agg = Aggregate::new(&params);
+    let mut stories = vec![None; prep.arms.len()];
+    for (_, p) in parts.values() {
+        agg.merge(&p.aggregate)
+            .map_err(|e| Failure::Input(format!("shard {}: {e}", p.shard.0)))?;
+        for (s, ps) in stories.iter_mut().zip(&p.stories) {
+            if s.is_none() {
+                *s = ps.clone();
+            }
+        }
+    }
+    if agg.runs != first.runs_total {
+        return Err(Failure::Input(format!(
+            "the shards hold {} replicates, not the {} of the run",
+            agg.runs, first.runs_total
+        )));
+    }
+    let command: &'static str = if first.command == "compare" {
+        "compare"
+    } else {
+        "run"
+    };
+    let compare = command == "compare";
+    let out_path = out.unwrap_or_else(|| {
+        PathBuf::from("output").join(format!(
+            "{}{}",
+            if compare { "compare-" } else { "" },
+            prep.loaded[0].scenario.meta.name
+        ))
+    });
+    let subdirs: Vec<String> = if compare {
+        prep.arms.iter().map(|a| a.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let mut od = OutputDir::prepare(&out_path, &subdirs, force)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let prefixes: Vec<String> = if compare {
+        prep.arms.iter().map(|a| format!("{}/", a.name)).collect()
+    } else {
+        vec![String::new()]
+    };
+    let runs_csv = first.runs_csv;
+    for prefix in &prefixes {
+        let names: Vec<&str> = if runs_csv {
+            vec!["runs.csv", "events.csv"]
+        } else {
+            vec!["events.csv"]
+        };
+        for name in names {
+            let rel = format!("{prefix}{name}");
+            let mut w = od.create(&rel).map_err(|e| Failure::Input(e.to_string()))?;
+            for (i, (dir, _)) in parts.values().enumerate() {
+                append(&dir.join(&rel), &mut w, i == 0).map_err(|e| {
+                    Failure::Input(format!(
+                        "cannot copy '{}': {}",
+                        dir.join(&rel).display(),
+                        crate::scenario::io_reason(&e)
+                    ))
+                })?;
+            }
+            sync_file(w).map_err(|e| Failure::Input(od.write_error(&rel, &e).to_string()))?;
+        }
+    }
+    let ctx = Finish {
+        command,
+        command_line,
+        seed: first.seed,
+        threads: 1,
+        trace: first.trace,
+        independent: first.independent,
+        runs_csv,
+        charts,
+        runs: Runs::Fixed(first.runs_total),
+        started,
+        started_utc,
+    };
+    let runs_total = first.runs_total;
+    finish(&ctx, &prep, od, &agg, &stories, runs_total)
+}
