@@ -471,12 +471,25 @@ pub struct Partial {
     pub runs_csv: bool,
     /// Base scenario: (path, text).
     pub base: (String, String),
-    /// Per arm: name, description, overlay paths as given, overlay texts (path, text) as applied.
-    pub arms: Vec<(String, String, Vec<String>, Vec<(String, String)>)>,
+    /// The arms, with what is needed to rebuild them.
+    pub arms: Vec<PartialArm>,
     /// The aggregate of this shard's replicates.
     pub aggregate: Aggregate,
     /// First traced replicate per arm, if this shard traced one.
     pub stories: Vec<Option<crate::report::csv::Story>>,
+}
+
+/// One arm of a partial result.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PartialArm {
+    /// Arm name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Overlay paths as given.
+    pub overlays: Vec<String>,
+    /// Overlay texts (path, text) as applied, includes expanded.
+    pub texts: Vec<(String, String)>,
 }
 
 /// Format version of partial.json.
@@ -512,13 +525,11 @@ fn write_partial(
             .iter()
             .zip(&prep.overlay_lists)
             .zip(&prep.overlay_texts)
-            .map(|((a, l), t)| {
-                (
-                    a.name.clone(),
-                    a.description.clone(),
-                    l.clone(),
-                    t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
-                )
+            .map(|((a, l), t)| PartialArm {
+                name: a.name.clone(),
+                description: a.description.clone(),
+                overlays: l.clone(),
+                texts: t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
             })
             .collect(),
         aggregate: agg.clone(),

@@ -108,13 +108,13 @@ pub fn merge(
     let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
     for d in dirs {
         let p = read_partial(d)?;
-        if let Some((_, first)) = parts.values().next() {
-            if let Some(what) = same_run(first, &p) {
-                return Err(Failure::Input(format!(
-                    "'{}' belongs to a different run than the other shards (its {what} differs)",
-                    d.display()
-                )));
-            }
+        if let Some((_, first)) = parts.values().next()
+            && let Some(what) = same_run(first, &p)
+        {
+            return Err(Failure::Input(format!(
+                "'{}' belongs to a different run than the other shards (its {what} differs)",
+                d.display()
+            )));
         }
         let k = p.shard.0;
         if let Some((other, _)) = parts.get(&k) {
@@ -150,7 +150,8 @@ pub fn merge(
         .arms
         .iter()
         .map(|a| {
-            a.3.iter()
+            a.texts
+                .iter()
                 .map(|(p, t)| Text {
                     path: p.clone(),
                     text: t.clone(),
@@ -158,11 +159,11 @@ pub fn merge(
                 .collect()
         })
         .collect();
-    let overlay_lists: Vec<Vec<String>> = first.arms.iter().map(|a| a.2.clone()).collect();
+    let overlay_lists: Vec<Vec<String>> = first.arms.iter().map(|a| a.overlays.clone()).collect();
     let mut prep = build_arms(base, overlay_texts, overlay_lists, Some(first.weeks))?;
     for (arm, rec) in prep.arms.iter_mut().zip(&first.arms) {
-        arm.name = rec.0.clone();
-        arm.description = rec.1.clone();
+        arm.name = rec.name.clone();
+        arm.description = rec.description.clone();
     }
     let params: Vec<&Params> = prep.arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
