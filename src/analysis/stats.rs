@@ -147,6 +147,9 @@ impl Moments {
 pub struct Histogram {
     /// Bin width.
     pub res: f64,
+    /// 1 / bin width.
+    #[serde(skip)]
+    inv: f64,
     /// Counts per bin.
     pub counts: Vec<u64>,
     /// Total count.
@@ -159,20 +162,17 @@ impl Histogram {
         let bins = ((hi / res).ceil() as usize).saturating_add(1).max(1);
         Histogram {
             res,
+            inv: 1.0 / res,
             counts: vec![0; bins],
             total: 0,
         }
     }
 
-    /// Bin of a value.
+    /// Bin of a value: the nearest multiple of the resolution, clamped to the ends (NaN to 0).
     #[inline]
     pub fn bin(&self, x: f64) -> usize {
-        let k = (x / self.res).round();
-        if k.is_nan() || k <= 0.0 {
-            0
-        } else {
-            (k as usize).min(self.counts.len() - 1)
-        }
+        // `as usize` saturates (NaN and negatives to 0), so this clamps without branches.
+        ((x * self.inv + 0.5) as usize).min(self.counts.len() - 1)
     }
 
     /// Adds one value.
@@ -241,6 +241,7 @@ impl TryFrom<SparseHistogram> for Histogram {
         }
         let mut h = Histogram {
             res: s.res,
+            inv: 1.0 / s.res,
             counts: vec![0; s.bins],
             total: 0,
         };

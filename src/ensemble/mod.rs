@@ -1,11 +1,14 @@
-//! The ensemble: replicates of one or more arms in parallel (rayon), merged in replicate order.
+//! The ensemble: replicates of one or more arms in parallel (rayon).
 //!
 //! Replicate i of every arm runs in the same task on streams derived from (seed, i), so arms see
 //! common random numbers (unless `independent`). Workers take fixed batches of replicates in
-//! increasing order; the calling thread merges finished batches strictly in batch order into the
-//! [`Aggregate`] and hands per-replicate rows to a [`Sink`]. Results are therefore bit-identical for
-//! any thread count, and memory holds only the batches in flight. No lock or atomic is touched
-//! inside a replicate: workers meet shared state once per batch.
+//! increasing order and fold every replicate into their own [`Aggregate`]; aggregates hold only
+//! integers (counts and exact fixed-point sums), so merging the workers' aggregates gives
+//! bit-identical results whatever the thread count or the way batches fell on workers. The calling
+//! thread hands per-replicate rows to a [`Sink`] strictly in replicate order and merges the
+//! workers' aggregates when they finish. Memory holds the workers' aggregates and the batches in
+//! flight, not the replicates. No lock or atomic is touched inside a replicate: workers meet shared
+//! state once per batch.
 
 pub mod aggregate;
 pub mod record;
@@ -101,14 +104,97 @@ pub enum EnsembleError {
     },
 }
 
+/// What a batch sends to the calling thread: rows in replicate order and traced replicates.
 struct BatchOut {
     index: u64,
-    /// `[replicate][arm]`.
-    outs: Vec<Vec<ReplicateOut>>,
-    /// `[replicate][arm][week]`, flattened.
-    traj: Vec<WeekPoint>,
-    /// Events of traced replicates: (replicate offset in batch, arm, events).
-    events: Vec<(usize, usize, Vec<Event>)>,
+    /// `[replicate * arms + arm]`.
+    rows: Vec<RunStats>,
+    /// Traced replicates: (replicate, arm, events, trajectory).
+    traced: Vec<(u64, usize, Vec<Event>, Vec<WeekPoint>)>,
+}
+
+/// Messages from workers.
+enum Msg {
+    /// A finished batch.
+    Batch(BatchOut),
+    /// A worker's aggregate of every replicate it ran (sent once, when it stops).
+    Done(Box<Aggregate>),
+}
+
+/// A worker's reusable state: collectors, one replicate's outputs and trajectories per arm, and
+/// the worker's own aggregate (exact integer sums, so how replicates fall on workers does not
+/// matter).
+struct Worker {
+    collectors: Vec<ReplicateCollector>,
+    outs: Vec<ReplicateOut>,
+    traj: Vec<Vec<WeekPoint>>,
+    agg: Aggregate,
+}
+
+impl Worker {
+    fn new(arms: &[Arm]) -> Worker {
+        let weeks = arms.first().map_or(0, |a| a.params.weeks as usize);
+        let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
+        Worker {
+            collectors: arms
+                .iter()
+                .map(|a| ReplicateCollector::new(&a.params))
+                .collect(),
+            outs: vec![ReplicateOut::default(); arms.len()],
+            traj: vec![vec![WeekPoint::default(); weeks]; arms.len()],
+            agg: Aggregate::new(&params),
+        }
+    }
+
+    fn run_batch(&mut self, arms: &[Arm], plan: &Plan, index: u64, reps: Range<u64>) -> BatchOut {
+        let n = (reps.end - reps.start) as usize;
+        let mut rows = Vec::with_capacity(n * arms.len());
+        let mut traced = Vec::new();
+        for rep in reps {
+            for (a, arm) in arms.iter().enumerate() {
+                let p = &arm.params;
+                let col = &mut self.collectors[a];
+                col.reset(p, rep);
+                let key = stream_key(plan, a, rep);
+                let points = &mut self.traj[a];
+                let mut on_week = |s: &crate::model::State, o: &crate::model::WeekObs| {
+                    let regime = col.week(s, o);
+                    points[o.week as usize] = WeekPoint {
+                        tariff: [s.sides[0].tariff, s.sides[1].tariff],
+                        controls: [s.sides[0].controls, s.sides[1].controls],
+                        trust: [s.sides[0].trust, s.sides[1].trust],
+                        regime: regime as u8,
+                    };
+                };
+                let (end, log) = if rep < plan.trace {
+                    let mut log: Vec<Event> = Vec::new();
+                    let end = run_replicate(p, key, &mut log, &mut on_week);
+                    (end, Some(log))
+                } else {
+                    (run_replicate(p, key, &mut NoEvents, &mut on_week), None)
+                };
+                let out = &mut self.outs[a];
+                out.stats = col.finish(&end);
+                out.strict.clear();
+                out.strict
+                    .extend_from_slice(col.truces(crate::analysis::cycle::Rule::Strict));
+                out.tariff.clear();
+                out.tariff
+                    .extend_from_slice(col.truces(crate::analysis::cycle::Rule::Tariff));
+                rows.push(out.stats.clone());
+                if let Some(log) = log {
+                    traced.push((rep, a, log, points.clone()));
+                }
+            }
+            let trajs: Vec<&[WeekPoint]> = self.traj.iter().map(Vec::as_slice).collect();
+            self.agg.absorb(&self.outs, &trajs);
+        }
+        BatchOut {
+            index,
+            rows,
+            traced,
+        }
+    }
 }
 
 /// The stream key of replicate `i` of arm `a`.
@@ -121,59 +207,6 @@ pub fn stream_key(plan: &Plan, arm: usize, replicate: u64) -> StreamKey {
         } else {
             0
         },
-    }
-}
-
-fn run_batch(arms: &[Arm], plan: &Plan, index: u64, reps: Range<u64>) -> BatchOut {
-    let weeks = arms.first().map_or(0, |a| a.params.weeks as usize);
-    let n = (reps.end - reps.start) as usize;
-    let mut outs = Vec::with_capacity(n);
-    let mut traj = vec![WeekPoint::default(); n * arms.len() * weeks];
-    let mut events = Vec::new();
-    let mut collectors: Vec<ReplicateCollector> = arms
-        .iter()
-        .map(|a| ReplicateCollector::new(&a.params))
-        .collect();
-    for (ri, rep) in reps.enumerate() {
-        let mut row = Vec::with_capacity(arms.len());
-        for (a, arm) in arms.iter().enumerate() {
-            let p = &arm.params;
-            let col = &mut collectors[a];
-            col.reset(p, rep);
-            let key = stream_key(plan, a, rep);
-            let base = (ri * arms.len() + a) * weeks;
-            let points = &mut traj[base..base + weeks];
-            let mut on_week = |s: &crate::model::State, o: &crate::model::WeekObs| {
-                let regime = col.week(s, o);
-                points[o.week as usize] = WeekPoint {
-                    tariff: [s.sides[0].tariff, s.sides[1].tariff],
-                    controls: [s.sides[0].controls, s.sides[1].controls],
-                    trust: [s.sides[0].trust, s.sides[1].trust],
-                    regime: regime as u8,
-                };
-            };
-            let end = if rep < plan.trace {
-                let mut log: Vec<Event> = Vec::new();
-                let end = run_replicate(p, key, &mut log, &mut on_week);
-                events.push((ri, a, log));
-                end
-            } else {
-                run_replicate(p, key, &mut NoEvents, &mut on_week)
-            };
-            let stats = col.finish(&end);
-            row.push(ReplicateOut {
-                stats,
-                strict: col.truces(crate::analysis::cycle::Rule::Strict).to_vec(),
-                tariff: col.truces(crate::analysis::cycle::Rule::Tariff).to_vec(),
-            });
-        }
-        outs.push(row);
-    }
-    BatchOut {
-        index,
-        outs,
-        traj,
-        events,
     }
 }
 
@@ -201,8 +234,8 @@ pub fn run(
             reason: e.to_string(),
         })?;
     let next = AtomicU64::new(0);
-    let (tx, rx) = mpsc::sync_channel::<BatchOut>(threads * 2);
-    let weeks = arms.first().map_or(0, |a| a.params.weeks as usize);
+    let (tx, rx) = mpsc::sync_channel::<Msg>(threads * 2);
+    let n_arms = arms.len();
     let mut result: Result<Outcome, EnsembleError> = Ok(Outcome::Completed);
     std::thread::scope(|ts| {
         let next = &next;
@@ -212,6 +245,7 @@ pub fn run(
                 for _ in 0..threads {
                     let tx = tx_all.clone();
                     s.spawn(move |_| {
+                        let mut worker = Worker::new(arms);
                         loop {
                             if stop.load(Ordering::Relaxed) {
                                 break;
@@ -222,10 +256,14 @@ pub fn run(
                             }
                             let start = range.start + b * BATCH;
                             let end = (start + BATCH).min(range.end);
-                            if tx.send(run_batch(arms, plan, b, start..end)).is_err() {
-                                break;
+                            if tx
+                                .send(Msg::Batch(worker.run_batch(arms, plan, b, start..end)))
+                                .is_err()
+                            {
+                                return;
                             }
                         }
+                        let _ = tx.send(Msg::Done(Box::new(worker.agg)));
                     });
                 }
             });
@@ -234,17 +272,26 @@ pub fn run(
         let mut pending: BTreeMap<u64, BatchOut> = BTreeMap::new();
         let mut expect = 0u64;
         let mut merged = 0u64;
-        'recv: for out in rx.iter() {
-            pending.insert(out.index, out);
-            while let Some(b) = pending.remove(&expect) {
-                if let Err(e) = merge_batch(b, arms.len(), weeks, agg, sink) {
-                    result = Err(e.into());
-                    stop.store(true, Ordering::Relaxed);
-                    break 'recv;
+        'recv: for msg in rx.iter() {
+            match msg {
+                Msg::Done(part) => {
+                    if let Err(e) = agg.merge(&part) {
+                        result = Err(EnsembleError::Sink(std::io::Error::other(e)));
+                    }
                 }
-                expect += 1;
-                merged = (expect * BATCH).min(total);
-                progress(merged);
+                Msg::Batch(out) => {
+                    pending.insert(out.index, out);
+                    while let Some(b) = pending.remove(&expect) {
+                        if let Err(e) = write_batch(&b, n_arms, sink) {
+                            result = Err(e.into());
+                            stop.store(true, Ordering::Relaxed);
+                            break 'recv;
+                        }
+                        expect += 1;
+                        merged = (expect * BATCH).min(total);
+                        progress(merged);
+                    }
+                }
             }
         }
         drop(rx);
@@ -255,28 +302,20 @@ pub fn run(
     result
 }
 
-fn merge_batch(
-    b: BatchOut,
-    n_arms: usize,
-    weeks: usize,
-    agg: &mut Aggregate,
-    sink: &mut dyn Sink,
-) -> std::io::Result<()> {
-    let mut ev_iter = b.events.iter().peekable();
-    for (ri, row) in b.outs.iter().enumerate() {
-        let trajs: Vec<&[WeekPoint]> = (0..n_arms)
-            .map(|a| &b.traj[(ri * n_arms + a) * weeks..(ri * n_arms + a + 1) * weeks])
-            .collect();
-        agg.absorb(row, &trajs);
-        for (a, o) in row.iter().enumerate() {
-            sink.row(a, &o.stats)?;
+/// Hands a batch's rows and traced replicates to the sink, in replicate order.
+fn write_batch(b: &BatchOut, n_arms: usize, sink: &mut dyn Sink) -> std::io::Result<()> {
+    let mut traced = b.traced.iter().peekable();
+    for row in b.rows.chunks(n_arms.max(1)) {
+        for (a, stats) in row.iter().enumerate() {
+            sink.row(a, stats)?;
         }
-        while let Some((r, a, log)) = ev_iter.peek() {
-            if *r != ri {
+        let rep = row.first().map_or(0, |r| r.replicate);
+        while let Some((r, a, log, traj)) = traced.peek() {
+            if *r != rep {
                 break;
             }
-            sink.traced(*a, row[*a].stats.replicate, log, trajs[*a])?;
-            ev_iter.next();
+            sink.traced(*a, *r, log, traj)?;
+            traced.next();
         }
     }
     Ok(())

@@ -75,6 +75,8 @@ pub struct SideParams {
     pub tension: Tension,
     /// Weekly Poisson means of security incidents, purges, market pain, insults.
     pub shock_means: [f64; 4],
+    /// `exp(-mean)` of each, for the Poisson inversion.
+    pub shock_exp: [f64; 4],
     /// Factions.
     pub factions: Vec<FactionParams>,
     /// Index of the leader faction.
@@ -232,6 +234,13 @@ impl Params {
                     sd.shocks.insults,
                 ]
                 .map(|r| r * WEEK_YEARS),
+                shock_exp: [
+                    sd.shocks.security_incidents,
+                    sd.shocks.purges,
+                    sd.shocks.market_pain,
+                    sd.shocks.insults,
+                ]
+                .map(|r| (-r * WEEK_YEARS).exp()),
                 leader: factions.iter().position(|f| f.leader).unwrap_or(0),
                 factions,
             }

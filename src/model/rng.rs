@@ -68,9 +68,14 @@ impl StreamKey {
     }
 }
 
-/// One random stream with the draws the model needs.
+/// One random stream with the draws the model needs. In unit-test builds it counts its draws, so
+/// tests can check the fixed per-week budget that common random numbers rely on.
 #[derive(Clone, Debug)]
-pub struct Stream(Xoshiro256PlusPlus);
+pub struct Stream {
+    rng: Xoshiro256PlusPlus,
+    #[cfg(test)]
+    pub(crate) drawn: u64,
+}
 
 /// 2^-53, the spacing of uniforms in [0, 1).
 const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
@@ -78,13 +83,21 @@ const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
 impl Stream {
     /// A stream seeded from a derived 64-bit seed.
     pub fn new(seed: u64) -> Stream {
-        Stream(Xoshiro256PlusPlus::seed_from_u64(seed))
+        Stream {
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            #[cfg(test)]
+            drawn: 0,
+        }
     }
 
     /// Uniform in [0, 1) with 53 random bits.
     #[inline]
     pub fn uniform(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 * UNIT
+        #[cfg(test)]
+        {
+            self.drawn += 1;
+        }
+        (self.rng.next_u64() >> 11) as f64 * UNIT
     }
 
     /// Fills `out` with uniforms in [0, 1).
@@ -107,10 +120,16 @@ pub fn open_unit(u: f64) -> f64 {
 /// Poisson count with mean `lambda` from one uniform, by inversion (capped at 1,000).
 #[inline]
 pub fn poisson(lambda: f64, u: f64) -> u32 {
+    poisson_with(lambda, (-lambda).exp(), u)
+}
+
+/// [`poisson`] with `exp(-lambda)` precomputed (the model's shock means are constant).
+#[inline]
+pub fn poisson_with(lambda: f64, exp_neg_lambda: f64, u: f64) -> u32 {
     if lambda <= 0.0 {
         return 0;
     }
-    let mut p = (-lambda).exp();
+    let mut p = exp_neg_lambda;
     let mut cdf = p;
     let mut k = 0u32;
     while u >= cdf && k < 1000 {

@@ -207,3 +207,85 @@ impl Streams {
         }
     }
 }
+
+impl Streams {
+    /// Uniforms drawn per week by a replicate of `p` (fixed whatever the state): 4 per side for
+    /// shocks, 2 per side for perception, 2 per side for gray-zone moves, 12 for negotiation, 4 per
+    /// faction, 1 per channel.
+    pub fn draws_per_week(p: &Params) -> usize {
+        let factions: usize = p.sides.iter().map(|s| s.factions.len()).sum();
+        2 * 4 + 2 * 2 + 2 * 2 + 12 + 4 * factions + p.channels.len()
+    }
+
+    /// Every stream with the number of uniforms it draws per week, for benchmarks of the random
+    /// number floor.
+    pub fn all_mut(&mut self) -> Vec<(&mut Stream, usize)> {
+        let mut v: Vec<(&mut Stream, usize)> = Vec::new();
+        for s in &mut self.shocks {
+            v.push((s, 4));
+        }
+        for s in &mut self.perception {
+            v.push((s, 2));
+        }
+        for s in &mut self.gray {
+            v.push((s, 2));
+        }
+        v.push((&mut self.negotiation, 12));
+        for side in &mut self.factions {
+            for s in side {
+                v.push((s, 4));
+            }
+        }
+        for s in &mut self.channels {
+            v.push((s, 1));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NoEvents, step::step};
+
+    #[test]
+    fn every_replicate_week_draws_the_same_fixed_number_of_uniforms() {
+        let text = include_str!("../../scenarios/baseline.toml");
+        let l = crate::scenario::load_texts(
+            &crate::scenario::Text {
+                path: "b".into(),
+                text: text.into(),
+            },
+            &[],
+        )
+        .expect("baseline");
+        let p = Params::compile(&l.scenario, 156);
+        for rep in 0..20 {
+            let mut s = State::new(&p);
+            let mut r = Streams::new(
+                &p,
+                StreamKey {
+                    seed: 5,
+                    replicate: rep,
+                    arm_salt: 0,
+                },
+            );
+            let mut before = 0;
+            for _ in 0..p.weeks {
+                step(&p, &mut s, &mut r, &mut NoEvents);
+                let total: u64 = r.all_mut().iter().map(|(st, _)| st.drawn).sum();
+                assert_eq!(
+                    (total - before) as usize,
+                    Streams::draws_per_week(&p),
+                    "replicate {rep}, week {}",
+                    s.week
+                );
+                before = total;
+            }
+            // And each stream draws exactly its own budget.
+            for (st, per_week) in r.all_mut() {
+                assert_eq!(st.drawn, per_week as u64 * u64::from(p.weeks));
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ use crate::scenario::{Instrument, LeaderStyle, Scope};
 
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
-use super::rng::{normal_quantile, open_unit, poisson};
+use super::rng::{normal_quantile, open_unit, poisson_with};
 use super::state::{AgreementState, FactionWeek, PendingThreat, State, Streams};
 
 /// What each side does this week (steps 4, 5 and 7).
@@ -151,7 +151,8 @@ fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) 
     let t = s.week;
     for i in 0..2 {
         let u: [f64; 4] = r.shocks[i].fill();
-        let k = [0, 1, 2, 3].map(|j| poisson(p.sides[i].shock_means[j], u[j]));
+        let sp = &p.sides[i];
+        let k = [0, 1, 2, 3].map(|j| poisson_with(sp.shock_means[j], sp.shock_exp[j], u[j]));
         let sp = &p.sides[i];
         let st = &mut s.sides[i];
         st.face_shock *= p.face_decay;

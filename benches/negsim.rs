@@ -1,0 +1,192 @@
+//! negsim benchmarks (criterion). docs/PERFORMANCE.md records the numbers and how to read them.
+//!
+//! (a) `replicate/baseline_156w`: one baseline replicate of 156 weeks (model only; and with the
+//!     per-replicate collector) — divide by 156 for the cost per replicate-week.
+//! (b) `rng_floor/baseline_156w`: exactly the uniforms a baseline replicate consumes (the per-week
+//!     budget of every stream, 156 weeks, stream set-up included) and nothing else.
+//! (c) `ensemble_10k/threads_{1,2}`: 10,000 baseline replicates through the ensemble (collection
+//!     and streaming aggregation included; no files).
+//! (d) `compare_6_arms/end_to_end`: the `negsim` binary comparing the baseline with five
+//!     interventions, 2,000 runs each, writing every CSV, chart and report file.
+
+use std::hint::black_box;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use negsim::ensemble::record::ReplicateCollector;
+use negsim::ensemble::{self, Aggregate, Arm, NullSink, Plan};
+use negsim::model::{NoEvents, Params, StreamKey, Streams, run_replicate};
+use negsim::scenario::{Text, load_texts};
+
+fn baseline() -> Params {
+    let text = include_str!("../scenarios/baseline.toml");
+    let l = load_texts(
+        &Text {
+            path: "baseline.toml".into(),
+            text: text.into(),
+        },
+        &[],
+    )
+    .expect("baseline loads");
+    Params::compile(&l.scenario, l.scenario.meta.weeks)
+}
+
+fn replicate(c: &mut Criterion) {
+    let p = baseline();
+    let mut g = c.benchmark_group("replicate");
+    let mut rep = 0u64;
+    g.bench_function("baseline_156w", |b| {
+        b.iter(|| {
+            rep += 1;
+            let end = run_replicate(
+                &p,
+                StreamKey {
+                    seed: 1,
+                    replicate: rep,
+                    arm_salt: 0,
+                },
+                &mut NoEvents,
+                |_, o| {
+                    black_box(o);
+                },
+            );
+            black_box(end.week)
+        })
+    });
+    let mut col = ReplicateCollector::new(&p);
+    g.bench_function("baseline_156w_collected", |b| {
+        b.iter(|| {
+            rep += 1;
+            col.reset(&p, rep);
+            let end = run_replicate(
+                &p,
+                StreamKey {
+                    seed: 1,
+                    replicate: rep,
+                    arm_salt: 0,
+                },
+                &mut NoEvents,
+                |s, o| {
+                    col.week(s, o);
+                },
+            );
+            black_box(col.finish(&end))
+        })
+    });
+    g.finish();
+}
+
+fn rng_floor(c: &mut Criterion) {
+    let p = baseline();
+    let mut rep = 0u64;
+    c.bench_function("rng_floor/baseline_156w", |b| {
+        b.iter(|| {
+            rep += 1;
+            let mut streams = Streams::new(
+                &p,
+                StreamKey {
+                    seed: 1,
+                    replicate: rep,
+                    arm_salt: 0,
+                },
+            );
+            let mut all = streams.all_mut();
+            let mut acc = 0.0;
+            for _ in 0..p.weeks {
+                for (s, n) in all.iter_mut() {
+                    for _ in 0..*n {
+                        acc += s.uniform();
+                    }
+                }
+            }
+            black_box(acc)
+        })
+    });
+}
+
+fn ensemble_10k(c: &mut Criterion) {
+    let arms = vec![Arm {
+        name: "baseline".into(),
+        description: String::new(),
+        params: baseline(),
+    }];
+    let mut g = c.benchmark_group("ensemble_10k");
+    g.sample_size(10).measurement_time(Duration::from_secs(12));
+    for threads in [1usize, 2] {
+        g.bench_function(format!("threads_{threads}"), |b| {
+            b.iter(|| {
+                let mut agg = Aggregate::new(&[&arms[0].params]);
+                let plan = Plan {
+                    seed: 1,
+                    threads,
+                    trace: 0,
+                    independent: false,
+                };
+                ensemble::run(
+                    &arms,
+                    &plan,
+                    0..10_000,
+                    &mut agg,
+                    &mut NullSink,
+                    &AtomicBool::new(false),
+                    &mut |_| {},
+                )
+                .expect("runs");
+                black_box(agg.runs)
+            })
+        });
+    }
+    g.finish();
+}
+
+fn compare_6_arms(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("negsim-bench-{}", std::process::id()));
+    let out = dir.join("out");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bin = std::path::Path::new(root).join("target/release/negsim");
+    if !bin.exists() {
+        eprintln!("compare_6_arms: build the binary first (cargo build --release); skipped");
+        return;
+    }
+    let mut g = c.benchmark_group("compare_6_arms");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("end_to_end", |b| {
+        b.iter(|| {
+            let mut cmd = std::process::Command::new(&bin);
+            cmd.current_dir(root)
+                .args([
+                    "compare",
+                    "scenarios/baseline.toml",
+                    "--runs",
+                    "2000",
+                    "--quiet",
+                    "--force",
+                    "--out",
+                ])
+                .arg(&out);
+            for o in [
+                "restore_kushner_channel",
+                "treasury_expertise",
+                "prepared_summit_agenda",
+                "rebuild_nsc_coordination",
+                "cui_backchannel_succeeds",
+            ] {
+                cmd.arg("--with")
+                    .arg(format!("scenarios/interventions/{o}.toml"));
+            }
+            let o = cmd.output().expect("negsim runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group! {
+    name = benches;
+    // No plots: criterion's plotting needs system fonts, which this project does without.
+    config = Criterion::default().without_plots();
+    targets = replicate, rng_floor, ensemble_10k, compare_6_arms
+}
+criterion_main!(benches);
