@@ -5,6 +5,7 @@
 //! (statistics) → [`report`] (CSV, charts, tables) → [`cli`]. See ARCHITECTURE.md.
 
 pub mod analysis;
+pub mod calibration;
 pub mod cli;
 pub mod data;
 pub mod ensemble;

@@ -191,6 +191,71 @@ impl CycleTracker {
     }
 }
 
+/// The cycle statistics of model.md section 4 for one observed series (a simulated replicate or
+/// a real event record): the one summary both kinds of series go through.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CycleSummary {
+    /// Weeks observed.
+    pub weeks: u32,
+    /// Share of weeks in truce (strict rule).
+    pub share_truce: f64,
+    /// Share of weeks in an escalation episode.
+    pub share_escalation: f64,
+    /// Share of weeks in neither.
+    pub share_neither: f64,
+    /// Truces (strict rule).
+    pub truces: u32,
+    /// Truces ended by an escalation (strict rule).
+    pub broken_truces: u32,
+    /// Broken truces per year.
+    pub broken_truces_per_year: f64,
+    /// Truces ended by a tariff escalation (tariff rule).
+    pub broken_truces_tariff_rule: u32,
+    /// Truces still holding at the end.
+    pub truces_censored: u32,
+    /// Longest truce, weeks.
+    pub longest_truce_weeks: u32,
+    /// The first truce.
+    pub first_truce: Option<Spell>,
+    /// Escalation episodes.
+    pub escalation_episodes: u32,
+    /// Longest escalation episode, weeks.
+    pub longest_escalation_weeks: u32,
+    /// Start week of the first durable truce.
+    pub weeks_to_durable_deal: Option<u32>,
+    /// Truces with a broad deal broken before the end.
+    pub broad_deals_unravelled: u32,
+}
+
+impl CycleTracker {
+    /// The cycle statistics of the series observed so far (call [`finish`](Self::finish) first).
+    pub fn summary(&self, durable: u32) -> CycleSummary {
+        let weeks = self.observed;
+        let w = f64::from(weeks.max(1));
+        let [neither, truce, escalation] = self.weeks;
+        let truces = &self.strict.spells;
+        let broken = truces.iter().filter(|t| !t.censored).count() as u32;
+        CycleSummary {
+            weeks,
+            share_truce: f64::from(truce) / w,
+            share_escalation: f64::from(escalation) / w,
+            share_neither: f64::from(neither) / w,
+            truces: truces.len() as u32,
+            broken_truces: broken,
+            broken_truces_per_year: f64::from(broken) / (w * crate::model::params::WEEK_YEARS),
+            broken_truces_tariff_rule: self.tariff.spells.iter().filter(|t| !t.censored).count()
+                as u32,
+            truces_censored: truces.iter().filter(|t| t.censored).count() as u32,
+            longest_truce_weeks: truces.iter().map(|t| t.length).max().unwrap_or(0),
+            first_truce: truces.first().copied(),
+            escalation_episodes: self.episodes.len() as u32,
+            longest_escalation_weeks: self.episodes.iter().map(|t| t.length).max().unwrap_or(0),
+            weeks_to_durable_deal: first_durable(truces, durable),
+            broad_deals_unravelled: truces.iter().filter(|t| t.broad && !t.censored).count() as u32,
+        }
+    }
+}
+
 /// The first truce lasting at least `durable` weeks, if any: its start week.
 pub fn first_durable(truces: &[Spell], durable: u32) -> Option<u32> {
     truces.iter().find(|t| t.length >= durable).map(|t| t.start)

@@ -1,6 +1,7 @@
 //! Analysis: statistics over replicates and over event series. Knows nothing of TOML or files.
 
 pub mod cycle;
+pub mod facts;
 pub mod km;
 pub mod stats;
 pub mod summary;

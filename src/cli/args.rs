@@ -78,6 +78,46 @@ pub enum Command {
         #[arg(long = "with", value_name = "OVERLAY")]
         with: Vec<PathBuf>,
     },
+    /// The cycle statistics of a real event record (default: the built-in 2018-2020 record).
+    Facts {
+        /// Event list (CSV: date, actor, kind, description).
+        events: Option<PathBuf>,
+        /// Average tariff series (CSV: date, us_avg_tariff_on_cn_pct, cn_avg_tariff_on_us_pct).
+        #[arg(long)]
+        tariffs: Option<PathBuf>,
+        /// First day of the window (default: the first event).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the window (default: the last event).
+        #[arg(long)]
+        to: Option<String>,
+        /// A truce lasting this many weeks is a durable deal.
+        #[arg(long, default_value_t = 52)]
+        durable_weeks: u32,
+    },
+    /// Calibrate a scenario's parameters against the real record (ABC-SMC).
+    Calibrate {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Calibration configuration (parameters with priors, targets, algorithm settings).
+        #[arg(long)]
+        config: PathBuf,
+        /// Output directory (default: output/calibrate-<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Overwrite an existing result.
+        #[arg(long)]
+        force: bool,
+        /// Do not draw charts.
+        #[arg(long)]
+        no_charts: bool,
+    },
     /// Combine the partial results of `--shard K/N` runs into the unsharded result.
     Merge {
         /// Output directories of the shards (all N of them, any order).

@@ -2,7 +2,9 @@
 //! codes (0 ok, 1 invalid input or failure, 2 usage error, 130 interrupted).
 
 pub mod args;
+pub mod calibrate;
 pub mod defaults;
+pub mod facts;
 pub mod inspect;
 pub mod job;
 pub mod merge;
@@ -179,6 +181,31 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .collect();
             job::execute(&j, &STOP).map(|_| ())
         }
+        Some(Command::Calibrate {
+            scenario,
+            config,
+            out,
+            threads: t,
+            quiet,
+            force,
+            no_charts,
+        }) => calibrate::run(&calibrate::Options {
+            scenario,
+            config,
+            out,
+            threads: threads(t)?,
+            progress: !quiet,
+            force,
+            charts: !no_charts,
+        })
+        .map(|_| ()),
+        Some(Command::Facts {
+            events,
+            tariffs,
+            from,
+            to,
+            durable_weeks,
+        }) => facts::run(events, tariffs, from, to, durable_weeks),
         Some(Command::Merge {
             dirs,
             out,

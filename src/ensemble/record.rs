@@ -1,8 +1,7 @@
 //! What one replicate yields: its cycle statistics (one row of runs.csv), its truce spells and its
 //! weekly trajectory, collected week by week from the model's observations.
 
-use crate::analysis::cycle::{CycleTracker, Regime, Rule, Spell, WeekSignal, first_durable};
-use crate::model::params::WEEK_YEARS;
+use crate::analysis::cycle::{CycleTracker, Regime, Rule, Spell, WeekSignal};
 use crate::model::{Params, State, WeekObs};
 
 /// Cycle statistics of one replicate (model.md section 4). Every field is documented in
@@ -375,39 +374,26 @@ impl ReplicateCollector {
     /// Ends the replicate; returns its statistics. Spells stay available until the next reset.
     pub fn finish(&mut self, s: &State) -> RunStats {
         self.tracker.finish();
-        let weeks = self.tracker.observed().max(1);
-        let w = f64::from(weeks);
-        let [neither, truce, escalation] = self.tracker.regime_weeks();
-        let truces = self.tracker.truces(Rule::Strict);
+        let c = self.tracker.summary(self.durable);
+        let w = f64::from(c.weeks.max(1));
         let st = &mut self.stats;
-        st.share_truce = f64::from(truce) / w;
-        st.share_escalation = f64::from(escalation) / w;
-        st.share_neither = f64::from(neither) / w;
-        st.truces = truces.len() as u32;
-        st.broken_truces = truces.iter().filter(|t| !t.censored).count() as u32;
-        st.broken_truces_per_year = f64::from(st.broken_truces) / (w * WEEK_YEARS);
-        st.broken_truces_tariff_rule = self
-            .tracker
-            .truces(Rule::Tariff)
-            .iter()
-            .filter(|t| !t.censored)
-            .count() as u32;
-        st.truces_censored = truces.iter().filter(|t| t.censored).count() as u32;
-        st.longest_truce_weeks = truces.iter().map(|t| t.length).max().unwrap_or(0);
-        st.first_truce_weeks = truces.first().map(|t| t.length);
-        st.first_truce_censored = truces.first().map(|t| t.censored);
-        st.escalation_episodes = self.tracker.episodes().len() as u32;
-        st.longest_escalation_weeks = self
-            .tracker
-            .episodes()
-            .iter()
-            .map(|t| t.length)
-            .max()
-            .unwrap_or(0);
+        st.share_truce = c.share_truce;
+        st.share_escalation = c.share_escalation;
+        st.share_neither = c.share_neither;
+        st.truces = c.truces;
+        st.broken_truces = c.broken_truces;
+        st.broken_truces_per_year = c.broken_truces_per_year;
+        st.broken_truces_tariff_rule = c.broken_truces_tariff_rule;
+        st.truces_censored = c.truces_censored;
+        st.longest_truce_weeks = c.longest_truce_weeks;
+        st.first_truce_weeks = c.first_truce.map(|t| t.length);
+        st.first_truce_censored = c.first_truce.map(|t| t.censored);
+        st.escalation_episodes = c.escalation_episodes;
+        st.longest_escalation_weeks = c.longest_escalation_weeks;
+        st.weeks_to_durable_deal = c.weeks_to_durable_deal;
+        st.durable_deal = c.weeks_to_durable_deal.is_some();
+        st.broad_deals_unravelled = c.broad_deals_unravelled;
         st.final_tariff = [s.sides[0].tariff, s.sides[1].tariff];
-        st.weeks_to_durable_deal = first_durable(truces, self.durable);
-        st.durable_deal = st.weeks_to_durable_deal.is_some();
-        st.broad_deals_unravelled = truces.iter().filter(|t| t.broad && !t.censored).count() as u32;
         st.contradiction_index = f64::from(self.contradiction_weeks) / w;
         st.channel_uptime = if self.channels == 0 {
             0.0
@@ -415,6 +401,11 @@ impl ReplicateCollector {
             self.channel_weeks_open as f64 / (w * self.channels as f64)
         };
         st.clone()
+    }
+
+    /// The cycle summary of the finished replicate (the same summary real records get).
+    pub fn summary(&self) -> crate::analysis::cycle::CycleSummary {
+        self.tracker.summary(self.durable)
     }
 
     /// Truces of the finished replicate under a rule.

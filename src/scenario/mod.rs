@@ -11,6 +11,7 @@ pub mod diag;
 pub mod overlay;
 pub mod read;
 pub mod schema;
+pub mod template;
 pub mod tree;
 
 use std::path::Path;
@@ -240,6 +241,11 @@ fn chain(
     stack.pop();
     out.push(text);
     Ok(())
+}
+
+/// [`check_nesting`] for the template module.
+pub(crate) fn check_nesting_pub(text: &str, file: tree::FileId, cx: &mut read::Cx) {
+    check_nesting(text, file, cx);
 }
 
 /// Rejects absurdly deep nesting before the recursive parser sees it (a cheap scan that skips

@@ -5,6 +5,7 @@
 mod distribution;
 mod fan;
 mod forest;
+pub mod posterior;
 mod regimes;
 mod story;
 pub mod style;
@@ -53,7 +54,7 @@ pub struct Chart {
     pub size: (u32, u32),
 }
 
-type Area<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
+pub(crate) type Area<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
 
 /// Renders into a fresh white bitmap of `w` x `h` and encodes it.
 fn render(
@@ -72,7 +73,7 @@ fn render(
 }
 
 /// Draws the title at the top and the caption at the bottom; returns the body between them.
-fn frame<'b>(root: &Area<'b>, title: &str, caption: &str) -> Result<Area<'b>, String> {
+pub(crate) fn frame<'b>(root: &Area<'b>, title: &str, caption: &str) -> Result<Area<'b>, String> {
     let (top, rest) = root.split_vertically(56);
     top.draw_text(title, &style::title_font().color(&BLACK), (20, 14))
         .map_err(style::err)?;

@@ -1,0 +1,5 @@
+//! Calibration against the real record: configuration, ABC-SMC, and the calibrated scenario file.
+
+pub mod abc;
+pub mod config;
+pub mod writer;

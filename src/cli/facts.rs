@@ -1,0 +1,219 @@
+//! `negsim facts`: the cycle statistics of a real event record.
+
+use std::path::PathBuf;
+
+use crate::analysis::cycle::Spell;
+use crate::analysis::facts::{self, Facts};
+use crate::data::{Actor, EVENTS_CSV, TARIFFS_CSV, read_events, read_tariffs};
+use crate::report::table::{render, render_text};
+use crate::scenario::Text;
+use crate::scenario::date::Date;
+
+use super::Failure;
+
+fn read(path: &Option<PathBuf>, embedded: &str, what: &str) -> Result<(String, String), Failure> {
+    match path {
+        None => Ok((format!("built-in data/{what}"), embedded.to_string())),
+        Some(p) => Text::read(p, "data file")
+            .map(|t| (t.path, t.text))
+            .map_err(|e| Failure::Input(e.to_string())),
+    }
+}
+
+fn spell_rows(f: &Facts, spells: &[Spell], to: Date) -> Vec<Vec<String>> {
+    spells
+        .iter()
+        .map(|s| {
+            let start = f.from.add_days(7 * i64::from(s.start));
+            let end = f.from.add_days(7 * i64::from(s.start + s.length));
+            vec![
+                start.to_string(),
+                if s.censored {
+                    format!("(still holding at {to})")
+                } else {
+                    end.to_string()
+                },
+                s.length.to_string(),
+                if s.censored {
+                    "censored".into()
+                } else {
+                    "broken".into()
+                },
+                if s.broad {
+                    "broad".into()
+                } else {
+                    "transactional".into()
+                },
+            ]
+        })
+        .collect()
+}
+
+/// Runs `negsim facts`.
+pub fn run(
+    events: Option<PathBuf>,
+    tariffs: Option<PathBuf>,
+    from: Option<String>,
+    to: Option<String>,
+    durable: u32,
+) -> Result<(), Failure> {
+    let (epath, etext) = read(&events, EVENTS_CSV, "us_china_events_2018_2020.csv")?;
+    let ev = read_events(&epath, &etext).map_err(|e| Failure::Input(e.to_string()))?;
+    let (tpath, ttext) = read(&tariffs, TARIFFS_CSV, "us_china_tariffs_2018_2021.csv")?;
+    let tr = read_tariffs(&tpath, &ttext).map_err(|e| Failure::Input(e.to_string()))?;
+    let date = |s: &Option<String>, flag: &str, default: Option<Date>| -> Result<Date, Failure> {
+        match s {
+            Some(t) => t
+                .parse::<Date>()
+                .map_err(|e| Failure::Input(format!("{flag}: {e}"))),
+            None => default.ok_or_else(|| {
+                Failure::Input(format!("{flag}: the event file is empty; give a date"))
+            }),
+        }
+    };
+    let from = date(&from, "--from", ev.first().map(|e| e.date))?;
+    let to = date(&to, "--to", ev.last().map(|e| e.date))?;
+    if to < from {
+        return Err(Failure::Input(format!("--to {to} is before --from {from}")));
+    }
+    let f = facts::facts(&ev, from, to, durable, None);
+    let s = &f.summary;
+    println!("{epath}: {from} to {to} ({} weeks)\n", f.weeks);
+    let num = |x: f64| crate::report::csv::num(x, 3);
+    let rows = vec![
+        vec!["share_truce".into(), num(s.share_truce)],
+        vec!["share_escalation".into(), num(s.share_escalation)],
+        vec!["share_neither".into(), num(s.share_neither)],
+        vec!["truces".into(), s.truces.to_string()],
+        vec!["broken_truces".into(), s.broken_truces.to_string()],
+        vec![
+            "broken_truces_per_year".into(),
+            num(s.broken_truces_per_year),
+        ],
+        vec![
+            "broken_truces_tariff_rule".into(),
+            s.broken_truces_tariff_rule.to_string(),
+        ],
+        vec!["truces_censored".into(), s.truces_censored.to_string()],
+        vec![
+            "longest_truce_weeks".into(),
+            s.longest_truce_weeks.to_string(),
+        ],
+        vec![
+            "escalation_episodes".into(),
+            s.escalation_episodes.to_string(),
+        ],
+        vec![
+            "longest_escalation_weeks".into(),
+            s.longest_escalation_weeks.to_string(),
+        ],
+        vec![
+            "weeks_to_durable_deal".into(),
+            s.weeks_to_durable_deal
+                .map_or("none".into(), |w| w.to_string()),
+        ],
+        vec![
+            "broad_deals_unravelled".into(),
+            s.broad_deals_unravelled.to_string(),
+        ],
+    ];
+    print!(
+        "{}",
+        render(
+            &["statistic (as in runs.csv)".into(), "value".into()],
+            &rows
+        )
+    );
+    let header: Vec<String> = ["start", "end", "weeks", "ended", "deal"]
+        .map(String::from)
+        .to_vec();
+    println!(
+        "\ndates are the first days of the weeks that contain the events\n\ntruces, strict rule (ended by any escalation):\n"
+    );
+    print!(
+        "{}",
+        render_text(&header, &spell_rows(&f, &f.truces_strict, to))
+    );
+    println!("\ntruces, tariff rule (ended by a tariff escalation):\n");
+    print!(
+        "{}",
+        render_text(&header, &spell_rows(&f, &f.truces_tariff, to))
+    );
+    println!("\nescalation episodes:\n");
+    let ep: Vec<Vec<String>> = spell_rows(&f, &f.episodes, to)
+        .into_iter()
+        .map(|mut r| {
+            if r[3] == "broken" {
+                r[3] = "by a truce".into();
+            }
+            r[..4].to_vec()
+        })
+        .collect();
+    print!("{}", render_text(&header[..4], &ep));
+    println!("\nretaliations (an escalation answered by the other side before any truce):\n");
+    let who = |a: Actor| match a {
+        Actor::Us => "US",
+        Actor::Cn => "China",
+        Actor::Both => "both",
+    };
+    let rt: Vec<Vec<String>> = f
+        .retaliations
+        .iter()
+        .map(|r| {
+            vec![
+                r.date.to_string(),
+                who(r.first).into(),
+                r.lag_days.to_string(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        render_text(
+            &[
+                "first escalation".into(),
+                "by".into(),
+                "answered after (days)".into()
+            ],
+            &rt
+        )
+    );
+    let mut lags: Vec<i64> = f.retaliations.iter().map(|r| r.lag_days).collect();
+    lags.sort_unstable();
+    if let Some(m) = lags.get(lags.len() / 2) {
+        println!(
+            "median retaliation lag: {m} days ({} retaliations)",
+            lags.len()
+        );
+    }
+    let [esc, de, truce, deal, talks, threat] = f.counts;
+    println!(
+        "\nevents in the window: {esc} escalations, {de} de-escalations, {truce} truces, {deal} deals, {talks} rounds of talks, {threat} threats"
+    );
+    let readings: Vec<Vec<String>> = tr
+        .iter()
+        .filter(|p| p.date >= from && p.date <= to)
+        .map(|p| {
+            vec![
+                p.date.to_string(),
+                p.us.map_or(String::new(), num),
+                p.cn.map_or(String::new(), num),
+            ]
+        })
+        .collect();
+    if !readings.is_empty() {
+        println!("\naverage tariffs ({tpath}):\n");
+        print!(
+            "{}",
+            render(
+                &[
+                    "date".into(),
+                    "US on China, %".into(),
+                    "China on US, %".into()
+                ],
+                &readings
+            )
+        );
+    }
+    Ok(())
+}
