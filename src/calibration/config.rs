@@ -51,6 +51,21 @@ impl Prior {
         }
     }
 
+    /// Prior probability of [a, b] (clipped to the support).
+    pub fn mass(&self, a: f64, b: f64) -> f64 {
+        let (lo, hi) = self.bounds();
+        let (a, b) = (a.clamp(lo, hi), b.clamp(lo, hi));
+        match *self {
+            Prior::Uniform { .. } => (b - a) / (hi - lo),
+            Prior::LogUniform { .. } => (b.ln() - a.ln()) / (hi.ln() - lo.ln()),
+            Prior::Beta { alpha, beta, .. } => {
+                let cdf =
+                    |x: f64| crate::analysis::stats::inc_beta(alpha, beta, (x - lo) / (hi - lo));
+                cdf(b) - cdf(a)
+            }
+        }
+    }
+
     /// Short description.
     pub fn describe(&self) -> String {
         match *self {

@@ -304,7 +304,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         calibrated_name.clone(),
     ];
     if o.charts {
-        let bounds: Vec<(f64, f64)> = cfg.parameters.iter().map(|p| p.prior.bounds()).collect();
+        let priors: Vec<config::Prior> = cfg.parameters.iter().map(|p| p.prior).collect();
         let thetas: Vec<Vec<f64>> = particles.iter().map(|p| p.theta.clone()).collect();
         let caption = format!(
             "scenario: {} · ABC-SMC, {} particles, {} generations, {} replicates each · seed {} · negsim {}",
@@ -319,7 +319,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             scenario: &sc.meta.name,
             caption,
             names: &names,
-            bounds: &bounds,
+            priors: &priors,
             thetas: &thetas,
             weights: &weights,
             targets: &tnames,

@@ -14,8 +14,8 @@ pub struct PosteriorInput<'a> {
     pub caption: String,
     /// Parameter paths.
     pub names: &'a [String],
-    /// Prior supports.
-    pub bounds: &'a [(f64, f64)],
+    /// Priors.
+    pub priors: &'a [crate::calibration::config::Prior],
     /// Particles: parameter values.
     pub thetas: &'a [Vec<f64>],
     /// Particle weights.
@@ -59,18 +59,18 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
     let png = render(w, h, |root| {
         let body = frame(root, &title, &inp.caption)?;
         for (k, panel) in body.split_evenly((rows, cols)).iter().enumerate().take(n) {
-            let (lo, hi) = inp.bounds[k];
+            let prior = &inp.priors[k];
+            let (lo, hi) = prior.bounds();
             let hist = weighted_hist(
                 inp.thetas.iter().zip(inp.weights).map(|(t, &w)| (t[k], w)),
                 lo,
                 hi,
             );
-            let ymax = hist
-                .iter()
-                .copied()
-                .fold(0.0, f64::max)
-                .max(1.0 / BINS as f64)
-                * 1.15;
+            let bw = (hi - lo) / BINS as f64;
+            let prior_mass: Vec<f64> = (0..BINS)
+                .map(|b| prior.mass(lo + b as f64 * bw, lo + (b + 1) as f64 * bw))
+                .collect();
+            let ymax = hist.iter().chain(&prior_mass).copied().fold(0.0, f64::max) * 1.15;
             let mut chart = ChartBuilder::on(panel)
                 .caption(inp.names[k].clone(), style::panel_font())
                 .margin(10)
@@ -89,7 +89,6 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                 .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
-            let bw = (hi - lo) / BINS as f64;
             chart
                 .draw_series(hist.iter().enumerate().map(|(b, &v)| {
                     Rectangle::new(
@@ -102,16 +101,15 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                 .legend(|(x, y)| {
                     Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.6).filled())
                 });
-            // A flat prior spreads 1/BINS over each bin.
+            let steps: Vec<(f64, f64)> = prior_mass
+                .iter()
+                .enumerate()
+                .flat_map(|(b, &m)| [(lo + b as f64 * bw, m), (lo + (b + 1) as f64 * bw, m)])
+                .collect();
             chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(lo, 1.0 / BINS as f64), (hi, 1.0 / BINS as f64)],
-                    8,
-                    5,
-                    GREY.stroke_width(2),
-                ))
+                .draw_series(DashedLineSeries::new(steps, 8, 5, GREY.stroke_width(2)))
                 .map_err(err)?
-                .label("flat prior, for reference")
+                .label("prior")
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
             let values: Vec<f64> = inp.thetas.iter().map(|t| t[k]).collect();
             let med = crate::calibration::abc::weighted_quantile(&values, inp.weights, 0.5);
@@ -141,7 +139,7 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
     Ok(Chart {
         file: "posterior_marginals.png",
         title,
-        guide: "Bars are the weighted particles of the last ABC-SMC generation over each parameter's prior range; the dashed line is what a flat prior would give.\nA narrow peak means the record pins the parameter down; a spread close to the dashed line means it does not.".into(),
+        guide: "Bars are the weighted particles of the last ABC-SMC generation over each parameter's prior range; the dashed line is the prior's mass in each bin.\nA narrow peak means the record pins the parameter down; bars that follow the dashed line mean it does not.".into(),
         png,
         size: (w, h),
     })
@@ -160,8 +158,8 @@ pub fn pairs(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
         for i in 0..n {
             for j in 0..n {
                 let cell = &cells[i * n + j];
-                let (xlo, xhi) = inp.bounds[j];
-                let (ylo, yhi) = inp.bounds[i];
+                let (xlo, xhi) = inp.priors[j].bounds();
+                let (ylo, yhi) = inp.priors[i].bounds();
                 if i == j {
                     cell.draw_text(
                         short(&inp.names[i]),
