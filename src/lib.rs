@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod cli;
 pub mod data;
 pub mod ensemble;
+pub mod explore;
 pub mod model;
 pub mod report;
 pub mod scenario;

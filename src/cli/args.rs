@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Default seed: the article's date.
 pub const DEFAULT_SEED: u64 = 20_251_023;
@@ -118,6 +118,110 @@ pub enum Command {
         #[arg(long)]
         no_charts: bool,
     },
+    /// Evaluate a scenario over a grid or Latin hypercube of parameter values (every point on
+    /// the same random streams) and write sweep.csv with charts.
+    Sweep {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Overlay files applied to the scenario first, in order.
+        #[arg(long = "with", value_name = "OVERLAY")]
+        with: Vec<PathBuf>,
+        /// A parameter and its range: its dotted path (`negsim explain SCENARIO --all` lists
+        /// them), LO..HI, and grid steps (default 9). KEY alone: its value ±50%. Repeatable.
+        #[arg(long = "vary", required = true, value_name = "KEY=LO..HI[:STEPS]")]
+        vary: Vec<String>,
+        /// Full grid of the steps, or a Latin hypercube of --samples points.
+        #[arg(long, value_enum, default_value_t = DesignArg::Grid)]
+        design: DesignArg,
+        /// Points of a Latin hypercube design.
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+        /// Replicates per point.
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// Output charted (repeatable; default share_truce and truce_rmst). sweep.csv has all.
+        #[arg(long = "metric", value_name = "OUTPUT")]
+        metric: Vec<String>,
+        #[command(flatten)]
+        x: Explore,
+    },
+    /// Global sensitivity analysis (Morris or Sobol) of a scenario's parameters, and which of the
+    /// article's claims move the results most.
+    Sensitivity {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Overlay files applied to the scenario first, in order.
+        #[arg(long = "with", value_name = "OVERLAY")]
+        with: Vec<PathBuf>,
+        /// Parameters (dotted paths), each with an optional range KEY=LO..HI; without one, its
+        /// value ±--range-share. Default: every non-zero numeric parameter that cites a claim.
+        #[arg(long = "params", num_args = 1.., value_name = "KEY[=LO..HI]")]
+        params: Vec<String>,
+        /// Morris elementary effects (screening, cheap) or Sobol indices (variance shares).
+        #[arg(long, value_enum, default_value_t = MethodArg::Morris)]
+        method: MethodArg,
+        /// Morris trajectories (default 20) or Sobol base rows (default 256).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Replicates per point.
+        #[arg(long, default_value_t = 200)]
+        runs: u64,
+        /// Output analysed (repeatable; default truce_rmst and share_truce).
+        #[arg(long = "metric", value_name = "OUTPUT")]
+        metric: Vec<String>,
+        /// Default ranges: the parameter's value ± this share of its magnitude.
+        #[arg(long, default_value_t = 0.5)]
+        range_share: f64,
+        /// Repeated centre points on different streams, for the noise floor.
+        #[arg(long, default_value_t = 10)]
+        repeats: usize,
+        #[command(flatten)]
+        x: Explore,
+    },
+    /// Scenario discovery (PRIM): over a Latin hypercube of parameter values, find the box where
+    /// an outcome of interest is concentrated.
+    Discover {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// Overlay files applied to the scenario first, in order.
+        #[arg(long = "with", value_name = "OVERLAY")]
+        with: Vec<PathBuf>,
+        /// Parameters and ranges as for sweep (KEY alone: ±--range-share). Default: every
+        /// non-zero numeric parameter that cites a claim.
+        #[arg(long = "vary", value_name = "KEY[=LO..HI]")]
+        vary: Vec<String>,
+        /// The outcome of interest, per replicate: METRIC<=V, METRIC>=V, METRIC<V or METRIC>V,
+        /// e.g. weeks_to_durable_deal<=104 (a durable deal within two years).
+        #[arg(long)]
+        outcome: String,
+        /// A point is a case of interest when at least this share of its replicates meet the
+        /// outcome.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Points of the Latin hypercube.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+        /// Replicates per point.
+        #[arg(long, default_value_t = 200)]
+        runs: u64,
+        /// Default ranges: the parameter's value ± this share of its magnitude.
+        #[arg(long, default_value_t = 0.5)]
+        range_share: f64,
+        /// Share of the remaining points PRIM peels off per step.
+        #[arg(long, default_value_t = 0.05)]
+        peel_alpha: f64,
+        /// Smallest box, as a share of all points.
+        #[arg(long, default_value_t = 0.05)]
+        min_support: f64,
+        /// The box reported: the densest holding at least this share of all cases.
+        #[arg(long, default_value_t = 0.5)]
+        min_coverage: f64,
+        /// The simplified box keeps only restrictions whose quasi-p-value is at most this.
+        #[arg(long, default_value_t = 0.05)]
+        max_p: f64,
+        #[command(flatten)]
+        x: Explore,
+    },
     /// Combine the partial results of `--shard K/N` runs into the unsharded result.
     Merge {
         /// Output directories of the shards (all N of them, any order).
@@ -144,6 +248,57 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+}
+
+/// Designs of `sweep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DesignArg {
+    /// Full factorial grid.
+    Grid,
+    /// Latin hypercube sample.
+    Lhs,
+}
+
+/// Methods of `sensitivity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Morris elementary effects.
+    Morris,
+    /// Sobol indices (Saltelli design; Saltelli 2010 first-order, Jansen total).
+    Sobol,
+}
+
+/// Flags shared by `sweep`, `sensitivity` and `discover`.
+#[derive(Debug, Args, Clone)]
+pub struct Explore {
+    /// Seed of the random streams (and of the design).
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Horizon in weeks (default: the scenario's).
+    #[arg(long)]
+    pub weeks: Option<u32>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory (default: output/<command>-<scenario name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Overwrite an existing result in the output directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not draw charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Run even when the time estimate exceeds the safety limit.
+    #[arg(long)]
+    pub allow_large: bool,
+    /// Evaluate only shard K of N (1-based) of the design's points and write a mergeable
+    /// partial result; combine all N with `negsim merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
 }
 
 /// Flags shared by `run` and `compare`.

@@ -122,7 +122,11 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         .unwrap_or_else(|| PathBuf::from("output").join(format!("calibrate-{}", sc.meta.name)));
     let mut out = OutputDir::prepare(&out_path, &[], o.force).map_err(input)?;
 
-    let bar = super::progress_bar(o.progress, cfg.generations as u64 + 1);
+    let bar = super::progress_bar(
+        o.progress,
+        cfg.generations as u64 + 1,
+        "generations (at most)",
+    );
     let (particles, logs) = abc::run(&problem, &settings, &mut |g, _| {
         bar.set_position(g as u64 + 1);
     })

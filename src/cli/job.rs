@@ -86,7 +86,7 @@ pub const MAX_SECONDS: f64 = 3_600.0;
 /// Largest aggregate memory accepted without --allow-large, bytes.
 pub const MAX_MEMORY_BYTES: f64 = 4e9;
 /// Cost of one replicate-week on one thread used for estimates, seconds (measured ~0.35 µs).
-const SECONDS_PER_REPLICATE_WEEK: f64 = 4e-7;
+pub const SECONDS_PER_REPLICATE_WEEK: f64 = 4e-7;
 /// Bytes of one runs.csv row.
 const BYTES_PER_ROW: f64 = 260.0;
 
@@ -102,7 +102,7 @@ fn human_bytes(b: f64) -> String {
     }
 }
 
-fn human_time(s: f64) -> String {
+pub fn human_time(s: f64) -> String {
     if s >= 86_400.0 {
         format!("{:.1} days", s / 86_400.0)
     } else if s >= 3_600.0 {
@@ -356,7 +356,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     };
     let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
-    let bar = super::progress_bar(job.progress, range.end - range.start);
+    let bar = super::progress_bar(job.progress, range.end - range.start, "replicates");
     let (runs_done, stories) = {
         let mut rows = RowWriter::open(&mut out, arms, &scenarios, &prefixes, job.runs_csv)
             .map_err(|e| Failure::Input(e.to_string()))?;

@@ -19,12 +19,20 @@ use super::job::{Finish, PARTIAL_FORMAT, Partial, Runs, build_arms, finish};
 /// Largest partial.json read, in bytes.
 const MAX_PARTIAL_BYTES: u64 = 2_000_000_000;
 
-fn read_partial(dir: &Path) -> Result<Partial, Failure> {
-    let p = dir.join("partial.json");
+/// Reads and parses a shard's JSON file `name` in `dir` (at most [`MAX_PARTIAL_BYTES`]), checking
+/// that this negsim wrote it: `version_of` gives the file's (format, negsim version).
+pub fn read_shard_file<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    what: &str,
+    format: u32,
+    version_of: impl Fn(&T) -> (u32, &str),
+) -> Result<T, Failure> {
+    let p = dir.join(name);
     let shown = p.display().to_string();
     let meta = std::fs::metadata(&p).map_err(|e| {
         Failure::Input(format!(
-            "cannot read '{shown}': {} (is '{}' a shard's output directory?)",
+            "cannot read '{shown}': {} (is '{}' {what}'s output directory?)",
             crate::scenario::io_reason(&e),
             dir.display()
         ))
@@ -40,17 +48,26 @@ fn read_partial(dir: &Path) -> Result<Partial, Failure> {
             crate::scenario::io_reason(&e)
         ))
     })?;
-    let part: Partial = serde_json::from_str(&text)
-        .map_err(|e| Failure::Input(format!("'{shown}' is not a negsim partial result: {e}")))?;
-    if part.format != PARTIAL_FORMAT || part.negsim_version != env!("CARGO_PKG_VERSION") {
+    let part: T = serde_json::from_str(&text)
+        .map_err(|e| Failure::Input(format!("'{shown}' is not a partial result of {what}: {e}")))?;
+    let (f, v) = version_of(&part);
+    if f != format || v != env!("CARGO_PKG_VERSION") {
         return Err(Failure::Input(format!(
-            "'{shown}' was written by negsim {} (format {}); this is negsim {} (format {PARTIAL_FORMAT}): rerun the shards with one version",
-            part.negsim_version,
-            part.format,
+            "'{shown}' was written by negsim {v} (format {f}); this is negsim {} (format {format}): rerun the shards with one version",
             env!("CARGO_PKG_VERSION")
         )));
     }
     Ok(part)
+}
+
+fn read_partial(dir: &Path) -> Result<Partial, Failure> {
+    read_shard_file(
+        dir,
+        "partial.json",
+        "a shard",
+        PARTIAL_FORMAT,
+        |p: &Partial| (p.format, p.negsim_version.as_str()),
+    )
 }
 
 fn same_run(a: &Partial, b: &Partial) -> Option<&'static str> {
@@ -104,6 +121,9 @@ pub fn merge(
         return Err(Failure::Input(
             "merge needs the output directories of the shards".into(),
         ));
+    }
+    if dirs.first().is_some_and(|d| super::explore::is_partial(d)) {
+        return super::explore::merge(dirs, out, force, charts, command_line);
     }
     let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
     for d in dirs {

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod calibrate;
 pub mod defaults;
+pub mod explore;
 pub mod facts;
 pub mod inspect;
 pub mod job;
@@ -40,15 +41,15 @@ fn install_interrupt_handler() {
     });
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal or `--quiet`.
-pub fn progress_bar(enabled: bool, total: u64) -> indicatif::ProgressBar {
+/// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `--quiet`.
+pub fn progress_bar(enabled: bool, total: u64, unit: &str) -> indicatif::ProgressBar {
     if !enabled || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} replicates, ETA {eta}",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit}, ETA {{eta}}"
+    )) {
         bar.set_style(style);
     }
     bar
@@ -212,6 +213,17 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             force,
             no_charts,
         }) => merge::merge(&dirs, out, force, !no_charts, std::env::args().collect()).map(|_| ()),
+        Some(
+            cmd @ (Command::Sweep { .. } | Command::Sensitivity { .. } | Command::Discover { .. }),
+        ) => {
+            let t = match &cmd {
+                Command::Sweep { x, .. }
+                | Command::Sensitivity { x, .. }
+                | Command::Discover { x, .. } => x.threads,
+                _ => None,
+            };
+            explore::run(&cmd, threads(t)?, &STOP).map(|_| ())
+        }
         Some(Command::Validate { scenario, with }) => {
             let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
             let l =

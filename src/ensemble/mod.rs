@@ -197,6 +197,32 @@ impl Worker {
     }
 }
 
+/// Runs replicates `reps` of every arm on the calling thread and returns their aggregate, calling
+/// `row` with each replicate's statistics (arm, stats) in replicate order. For callers that
+/// parallelise over something else (parameter points in `explore`); gives exactly what [`run`]
+/// gives for the same replicates.
+pub fn aggregate_serial(
+    arms: &[Arm],
+    plan: &Plan,
+    reps: Range<u64>,
+    row: &mut dyn FnMut(usize, &RunStats),
+) -> Aggregate {
+    let mut worker = Worker::new(arms);
+    let untraced = Plan { trace: 0, ..*plan };
+    let mut start = reps.start;
+    while start < reps.end {
+        let end = (start + BATCH).min(reps.end);
+        let out = worker.run_batch(arms, &untraced, 0, start..end);
+        for chunk in out.rows.chunks(arms.len().max(1)) {
+            for (a, stats) in chunk.iter().enumerate() {
+                row(a, stats);
+            }
+        }
+        start = end;
+    }
+    worker.agg
+}
+
 /// The stream key of replicate `i` of arm `a`.
 pub fn stream_key(plan: &Plan, arm: usize, replicate: u64) -> StreamKey {
     StreamKey {

@@ -13,6 +13,32 @@ pub const CLAIM_IDS: [&str; 14] = [
     "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14",
 ];
 
+/// A few words on each claim, for charts and tables (the digest has the full text).
+pub const CLAIM_TITLES: [&str; 14] = [
+    "a toxic cycle of truces and escalations",
+    "the first-term Kushner-Cui backchannel",
+    "official talks stalled, no shared record",
+    "negotiators new to each other",
+    "go-betweens not close enough, and punished",
+    "Chinese officials fear initiative and weakness",
+    "a hollowed-out NSC: poor US coordination",
+    "contradictory impulses, vague wording",
+    "security hawks vs tech leaders",
+    "badly framed moves read as hostile",
+    "unclear who speaks for Trump",
+    "the Cui backchannel's uncertain reach",
+    "mismatched leader styles; deal scopes",
+    "broad deals on weak channels unravel",
+];
+
+/// The short title of a claim id, if it is one.
+pub fn claim_title(id: &str) -> Option<&'static str> {
+    CLAIM_IDS
+        .iter()
+        .position(|c| *c == id)
+        .map(|i| CLAIM_TITLES[i])
+}
+
 /// Other provenance tags a value may carry instead of a claim id.
 pub const PROVENANCE_TAGS: [&str; 6] = [
     "assumption",

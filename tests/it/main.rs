@@ -6,6 +6,7 @@ mod charts;
 mod cli;
 mod crn;
 mod determinism;
+mod explore;
 mod limits;
 mod overlays;
 mod properties;

@@ -172,14 +172,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 }
             }
             if a == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(RGBColor(160, 160, 160))
-                    .label_font(style::label_font())
-                    .draw()
-                    .map_err(err)?;
+                style::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 //! byte-identical for identical results and never appear half-written.
 
 mod distribution;
+pub mod explore;
 mod fan;
 mod forest;
 pub mod posterior;

@@ -124,14 +124,7 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                     PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2))
                 });
             if k == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.9))
-                    .border_style(GREY)
-                    .label_font(style::label_font())
-                    .draw()
-                    .map_err(err)?;
+                style::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             }
         }
         Ok(())
@@ -276,14 +269,7 @@ pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                     PathElement::new(vec![(x, y), (x + 18, y)], VERMILLION.stroke_width(3))
                 });
             if k == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.9))
-                    .border_style(GREY)
-                    .label_font(style::label_font())
-                    .draw()
-                    .map_err(err)?;
+                style::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             }
         }
         Ok(())

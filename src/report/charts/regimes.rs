@@ -74,14 +74,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 below = above;
             }
             if a == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::LowerRight)
-                    .background_style(WHITE.mix(0.9))
-                    .border_style(RGBColor(160, 160, 160))
-                    .label_font(style::label_font())
-                    .draw()
-                    .map_err(err)?;
+                style::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }
         }
         Ok(())

@@ -148,6 +148,36 @@ pub fn nice_max(x: f64) -> f64 {
     10.0 * p
 }
 
+/// A round axis maximum at or above `x`, finer than [`nice_max`] (at most 20% above `x` for
+/// x > 0): 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten.
+pub fn fine_max(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if m * p >= x * (1.0 - 1e-12) {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+/// Draws a chart's legend in the house style (white box, grey border, label font) at `pos`.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(label_font())
+        .draw()
+        .map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,14 +126,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font(style::label_font())
-            .draw()
-            .map_err(err)?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         if !any {
             body.draw_text(
                 "no truces in this run",

@@ -1,0 +1,1319 @@
+//! `negsim sweep`, `negsim sensitivity` and `negsim discover`: a study's points are evaluated in
+//! parallel on common random numbers, then analysed and written (CSV, charts, manifest). With
+//! `--shard K/N` a run evaluates a contiguous share of the points and writes a partial result
+//! that `negsim merge` completes, byte for byte what one run would have written.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use crate::explore::space::{
+    Dim, Est, Evaluator, Outcome, Point, output_index, output_names, param_dim,
+};
+use crate::explore::study::{
+    self, EvalError, Group, Method, SensDesign, Sensitivity, Spec, SweepDesign,
+};
+use crate::model::rng::mix64;
+use crate::report::charts::explore as charts;
+use crate::report::csv::num;
+use crate::report::manifest::now_utc;
+use crate::report::output::{OutputDir, OutputError};
+use crate::report::table::{render, render_text};
+use crate::scenario::read::claim_title;
+use crate::scenario::template::Template;
+use crate::scenario::{Files, MAX_WEEKS, Text, overlay_chain};
+
+use super::Failure;
+use super::args::{Cli, Command, DesignArg, Explore, MethodArg};
+use super::job::{MAX_SECONDS, SECONDS_PER_REPLICATE_WEEK, human_time, shard_range};
+
+/// Most points one study may have.
+const MAX_POINTS: usize = 10_000_000;
+
+/// Most parameters one study may vary.
+const MAX_DIMS: usize = 1000;
+
+/// Grid steps of a `--vary KEY=LO..HI` without `:STEPS`.
+const DEFAULT_STEPS: usize = 9;
+
+/// Outputs charted by `sweep` and analysed by `sensitivity` unless `--metric` says otherwise.
+const SWEEP_CHARTED: [&str; 2] = ["share_truce", "truce_rmst"];
+const SENSITIVITY_OUTPUTS: [&str; 2] = ["truce_rmst", "share_truce"];
+
+/// Rows printed to the terminal for a sweep (all are in sweep.csv).
+const PRINTED_ROWS: usize = 40;
+
+/// Format of explore_partial.json.
+const PARTIAL_FORMAT: u32 = 1;
+
+/// File a shard writes.
+pub const PARTIAL_FILE: &str = "explore_partial.json";
+
+fn input(e: impl std::fmt::Display) -> Failure {
+    Failure::Input(e.to_string())
+}
+
+/// What the study computes besides the points.
+enum Kind {
+    Sweep {
+        design: SweepDesign,
+        charted: Vec<usize>,
+    },
+    Sensitivity {
+        design: SensDesign,
+        outputs: Vec<usize>,
+        groups: Vec<Group>,
+    },
+    Discover {
+        outcome: Outcome,
+        threshold: f64,
+        alpha: f64,
+        min_support: f64,
+        min_coverage: f64,
+        max_p: f64,
+    },
+}
+
+/// A prepared study: scenario, space, points, settings.
+struct Study {
+    command: &'static str,
+    kind: Kind,
+    base: Text,
+    overlays: Vec<Text>,
+    template: Template,
+    dims: Vec<Dim>,
+    specs: Vec<Spec>,
+    runs: u64,
+    weeks: u32,
+    x: Explore,
+    /// Identifies the study (scenario texts, space, design, settings): shards must agree on it.
+    fingerprint: String,
+}
+
+/// A shard's mergeable result.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Partial {
+    format: u32,
+    negsim_version: String,
+    /// The shard's command line (re-parsed by merge to rebuild the study).
+    command_line: Vec<String>,
+    fingerprint: String,
+    shard: (u64, u64),
+    range: (usize, usize),
+    total: usize,
+    base: (String, String),
+    overlays: Vec<(String, String)>,
+    points: Vec<Point>,
+}
+
+fn check_range(name: &str, v: f64, lo: f64, hi: f64, lo_open: bool) -> Result<(), Failure> {
+    let ok = v.is_finite() && (if lo_open { v > lo } else { v >= lo }) && v <= hi;
+    if ok {
+        Ok(())
+    } else {
+        let open = if lo_open { "(" } else { "[" };
+        Err(Failure::Input(format!(
+            "--{name} {v}: expected a number in {open}{lo}, {hi}]"
+        )))
+    }
+}
+
+fn check_count(name: &str, v: u64, lo: u64, hi: u64) -> Result<(), Failure> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!(
+            "--{name} {v}: expected {lo} to {hi}"
+        )))
+    }
+}
+
+/// A 64-bit FNV-1a digest, as hex.
+fn digest(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{:016x}", mix64(h))
+}
+
+fn read_texts(scenario: &Path, with: &[PathBuf]) -> Result<(Text, Vec<Text>), Failure> {
+    let base = Text::read(scenario, "scenario").map_err(input)?;
+    let mut overlays = Vec::new();
+    for w in with {
+        overlays.extend(overlay_chain(&w.display().to_string(), &Files).map_err(input)?);
+    }
+    Ok((base, overlays))
+}
+
+/// Builds the dimensions from `--vary`/`--params` specs (or the claim parameters).
+fn dims_from(specs: &[String], t: &Template, share: f64, flag: &str) -> Result<Vec<Dim>, Failure> {
+    let keys: Vec<String> = if specs.is_empty() {
+        crate::explore::space::claim_keys(t)
+    } else {
+        specs.to_vec()
+    };
+    if keys.is_empty() {
+        return Err(Failure::Input(format!(
+            "no parameters to vary: the scenario has no non-zero numeric parameter citing a claim; give --{flag}"
+        )));
+    }
+    let mut dims: Vec<Dim> = Vec::new();
+    let mut errors = Vec::new();
+    for k in &keys {
+        match param_dim(k, t, share, DEFAULT_STEPS) {
+            Ok(d) if dims.iter().any(|o| o.path == d.path) => {
+                errors.push(format!("--{flag}: '{}' is given twice", d.path));
+            }
+            Ok(d) => dims.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure::Input(errors.join("\n")));
+    }
+    if dims.len() > MAX_DIMS {
+        return Err(Failure::Input(format!(
+            "{} parameters: at most {MAX_DIMS}",
+            dims.len()
+        )));
+    }
+    Ok(dims)
+}
+
+fn outputs_from(names: &[String], default: &[&str]) -> Result<Vec<usize>, Failure> {
+    let names: Vec<String> = if names.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        names.to_vec()
+    };
+    let mut out: Vec<usize> = Vec::new();
+    for n in &names {
+        let k = output_index(n.trim()).map_err(Failure::Input)?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// Prepares the study of an explore command. `texts` replaces reading the files (merge).
+fn prepare(cmd: &Command, texts: Option<(Text, Vec<Text>)>) -> Result<Study, Failure> {
+    let (scenario, with, runs, x) = match cmd {
+        Command::Sweep {
+            scenario,
+            with,
+            runs,
+            x,
+            ..
+        }
+        | Command::Sensitivity {
+            scenario,
+            with,
+            runs,
+            x,
+            ..
+        }
+        | Command::Discover {
+            scenario,
+            with,
+            runs,
+            x,
+            ..
+        } => (scenario, with, *runs, x),
+        _ => return Err(Failure::Input("not an explore command".into())),
+    };
+    check_count("runs", runs, 1, 1_000_000_000)?;
+    let (base, overlays) = match texts {
+        Some(t) => t,
+        None => read_texts(scenario, with)?,
+    };
+    let template = Template::new(&base, &overlays).map_err(input)?;
+    let weeks = x.weeks.unwrap_or(template.base.scenario.meta.weeks);
+    if weeks == 0 || i64::from(weeks) > MAX_WEEKS {
+        return Err(Failure::Input(format!(
+            "--weeks {weeks} is out of range: expected 1 to {MAX_WEEKS}"
+        )));
+    }
+    let seed = x.seed;
+    let (command, kind, dims, specs, settings) = match cmd {
+        Command::Sweep {
+            vary,
+            design,
+            samples,
+            metric,
+            ..
+        } => {
+            let dims = dims_from(vary, &template, 0.5, "vary")?;
+            let design = match design {
+                DesignArg::Grid => {
+                    let n = study::grid_size(&dims).filter(|&n| n <= MAX_POINTS).ok_or_else(|| {
+                        Failure::Input(format!(
+                            "the grid of {} has more than {MAX_POINTS} points; use fewer steps or --design lhs",
+                            dims.iter().map(|d| d.steps.to_string()).collect::<Vec<_>>().join(" x ")
+                        ))
+                    })?;
+                    let _ = n;
+                    SweepDesign::Grid
+                }
+                DesignArg::Lhs => {
+                    check_count("samples", *samples as u64, 2, MAX_POINTS as u64)?;
+                    SweepDesign::Lhs(*samples)
+                }
+            };
+            let charted = outputs_from(metric, &SWEEP_CHARTED)?;
+            let specs = study::sweep_specs(&dims, design, seed);
+            (
+                "sweep",
+                Kind::Sweep {
+                    design,
+                    charted: charted.clone(),
+                },
+                dims,
+                specs,
+                format!("{design:?} {charted:?}"),
+            )
+        }
+        Command::Sensitivity {
+            params,
+            method,
+            samples,
+            metric,
+            range_share,
+            repeats,
+            ..
+        } => {
+            check_range("range-share", *range_share, 0.0, 10.0, true)?;
+            check_count("repeats", *repeats as u64, 2, 10_000)?;
+            let dims = dims_from(params, &template, *range_share, "params")?;
+            let (m, default_samples) = match method {
+                MethodArg::Morris => (Method::Morris, 20),
+                MethodArg::Sobol => (Method::Sobol, 256),
+            };
+            let samples = samples.unwrap_or(default_samples);
+            check_count("samples", samples as u64, 2, MAX_POINTS as u64)?;
+            study::sensitivity_size(m, samples, dims.len(), *repeats)
+                .filter(|&n| n <= MAX_POINTS)
+                .ok_or_else(|| {
+                    Failure::Input(format!(
+                        "{samples} samples of {} parameters need more than {MAX_POINTS} points; use fewer",
+                        dims.len()
+                    ))
+                })?;
+            let outputs = outputs_from(metric, &SENSITIVITY_OUTPUTS)?;
+            let design = study::sensitivity_design(m, samples, dims.len(), seed, *repeats);
+            let groups = study::claim_groups(&dims);
+            let specs = design.specs.clone();
+            (
+                "sensitivity",
+                Kind::Sensitivity {
+                    design,
+                    outputs: outputs.clone(),
+                    groups,
+                },
+                dims,
+                specs,
+                format!("{m:?} {samples} {repeats} {outputs:?}"),
+            )
+        }
+        Command::Discover {
+            vary,
+            outcome,
+            threshold,
+            samples,
+            range_share,
+            peel_alpha,
+            min_support,
+            min_coverage,
+            max_p,
+            ..
+        } => {
+            check_range("range-share", *range_share, 0.0, 10.0, true)?;
+            check_range("threshold", *threshold, 0.0, 1.0, true)?;
+            check_range("peel-alpha", *peel_alpha, 0.0, 0.5, true)?;
+            check_range("min-support", *min_support, 0.0, 1.0, true)?;
+            check_range("min-coverage", *min_coverage, 0.0, 1.0, false)?;
+            check_range("max-p", *max_p, 0.0, 1.0, true)?;
+            check_count("samples", *samples as u64, 10, MAX_POINTS as u64)?;
+            let outcome = Outcome::parse(outcome).map_err(Failure::Input)?;
+            let dims = dims_from(vary, &template, *range_share, "vary")?;
+            let specs = study::discover_specs(dims.len(), *samples, seed);
+            (
+                "discover",
+                Kind::Discover {
+                    outcome: outcome.clone(),
+                    threshold: *threshold,
+                    alpha: *peel_alpha,
+                    min_support: *min_support,
+                    min_coverage: *min_coverage,
+                    max_p: *max_p,
+                },
+                dims,
+                specs,
+                format!(
+                    "{} {threshold} {peel_alpha} {min_support} {min_coverage} {max_p}",
+                    outcome.text
+                ),
+            )
+        }
+        _ => return Err(Failure::Input("not an explore command".into())),
+    };
+    let space: Vec<String> = dims
+        .iter()
+        .map(|d| format!("{}={:?}..{:?}:{}", d.path, d.lo, d.hi, d.steps))
+        .collect();
+    let mut parts: Vec<&str> = vec![command, &base.text];
+    parts.extend(overlays.iter().map(|o| o.text.as_str()));
+    let head = format!("{} {runs} {seed} {weeks} {}", space.join(" "), specs.len());
+    parts.push(&head);
+    parts.push(&settings);
+    let fingerprint = digest(&parts);
+    Ok(Study {
+        command,
+        kind,
+        base,
+        overlays,
+        template,
+        dims,
+        specs,
+        runs,
+        weeks,
+        x: x.clone(),
+        fingerprint,
+    })
+}
+
+impl Study {
+    fn outcome(&self) -> Option<&Outcome> {
+        match &self.kind {
+            Kind::Discover { outcome, .. } => Some(outcome),
+            _ => None,
+        }
+    }
+
+    fn default_out(&self, shard: Option<(u64, u64)>) -> PathBuf {
+        let s = shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
+        PathBuf::from("output").join(format!(
+            "{}-{}{s}",
+            self.command, self.template.base.scenario.meta.name
+        ))
+    }
+
+    fn caption(&self) -> String {
+        format!(
+            "scenario: {} · {} points x {} replicates · seed {} · negsim {}",
+            self.template.base.scenario.meta.name,
+            self.specs.len(),
+            self.runs,
+            self.x.seed,
+            env!("CARGO_PKG_VERSION")
+        )
+    }
+}
+
+/// Runs an explore command.
+pub fn run(cmd: &Command, threads: usize, stop: &AtomicBool) -> Result<PathBuf, Failure> {
+    let started = Instant::now();
+    let started_utc = now_utc();
+    let study = prepare(cmd, None)?;
+    let total = study.specs.len();
+    let range = match study.x.shard {
+        Some((k, n)) => {
+            let r = shard_range(total as u64, k, n);
+            r.start as usize..r.end as usize
+        }
+        None => 0..total,
+    };
+    let seconds = (range.len() as f64)
+        * study.runs as f64
+        * f64::from(study.weeks)
+        * SECONDS_PER_REPLICATE_WEEK
+        / threads.max(1) as f64;
+    if seconds > MAX_SECONDS && !study.x.allow_large {
+        return Err(Failure::Input(format!(
+            "refusing {} points x {} replicates x {} weeks: it would take about {} on {threads} threads (limit {}); use fewer points or --runs, split it with --shard K/N, or add --allow-large",
+            range.len(),
+            study.runs,
+            study.weeks,
+            human_time(seconds),
+            human_time(MAX_SECONDS)
+        )));
+    }
+    let out_path = study
+        .x
+        .out
+        .clone()
+        .unwrap_or_else(|| study.default_out(study.x.shard));
+    let out = OutputDir::prepare(&out_path, &[], study.x.force).map_err(input)?;
+    let ev = Evaluator {
+        template: &study.template,
+        weeks: study.weeks,
+        runs: study.runs,
+        outcome: study.outcome(),
+    };
+    let bar = super::progress_bar(!study.x.quiet, range.len() as u64, "points");
+    let tick = || bar.inc(1);
+    let points = match study::evaluate(
+        &ev,
+        &study.dims,
+        &study.specs[range.clone()],
+        threads,
+        stop,
+        &tick,
+    ) {
+        Ok(p) => p,
+        Err(EvalError::Interrupted) => {
+            bar.finish_and_clear();
+            drop(out);
+            return Err(Failure::Interrupted);
+        }
+        Err(EvalError::Failed(m)) => {
+            bar.finish_and_clear();
+            return Err(Failure::Input(m));
+        }
+    };
+    bar.finish_and_clear();
+    let command_line: Vec<String> = std::env::args().collect();
+    if let Some(shard) = study.x.shard {
+        let part = Partial {
+            format: PARTIAL_FORMAT,
+            negsim_version: env!("CARGO_PKG_VERSION").into(),
+            command_line,
+            fingerprint: study.fingerprint.clone(),
+            shard,
+            range: (range.start, range.end),
+            total,
+            base: (study.base.path.clone(), study.base.text.clone()),
+            overlays: study
+                .overlays
+                .iter()
+                .map(|o| (o.path.clone(), o.text.clone()))
+                .collect(),
+            points,
+        };
+        let json = serde_json::to_string(&part).map_err(input)?;
+        let mut out = out;
+        out.write(PARTIAL_FILE, json.as_bytes()).map_err(input)?;
+        let root = out.root().to_path_buf();
+        out.commit().map_err(input)?;
+        println!(
+            "{} shard {}/{}: points {}..{} of {total} in {:.2} s; wrote {}\nmerge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
+            study.command,
+            shard.0,
+            shard.1,
+            range.start,
+            range.end,
+            started.elapsed().as_secs_f64(),
+            root.join(PARTIAL_FILE).display(),
+            shard.1
+        );
+        return Ok(root);
+    }
+    finish(
+        &study,
+        &points,
+        out,
+        !study.x.no_charts,
+        command_line,
+        threads,
+        started,
+        started_utc,
+    )
+}
+
+/// Whether `dir` holds an explore shard's partial result.
+pub fn is_partial(dir: &Path) -> bool {
+    dir.join(PARTIAL_FILE).is_file()
+}
+
+/// Merges explore shards into the result one run would have written.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: Option<PathBuf>,
+    force: bool,
+    charts: bool,
+    command_line: Vec<String>,
+) -> Result<PathBuf, Failure> {
+    let started = Instant::now();
+    let started_utc = now_utc();
+    let mut parts: Vec<(PathBuf, Partial)> = Vec::new();
+    for d in dirs {
+        let part: Partial = super::merge::read_shard_file(
+            d,
+            PARTIAL_FILE,
+            "an explore shard",
+            PARTIAL_FORMAT,
+            |p: &Partial| (p.format, p.negsim_version.as_str()),
+        )?;
+        if let Some((first_dir, first)) = parts.first() {
+            if first.fingerprint != part.fingerprint {
+                return Err(Failure::Input(format!(
+                    "'{}' belongs to a different study than '{}' (scenario, parameters, design or settings differ)",
+                    d.display(),
+                    first_dir.display()
+                )));
+            }
+            if let Some((other, _)) = parts.iter().find(|(_, q)| q.shard.0 == part.shard.0) {
+                return Err(Failure::Input(format!(
+                    "shard {} is given twice: '{}' and '{}'",
+                    part.shard.0,
+                    other.display(),
+                    d.display()
+                )));
+            }
+        }
+        parts.push((d.clone(), part));
+    }
+    parts.sort_by_key(|(_, p)| p.shard.0);
+    let Some((_, first)) = parts.first() else {
+        return Err(Failure::Input(
+            "merge needs the output directories of the shards".into(),
+        ));
+    };
+    let n = first.shard.1;
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !parts.iter().any(|(_, p)| p.shard.0 == *k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::Input(format!(
+            "shards {} of {n} are missing; merge needs all of them",
+            missing.join(", ")
+        )));
+    }
+    let cli = <Cli as clap::Parser>::try_parse_from(&first.command_line)
+        .map_err(|e| Failure::Input(format!("cannot re-read the shard's command line: {e}")))?;
+    let Some(cmd) = cli.command else {
+        return Err(Failure::Input(
+            "the shard's command line has no explore command".into(),
+        ));
+    };
+    let texts = (
+        Text {
+            path: first.base.0.clone(),
+            text: first.base.1.clone(),
+        },
+        first
+            .overlays
+            .iter()
+            .map(|(p, t)| Text {
+                path: p.clone(),
+                text: t.clone(),
+            })
+            .collect(),
+    );
+    let study = prepare(&cmd, Some(texts))?;
+    if study.fingerprint != first.fingerprint {
+        return Err(Failure::Input(
+            "the shards' study cannot be rebuilt identically by this negsim".into(),
+        ));
+    }
+    let mut points = Vec::with_capacity(first.total);
+    for (d, p) in &parts {
+        if p.range.0 != points.len() || p.range.1 - p.range.0 != p.points.len() {
+            return Err(Failure::Input(format!(
+                "'{}' holds points {}..{} but {} were expected next",
+                d.display(),
+                p.range.0,
+                p.range.1,
+                points.len()
+            )));
+        }
+        points.extend(p.points.iter().cloned());
+    }
+    if points.len() != study.specs.len() {
+        return Err(Failure::Input(format!(
+            "the shards hold {} points of {}",
+            points.len(),
+            study.specs.len()
+        )));
+    }
+    let out_path = out.unwrap_or_else(|| study.default_out(None));
+    let dir = OutputDir::prepare(&out_path, &[], force).map_err(input)?;
+    finish(
+        &study,
+        &points,
+        dir,
+        charts,
+        command_line,
+        0,
+        started,
+        started_utc,
+    )
+}
+
+/// One CSV row of numbers.
+fn row(cells: impl IntoIterator<Item = String>) -> String {
+    let mut s = cells.into_iter().collect::<Vec<_>>().join(",");
+    s.push('\n');
+    s
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| num(v, 6))
+}
+
+/// Rows of points: index, parameter values, then every output with its interval; `extra` adds
+/// columns (header, per-point cells).
+fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) -> String {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(study.dims.iter().map(|d| d.path.clone()));
+    header.extend(extra.iter().map(|e| e.0.to_string()));
+    for n in output_names() {
+        header.extend([n.to_string(), format!("{n}_ci_low"), format!("{n}_ci_high")]);
+    }
+    let mut s = row(header);
+    for (i, (spec, p)) in study.specs.iter().zip(points).enumerate() {
+        let mut cells = vec![i.to_string()];
+        cells.extend(
+            study::values(&study.dims, &spec.unit)
+                .iter()
+                .map(|(_, v)| num(*v, 8)),
+        );
+        cells.extend(extra.iter().map(|e| e.1[i].clone()));
+        for e in &p.outputs {
+            cells.extend([opt(e.value), opt(e.lo), opt(e.hi)]);
+        }
+        s.push_str(&row(cells));
+    }
+    s
+}
+
+fn triple(e: &Est) -> (f64, f64, f64) {
+    let v = e.value.unwrap_or(f64::NAN);
+    (v, e.lo.unwrap_or(v), e.hi.unwrap_or(v))
+}
+
+fn cell(e: &Est) -> String {
+    match (e.value, e.lo, e.hi) {
+        (Some(v), Some(l), Some(h)) => format!("{} [{}, {}]", num(v, 4), num(l, 4), num(h, 4)),
+        (Some(v), _, _) => num(v, 4),
+        _ => "-".into(),
+    }
+}
+
+/// A short label for a parameter: its last two path segments and its claim.
+fn label(d: &Dim) -> String {
+    let parts: Vec<&str> = d.path.rsplitn(3, '.').collect();
+    let short = if parts.len() >= 2 {
+        format!("{}.{}", parts[1], parts[0])
+    } else {
+        d.path.clone()
+    };
+    match &d.claim {
+        Some(c) => format!("{short} ({c})"),
+        None => short,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    study: &Study,
+    points: &[Point],
+    mut out: OutputDir,
+    charts_on: bool,
+    command_line: Vec<String>,
+    threads: usize,
+    started: Instant,
+    started_utc: String,
+) -> Result<PathBuf, Failure> {
+    let err = |e: OutputError| Failure::Input(e.to_string());
+    if charts_on && !crate::report::charts::style::fonts() {
+        return Err(Failure::Input(
+            "cannot load the embedded DejaVu font".into(),
+        ));
+    }
+    let names = output_names();
+    let caption = study.caption();
+    let mut files: Vec<String> = Vec::new();
+    let put = |out: &mut OutputDir,
+               files: &mut Vec<String>,
+               name: String,
+               bytes: &[u8]|
+     -> Result<(), Failure> {
+        out.write(&name, bytes).map_err(err)?;
+        files.push(name);
+        Ok(())
+    };
+    let mut report = String::new();
+    let mut extra_manifest = serde_json::Map::new();
+    match &study.kind {
+        Kind::Sweep { design, charted } => {
+            put(
+                &mut out,
+                &mut files,
+                "sweep.csv".into(),
+                points_csv(study, points, &[]).as_bytes(),
+            )?;
+            let grid = *design == SweepDesign::Grid;
+            let d = study.dims.len();
+            if charts_on && grid && (d == 1 || d == 2) {
+                for &k in charted {
+                    let c = if d == 1 {
+                        let pts: Vec<(f64, f64, f64, f64)> = study
+                            .specs
+                            .iter()
+                            .zip(points)
+                            .filter_map(|(s, p)| {
+                                let (v, lo, hi) = triple(&p.outputs[k]);
+                                v.is_finite().then(|| (study.dims[0].at(s.unit[0]), v, lo, hi))
+                            })
+                            .collect();
+                        if pts.len() < 2 {
+                            report.push_str(&format!("no chart of {}: defined at fewer than two points\n", names[k]));
+                            continue;
+                        }
+                        charts::line(&caption, &study.dims[0].path, names[k], &pts)
+                    } else {
+                        let (nx, ny) = (study.dims[0].steps, study.dims[1].steps);
+                        let xs: Vec<f64> = (0..nx).map(|i| study.dims[0].at(study.specs[i * ny].unit[0])).collect();
+                        let ys: Vec<f64> = (0..ny).map(|j| study.dims[1].at(study.specs[j].unit[1])).collect();
+                        let v: Vec<Vec<f64>> = (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].value(k)).collect()).collect();
+                        if nx < 2 || ny < 2 || v.iter().flatten().any(|z| !z.is_finite()) {
+                            report.push_str(&format!("no heatmap of {}: needs at least 2 steps per parameter and the output defined at every point\n", names[k]));
+                            continue;
+                        }
+                        charts::heatmap(&caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v)
+                    }
+                    .map_err(Failure::Input)?;
+                    put(
+                        &mut out,
+                        &mut files,
+                        format!("sweep_{}.png", names[k]),
+                        &c.png,
+                    )?;
+                }
+            } else if charts_on {
+                report.push_str("no charts: they are drawn for grids of one or two parameters; sweep.csv has every point\n");
+            }
+            let mut header: Vec<String> = study.dims.iter().map(|d| d.path.clone()).collect();
+            header.extend(charted.iter().map(|&k| format!("{} [95% CI]", names[k])));
+            let rows: Vec<Vec<String>> = study
+                .specs
+                .iter()
+                .zip(points)
+                .take(PRINTED_ROWS)
+                .map(|(s, p)| {
+                    let mut r: Vec<String> = study::values(&study.dims, &s.unit)
+                        .iter()
+                        .map(|(_, v)| num(*v, 4))
+                        .collect();
+                    r.extend(charted.iter().map(|&k| cell(&p.outputs[k])));
+                    r
+                })
+                .collect();
+            report.insert_str(0, &render(&header, &rows));
+            if points.len() > PRINTED_ROWS {
+                report.push_str(&format!(
+                    "... {} more points in sweep.csv\n",
+                    points.len() - PRINTED_ROWS
+                ));
+            }
+        }
+        Kind::Sensitivity {
+            design,
+            outputs,
+            groups,
+        } => {
+            let roles: Vec<String> = (0..points.len())
+                .map(|i| {
+                    if i < points.len() - design.repeats {
+                        "design".into()
+                    } else {
+                        "repeat".into()
+                    }
+                })
+                .collect();
+            let seeds: Vec<String> = study.specs.iter().map(|s| s.seed.to_string()).collect();
+            put(
+                &mut out,
+                &mut files,
+                "points.csv".into(),
+                points_csv(study, points, &[("role", roles), ("seed", seeds)]).as_bytes(),
+            )?;
+            let (first_name, second_name, rank_name) = match design.method {
+                Method::Morris => ("mu_star", "sigma", "mu*"),
+                Method::Sobol => ("first_order", "total", "total index"),
+            };
+            let mut ind = row([
+                "output",
+                "parameter",
+                "claim",
+                "range_low",
+                "range_high",
+                "index",
+                "value",
+                "ci_low",
+                "ci_high",
+                "noise_floor",
+                "above_noise",
+            ]
+            .map(String::from));
+            let mut cl = row([
+                "output",
+                "rank",
+                "claim",
+                "parameters",
+                "index",
+                "sum",
+                "ci_low",
+                "ci_high",
+                "parameters_above_noise",
+                "strongest_parameter",
+                "strongest_value",
+            ]
+            .map(String::from));
+            let mut noise = row([
+                "output",
+                "repeats",
+                "sd_of_estimate",
+                "variance_over_design",
+                "noise_floor",
+                "floor_of",
+            ]
+            .map(String::from));
+            let mut analysed: Vec<serde_json::Value> = Vec::new();
+            for &k in outputs {
+                let s: Sensitivity =
+                    match study::sensitivity(design, points, groups, k, study.x.seed) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            report.push_str(&format!("{}: not analysed: {e}\n", names[k]));
+                            continue;
+                        }
+                    };
+                noise.push_str(&row([
+                    names[k].into(),
+                    design.repeats.to_string(),
+                    num(s.noise_sd, 6),
+                    num(s.variance, 6),
+                    num(s.floor, 6),
+                    rank_name.into(),
+                ]));
+                for (i, d) in study.dims.iter().enumerate() {
+                    for (iname, b) in [
+                        (first_name, s.indices.first[i]),
+                        (second_name, s.indices.second[i]),
+                    ] {
+                        let ranked = iname == first_name && design.method == Method::Morris
+                            || iname == second_name && design.method == Method::Sobol;
+                        ind.push_str(&row([
+                            names[k].into(),
+                            d.path.clone(),
+                            d.claim.clone().unwrap_or_default(),
+                            num(d.lo, 8),
+                            num(d.hi, 8),
+                            iname.into(),
+                            num(b.value, 6),
+                            num(b.lo, 6),
+                            num(b.hi, 6),
+                            num(s.floor, 6),
+                            if ranked {
+                                if s.resolved(i) {
+                                    "yes".into()
+                                } else {
+                                    "no".into()
+                                }
+                            } else {
+                                String::new()
+                            },
+                        ]));
+                    }
+                }
+                // Claims ranking.
+                let mut order: Vec<usize> = (0..groups.len()).collect();
+                order.sort_by(|&a, &b| {
+                    s.group_ranking(b)
+                        .value
+                        .total_cmp(&s.group_ranking(a).value)
+                });
+                let mut table = Vec::new();
+                let mut chart_names = Vec::new();
+                let mut chart_vals = Vec::new();
+                for (rank, &g) in order.iter().enumerate() {
+                    let grp = &groups[g];
+                    let b = s.group_ranking(g);
+                    let above = grp.members.iter().filter(|&&i| s.resolved(i)).count();
+                    let top = grp
+                        .members
+                        .iter()
+                        .copied()
+                        .max_by(|&a, &b| s.ranking(a).value.total_cmp(&s.ranking(b).value));
+                    let strongest = top.map_or(String::new(), |i| study.dims[i].path.clone());
+                    cl.push_str(&row([
+                        names[k].into(),
+                        (rank + 1).to_string(),
+                        grp.claim.clone(),
+                        grp.members.len().to_string(),
+                        rank_name.into(),
+                        num(b.value, 6),
+                        num(b.lo, 6),
+                        num(b.hi, 6),
+                        above.to_string(),
+                        strongest.clone(),
+                        top.map_or(String::new(), |i| num(s.ranking(i).value, 6)),
+                    ]));
+                    table.push(vec![
+                        (rank + 1).to_string(),
+                        format!(
+                            "{} {}",
+                            grp.claim,
+                            claim_title(&grp.claim).unwrap_or("cites no claim")
+                        ),
+                        format!("{} [{}, {}]", num(b.value, 4), num(b.lo, 4), num(b.hi, 4)),
+                        format!("{above} of {}", grp.members.len()),
+                        strongest,
+                    ]);
+                    chart_names.push(format!(
+                        "{} {} ({})",
+                        grp.claim,
+                        claim_title(&grp.claim).unwrap_or("cites no claim"),
+                        grp.members.len()
+                    ));
+                    chart_vals.push((b.value, b.lo, b.hi));
+                }
+                report.push_str(&format!(
+                    "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% bootstrap CI); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
+                    names[k],
+                    num(s.floor, 4),
+                    design.repeats,
+                    num(s.noise_sd, 4)
+                ));
+                report.push_str(&render_text(
+                    &[
+                        "rank".into(),
+                        "claim".into(),
+                        format!("sum of {rank_name} [95% CI]"),
+                        "parameters above noise".into(),
+                        "strongest parameter".into(),
+                    ],
+                    &table,
+                ));
+                analysed.push(serde_json::json!({"output": names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
+                if charts_on {
+                    let labels: Vec<String> = study.dims.iter().map(label).collect();
+                    let c = match design.method {
+                        Method::Morris => {
+                            let mu: Vec<(f64, f64, f64)> = s
+                                .indices
+                                .first
+                                .iter()
+                                .map(|b| (b.value, b.lo, b.hi))
+                                .collect();
+                            let sigma: Vec<f64> =
+                                s.indices.second.iter().map(|b| b.value).collect();
+                            charts::morris(&caption, names[k], &labels, &mu, &sigma, s.floor)
+                        }
+                        Method::Sobol => {
+                            let mut idx: Vec<usize> = (0..labels.len()).collect();
+                            idx.sort_by(|&a, &b| {
+                                s.indices.second[b]
+                                    .value
+                                    .total_cmp(&s.indices.second[a].value)
+                            });
+                            let l: Vec<String> = idx.iter().map(|&i| labels[i].clone()).collect();
+                            let s1: Vec<(f64, f64, f64)> = idx
+                                .iter()
+                                .map(|&i| s.indices.first[i])
+                                .map(|b| (b.value, b.lo, b.hi))
+                                .collect();
+                            let st: Vec<(f64, f64, f64)> = idx
+                                .iter()
+                                .map(|&i| s.indices.second[i])
+                                .map(|b| (b.value, b.lo, b.hi))
+                                .collect();
+                            charts::sobol(&caption, names[k], &l, &s1, &st, s.floor)
+                        }
+                    }
+                    .map_err(Failure::Input)?;
+                    put(
+                        &mut out,
+                        &mut files,
+                        format!(
+                            "{}_{}.png",
+                            if design.method == Method::Morris {
+                                "morris"
+                            } else {
+                                "sobol"
+                            },
+                            names[k]
+                        ),
+                        &c.png,
+                    )?;
+                    let c = charts::claims(
+                        &caption,
+                        names[k],
+                        rank_name,
+                        &chart_names,
+                        &chart_vals,
+                        s.floor,
+                    )
+                    .map_err(Failure::Input)?;
+                    put(
+                        &mut out,
+                        &mut files,
+                        format!("claims_{}.png", names[k]),
+                        &c.png,
+                    )?;
+                }
+            }
+            put(&mut out, &mut files, "indices.csv".into(), ind.as_bytes())?;
+            put(&mut out, &mut files, "claims.csv".into(), cl.as_bytes())?;
+            put(&mut out, &mut files, "noise.csv".into(), noise.as_bytes())?;
+            extra_manifest.insert(
+                "method".into(),
+                format!("{:?}", design.method).to_lowercase().into(),
+            );
+            extra_manifest.insert("samples".into(), design.samples.into());
+            extra_manifest.insert("repeats".into(), design.repeats.into());
+            extra_manifest.insert("outputs".into(), analysed.into());
+        }
+        Kind::Discover {
+            outcome,
+            threshold,
+            alpha,
+            min_support,
+            min_coverage,
+            max_p,
+        } => {
+            let min_pts = ((min_support * points.len() as f64).ceil() as usize).max(1);
+            let disc = study::discover(
+                &study.specs,
+                points,
+                *threshold,
+                *alpha,
+                min_pts,
+                *min_coverage,
+            );
+            let shares: Vec<String> = points
+                .iter()
+                .map(|p| opt(p.outcome_share().and_then(|e| e.value)))
+                .collect();
+            let lows: Vec<String> = points
+                .iter()
+                .map(|p| opt(p.outcome_share().and_then(|e| e.lo)))
+                .collect();
+            let highs: Vec<String> = points
+                .iter()
+                .map(|p| opt(p.outcome_share().and_then(|e| e.hi)))
+                .collect();
+            let cases: Vec<String> = disc
+                .cases
+                .iter()
+                .map(|&c| if c { "yes".into() } else { "no".into() })
+                .collect();
+            put(
+                &mut out,
+                &mut files,
+                "points.csv".into(),
+                points_csv(
+                    study,
+                    points,
+                    &[
+                        ("outcome_share", shares),
+                        ("outcome_share_ci_low", lows),
+                        ("outcome_share_ci_high", highs),
+                        ("case", cases),
+                    ],
+                )
+                .as_bytes(),
+            )?;
+            let mut header: Vec<String> = ["step", "coverage", "density", "points"]
+                .map(String::from)
+                .to_vec();
+            for d in &study.dims {
+                header.extend([format!("{}_low", d.path), format!("{}_high", d.path)]);
+            }
+            let mut traj = row(header);
+            for (i, s) in disc.trajectory.iter().enumerate() {
+                let mut cells = vec![
+                    i.to_string(),
+                    num(s.coverage, 6),
+                    num(s.density, 6),
+                    s.support.to_string(),
+                ];
+                for (d, b) in study.dims.iter().zip(&s.bounds) {
+                    cells.extend([num(d.at(b.0), 8), num(d.at(b.1), 8)]);
+                }
+                traj.push_str(&row(cells));
+            }
+            put(
+                &mut out,
+                &mut files,
+                "prim_trajectory.csv".into(),
+                traj.as_bytes(),
+            )?;
+            let n_cases = disc.cases.iter().filter(|&&c| c).count();
+            let best_share = disc.shares.iter().copied().fold(0.0, f64::max);
+            let chosen = &disc.trajectory[disc.chosen];
+            let simple = study::simplified(&study.specs, &disc, *max_p);
+            let ps = study::quasi_p(&study.specs, &disc, &chosen.bounds);
+            let simple_ps = study::quasi_p(&study.specs, &disc, &simple.bounds);
+            let wilson = |st: &crate::explore::indices::PrimStep| {
+                crate::analysis::stats::wilson(
+                    (st.density * st.support as f64).round() as u64,
+                    st.support as u64,
+                    crate::analysis::summary::LEVEL,
+                )
+                .map_or("-".into(), |c| {
+                    format!("{:.1}% to {:.1}%", c.0 * 100.0, c.1 * 100.0)
+                })
+            };
+            let mut boxcsv = row([
+                "parameter",
+                "claim",
+                "range_low",
+                "range_high",
+                "box_low",
+                "box_high",
+                "restricted",
+                "quasi_p",
+                "simplified_low",
+                "simplified_high",
+                "simplified_restricted",
+                "simplified_quasi_p",
+            ]
+            .map(String::from));
+            let mut table = Vec::new();
+            let restricted = |b: (f64, f64)| b.0 > 0.0 || b.1 < 1.0;
+            let yes = |c: bool| {
+                if c {
+                    "yes".to_string()
+                } else {
+                    "no".to_string()
+                }
+            };
+            let p_of = |ps: &[(usize, f64)], k: usize| {
+                ps.iter()
+                    .find(|p| p.0 == k)
+                    .map_or(String::new(), |p| format!("{:.3e}", p.1))
+            };
+            for (k, d) in study.dims.iter().enumerate() {
+                let (b, sb) = (chosen.bounds[k], simple.bounds[k]);
+                boxcsv.push_str(&row([
+                    d.path.clone(),
+                    d.claim.clone().unwrap_or_default(),
+                    num(d.lo, 8),
+                    num(d.hi, 8),
+                    num(d.at(b.0), 8),
+                    num(d.at(b.1), 8),
+                    yes(restricted(b)),
+                    p_of(&ps, k),
+                    num(d.at(sb.0), 8),
+                    num(d.at(sb.1), 8),
+                    yes(restricted(sb)),
+                    p_of(&simple_ps, k),
+                ]));
+                if restricted(sb) {
+                    table.push(vec![
+                        d.path.clone(),
+                        d.claim.as_deref().map_or(String::new(), |c| {
+                            format!("{c} {}", claim_title(c).unwrap_or(""))
+                        }),
+                        format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
+                        format!("{} .. {}", num(d.at(sb.0), 4), num(d.at(sb.1), 4)),
+                        p_of(&simple_ps, k),
+                    ]);
+                }
+            }
+            put(&mut out, &mut files, "box.csv".into(), boxcsv.as_bytes())?;
+            if charts_on {
+                let t: Vec<(f64, f64)> = disc
+                    .trajectory
+                    .iter()
+                    .map(|s| (s.coverage, s.density))
+                    .collect();
+                let c = charts::prim(&caption, &t, disc.chosen, (simple.coverage, simple.density))
+                    .map_err(Failure::Input)?;
+                put(&mut out, &mut files, "prim.png".into(), &c.png)?;
+            }
+            report.push_str(&format!(
+                "outcome '{}': {n_cases} of {} points are cases (at least {:.0}% of their {} replicates meet it; the highest share seen is {:.1}%)\n",
+                outcome.text,
+                points.len(),
+                threshold * 100.0,
+                study.runs,
+                best_share * 100.0
+            ));
+            if n_cases == 0 {
+                report.push_str("no point is a case: PRIM has nothing to find; lower --threshold or widen the ranges\n");
+            } else {
+                let n_restricted = chosen.bounds.iter().filter(|b| restricted(**b)).count();
+                report.push_str(&format!(
+                    "PRIM box (step {} of {}): {n_restricted} parameters restricted; coverage {:.1}% of the cases, density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
+                    disc.chosen,
+                    disc.trajectory.len() - 1,
+                    chosen.coverage * 100.0,
+                    chosen.density * 100.0,
+                    wilson(chosen),
+                    chosen.support,
+                    disc.trajectory[0].density * 100.0
+                ));
+                report.push_str(&format!(
+                    "simplified box (restrictions with quasi-p > {max_p} dropped): {} parameters restricted; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points\n\n",
+                    table.len(),
+                    simple.coverage * 100.0,
+                    simple.density * 100.0,
+                    wilson(&simple),
+                    simple.support
+                ));
+                if table.is_empty() {
+                    report.push_str("the simplified box restricts no parameter\n");
+                } else {
+                    report.push_str(&render_text(
+                        &[
+                            "parameter".into(),
+                            "claim".into(),
+                            "range explored".into(),
+                            "box".into(),
+                            "quasi-p".into(),
+                        ],
+                        &table,
+                    ));
+                }
+            }
+            extra_manifest.insert("outcome".into(), outcome.text.clone().into());
+            extra_manifest.insert("threshold".into(), (*threshold).into());
+            extra_manifest.insert("cases".into(), n_cases.into());
+            extra_manifest.insert("chosen_step".into(), disc.chosen.into());
+        }
+    }
+    let mut manifest = serde_json::json!({
+        "negsim_version": env!("CARGO_PKG_VERSION"),
+        "command": study.command,
+        "command_line": command_line,
+        "scenario": study.base.path,
+        "overlays": study.overlays.iter().map(|o| o.path.clone()).collect::<Vec<_>>(),
+        "parameters": study.dims.iter().map(|d| serde_json::json!({"path": d.path, "low": d.lo, "high": d.hi, "steps": d.steps, "claim": d.claim})).collect::<Vec<_>>(),
+        "points": study.specs.len(),
+        "replicates_per_point": study.runs,
+        "seed": study.x.seed,
+        "weeks": study.weeks,
+        "fingerprint": study.fingerprint,
+        "threads": threads,
+        "started_utc": started_utc,
+        "wall_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "files": files.iter().cloned().chain(["manifest.json".to_string()]).collect::<Vec<_>>(),
+    });
+    if let Some(m) = manifest.as_object_mut() {
+        m.extend(extra_manifest);
+    }
+    out.write("manifest.json", format!("{manifest:#}\n").as_bytes())
+        .map_err(err)?;
+    files.push("manifest.json".into());
+    let root = out.root().to_path_buf();
+    out.commit().map_err(err)?;
+    print!("{report}");
+    println!(
+        "\n{} points x {} replicates in {:.1} s; wrote {} files to {}",
+        points.len(),
+        study.runs,
+        started.elapsed().as_secs_f64(),
+        files.len(),
+        root.display()
+    );
+    Ok(root)
+}

@@ -1,0 +1,386 @@
+//! The space explored: numeric scenario parameters with ranges (`KEY=LO..HI[:STEPS]`), and the
+//! evaluation of the scenario at one point of it — `runs` replicates on the same streams at every
+//! point (common random numbers), summarised exactly as `negsim run` summarises an ensemble
+//! (every metric's mean with a 95% interval, Kaplan–Meier durations).
+
+use crate::analysis::km;
+use crate::analysis::stats::wilson;
+use crate::analysis::summary::{LEVEL, summarize_arm};
+use crate::ensemble::record::{METRICS, RunStats, metric_index};
+use crate::ensemble::{Arm, Plan, aggregate_serial};
+use crate::model::Params;
+use crate::scenario::template::Template;
+
+/// One explored parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dim {
+    /// Dotted path.
+    pub path: String,
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// Grid levels (grid designs).
+    pub steps: usize,
+    /// Claim id of the parameter's provenance in the scenario, if it cites one.
+    pub claim: Option<String>,
+}
+
+impl Dim {
+    /// Natural value of a unit-scale coordinate.
+    pub fn at(&self, u: f64) -> f64 {
+        self.lo + u * (self.hi - self.lo)
+    }
+}
+
+/// The valid keys of a scenario, for error messages.
+fn valid_keys(t: &Template) -> String {
+    let keys: Vec<&str> = t.numeric_params().map(|p| p.path.as_str()).collect();
+    format!("valid keys ({}):\n  {}", keys.len(), keys.join("\n  "))
+}
+
+/// The claim id a parameter's provenance cites, if any.
+fn claim_of(t: &Template, key: &str) -> Option<String> {
+    t.numeric_params()
+        .find(|p| p.path == key)
+        .and_then(|p| p.provenance.as_ref())
+        .filter(|p| p.is_claim())
+        .map(|p| p.source.clone())
+}
+
+/// Parses `KEY=LO..HI[:STEPS]` and checks it against the scenario.
+pub fn parse_vary(spec: &str, t: &Template, default_steps: usize) -> Result<Dim, String> {
+    let form = || {
+        format!(
+            "--vary '{spec}': expected KEY=LO..HI or KEY=LO..HI:STEPS, e.g. behaviour.negotiation.logit_base=-3..0:7"
+        )
+    };
+    let (key, range) = spec.split_once('=').ok_or_else(form)?;
+    let key = key.trim();
+    let (range, steps) = match range.split_once(':') {
+        Some((r, s)) => (r, s.trim().parse::<usize>().map_err(|_| form())?),
+        None => (range, default_steps),
+    };
+    let (lo, hi) = range.split_once("..").ok_or_else(form)?;
+    let (lo, hi): (f64, f64) = (
+        lo.trim().parse().map_err(|_| form())?,
+        hi.trim().parse().map_err(|_| form())?,
+    );
+    if let Err(m) = t.check_path(key) {
+        return Err(format!("--vary: {m}\n{}", valid_keys(t)));
+    }
+    if !(lo.is_finite() && hi.is_finite()) || lo >= hi {
+        return Err(format!(
+            "--vary '{spec}': the range {lo}..{hi} is empty or reversed; give LO < HI"
+        ));
+    }
+    if !(1..=1000).contains(&steps) {
+        return Err(format!("--vary '{spec}': {steps} steps; give 1 to 1000"));
+    }
+    for v in [lo, hi] {
+        if let Err(e) = t.instantiate(&[(key, v)]) {
+            return Err(format!(
+                "--vary '{spec}': {v} is not an allowed value of {key}: {}",
+                e.lines.join("; ")
+            ));
+        }
+    }
+    let claim = claim_of(t, key);
+    Ok(Dim {
+        path: key.to_string(),
+        lo,
+        hi,
+        steps,
+        claim,
+    })
+}
+
+/// Bisection steps when narrowing a default range to the allowed values.
+const NARROW_STEPS: usize = 60;
+
+/// The allowed value closest to `target` on the segment from `base` (allowed) to `target`,
+/// rounded to 6 decimals when that is still allowed. Scenario checks are interval constraints,
+/// so the allowed part of the segment is one piece starting at `base`.
+fn narrow(t: &Template, key: &str, base: f64, target: f64) -> f64 {
+    let ok = |v: f64| t.instantiate(&[(key, v)]).is_ok();
+    if ok(target) {
+        return target;
+    }
+    let (mut good, mut bad) = (base, target);
+    for _ in 0..NARROW_STEPS {
+        let mid = 0.5 * (good + bad);
+        if ok(mid) {
+            good = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    let rounded = (bad * 1e6).round() / 1e6;
+    if ok(rounded) { rounded } else { good }
+}
+
+/// `KEY`, `KEY=LO..HI` or `KEY=LO..HI:STEPS`: a parameter with an explicit range, or its base
+/// value ± `share` of its magnitude narrowed to the values the scenario allows; `steps` grid
+/// levels unless given.
+pub fn param_dim(spec: &str, t: &Template, share: f64, steps: usize) -> Result<Dim, String> {
+    if spec.contains('=') {
+        return parse_vary(spec, t, steps);
+    }
+    let key = spec.trim();
+    if let Err(m) = t.check_path(key) {
+        return Err(format!("--params: {m}\n{}", valid_keys(t)));
+    }
+    let rec = t
+        .numeric_params()
+        .find(|p| p.path == key)
+        .ok_or_else(|| format!("--params: '{key}' has no numeric value"))?;
+    let base = rec.number.unwrap_or(0.0);
+    if base == 0.0 {
+        return Err(format!(
+            "--params {key}: its value is 0, so ±{:.0}% is no range; give one, e.g. {key}=0..1",
+            share * 100.0
+        ));
+    }
+    let half = share * base.abs();
+    let (lo, hi) = (
+        narrow(t, key, base, base - half),
+        narrow(t, key, base, base + half),
+    );
+    if lo >= hi {
+        return Err(format!(
+            "--params {key}: no allowed values around {base}; give a range KEY=LO..HI"
+        ));
+    }
+    let claim = claim_of(t, key);
+    Ok(Dim {
+        path: key.to_string(),
+        lo,
+        hi,
+        steps,
+        claim,
+    })
+}
+
+/// The numeric parameters that cite a claim (P1..P14) and have a non-zero value: the default
+/// space of `sensitivity` and `discover`.
+pub fn claim_keys(t: &Template) -> Vec<String> {
+    t.numeric_params()
+        .filter(|p| {
+            p.provenance.as_ref().is_some_and(|pr| pr.is_claim())
+                && p.number.is_some_and(|v| v != 0.0)
+        })
+        .map(|p| p.path.clone())
+        .collect()
+}
+
+/// A per-replicate condition: `METRIC<=VALUE` (or `<`, `>=`, `>`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Metric index.
+    pub metric: usize,
+    /// Comparison.
+    pub op: &'static str,
+    /// Threshold.
+    pub value: f64,
+    /// The text given.
+    pub text: String,
+}
+
+impl Outcome {
+    /// Parses `weeks_to_durable_deal<=104` and the like.
+    pub fn parse(s: &str) -> Result<Outcome, String> {
+        for op in ["<=", ">=", "<", ">"] {
+            if let Some((m, v)) = s.split_once(op) {
+                let metric = metric_index(m.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = METRICS.iter().map(|x| x.name).collect();
+                    let hint = crate::scenario::diag::closest(m.trim(), names.iter().copied())
+                        .map(|c| format!(" (did you mean '{c}'?)"))
+                        .unwrap_or_default();
+                    format!(
+                        "--outcome '{s}': unknown metric '{}'{hint}; metrics: {}",
+                        m.trim(),
+                        names.join(", ")
+                    )
+                })?;
+                let value: f64 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("--outcome '{s}': '{}' is not a number", v.trim()))?;
+                return Ok(Outcome {
+                    metric,
+                    op,
+                    value,
+                    text: s.to_string(),
+                });
+            }
+        }
+        Err(format!(
+            "--outcome '{s}': expected METRIC<=VALUE, METRIC>=VALUE, METRIC<VALUE or METRIC>VALUE"
+        ))
+    }
+
+    /// Whether a replicate meets the condition (a metric that does not apply never does).
+    pub fn holds(&self, r: &RunStats) -> bool {
+        let Some(x) = (METRICS[self.metric].get)(r) else {
+            return false;
+        };
+        match self.op {
+            "<=" => x <= self.value,
+            ">=" => x >= self.value,
+            "<" => x < self.value,
+            _ => x > self.value,
+        }
+    }
+}
+
+/// An estimate with its 95% interval; `None` where not estimable (e.g. a median never reached).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Est {
+    /// Point estimate.
+    pub value: Option<f64>,
+    /// Lower limit.
+    pub lo: Option<f64>,
+    /// Upper limit.
+    pub hi: Option<f64>,
+}
+
+/// Kaplan–Meier outputs a point offers besides the metrics' means.
+pub const KM_OUTPUTS: [(&str, &str); 3] = [
+    (
+        "truce_km_median",
+        "median truce length in weeks (Kaplan-Meier, strict rule)",
+    ),
+    (
+        "truce_rmst",
+        "restricted mean truce length in weeks, up to the durable length (Kaplan-Meier)",
+    ),
+    (
+        "durable_deal_km_median",
+        "median weeks to the first durable deal (Kaplan-Meier); empty: not reached",
+    ),
+];
+
+/// Names of the scalar outputs of a point, in column order: every metric's mean (as in
+/// summary.csv), then [`KM_OUTPUTS`].
+pub fn output_names() -> Vec<&'static str> {
+    METRICS
+        .iter()
+        .map(|m| m.name)
+        .chain(KM_OUTPUTS.iter().map(|k| k.0))
+        .collect()
+}
+
+/// Index of an output by name; the error lists the valid names.
+pub fn output_index(name: &str) -> Result<usize, String> {
+    let names = output_names();
+    names.iter().position(|n| *n == name).ok_or_else(|| {
+        let hint = crate::scenario::diag::closest(name, names.iter().copied())
+            .map(|c| format!(" (did you mean '{c}'?)"))
+            .unwrap_or_default();
+        format!(
+            "--metric '{name}': unknown output{hint}; outputs: {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// The summary of one point: every output with its interval (same definitions as summary.csv of
+/// `negsim run`), and the share of replicates meeting the outcome condition, if one was given.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Point {
+    /// In [`output_names`] order.
+    pub outputs: Vec<Est>,
+    /// Replicates meeting the outcome condition, of `runs`.
+    pub hits: Option<u64>,
+    /// Replicates.
+    pub runs: u64,
+}
+
+impl Point {
+    /// The estimate of output `k`, NaN where not estimable.
+    pub fn value(&self, k: usize) -> f64 {
+        self.outputs[k].value.unwrap_or(f64::NAN)
+    }
+
+    /// Share of replicates meeting the outcome, with its Wilson interval.
+    pub fn outcome_share(&self) -> Option<Est> {
+        let k = self.hits?;
+        let ci = wilson(k, self.runs, LEVEL);
+        Some(Est {
+            value: Some(k as f64 / self.runs.max(1) as f64),
+            lo: ci.map(|c| c.0),
+            hi: ci.map(|c| c.1),
+        })
+    }
+}
+
+fn est(e: &km::Estimate) -> Est {
+    Est {
+        value: e.value,
+        lo: e.lo,
+        hi: e.hi,
+    }
+}
+
+/// Evaluates a scenario at parameter points.
+pub struct Evaluator<'a> {
+    /// The scenario.
+    pub template: &'a Template,
+    /// Horizon.
+    pub weeks: u32,
+    /// Replicates per point.
+    pub runs: u64,
+    /// Optional outcome condition.
+    pub outcome: Option<&'a Outcome>,
+}
+
+impl Evaluator<'_> {
+    /// Runs the scenario with `values` set on replicate streams 0..runs of `seed` (the same
+    /// streams at every point given the same seed: common random numbers).
+    pub fn evaluate(&self, values: &[(&str, f64)], seed: u64) -> Result<Point, String> {
+        let sc = self
+            .template
+            .instantiate(values)
+            .map_err(|e| e.to_string())?;
+        let arm = Arm {
+            name: String::new(),
+            description: String::new(),
+            params: Params::compile(&sc, self.weeks),
+        };
+        let plan = Plan {
+            seed,
+            threads: 1,
+            trace: 0,
+            independent: false,
+        };
+        let mut hits = 0u64;
+        let agg = aggregate_serial(
+            std::slice::from_ref(&arm),
+            &plan,
+            0..self.runs,
+            &mut |_, r| {
+                if let Some(o) = self.outcome {
+                    hits += u64::from(o.holds(r));
+                }
+            },
+        );
+        let s = summarize_arm(&agg, 0);
+        let mut outputs: Vec<Est> = s
+            .metrics
+            .iter()
+            .map(|m| Est {
+                value: (m.n > 0).then_some(m.mean),
+                lo: m.ci.map(|c| c.0),
+                hi: m.ci.map(|c| c.1),
+            })
+            .collect();
+        outputs.push(est(&s.truce_strict.median));
+        outputs.push(est(&s.truce_strict.rmst));
+        outputs.push(est(&s.durable.median));
+        Ok(Point {
+            outputs,
+            hits: self.outcome.map(|_| hits),
+            runs: self.runs,
+        })
+    }
+}

@@ -1,0 +1,476 @@
+//! Studies over the parameter space: which points to evaluate (a sweep's grid or Latin
+//! hypercube, a sensitivity design with its repeated base points, a discovery sample), their
+//! evaluation in parallel, and the analysis of the results (indices, claims ranking, PRIM).
+//! Everything here is a function of the design's seed and the points' results: no I/O, and the
+//! same numbers for any thread count.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::model::rng::mix64;
+use crate::scenario::read::CLAIM_IDS;
+
+use super::design;
+use super::indices::{self, Boot, Indices, PrimStep};
+use super::space::{Dim, Evaluator, Point};
+
+/// One point to evaluate: unit-scale coordinates and the seed of its replicates' streams.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    /// Coordinates in [0, 1] per dimension.
+    pub unit: Vec<f64>,
+    /// Stream seed (the study's seed for every design point: common random numbers).
+    pub seed: u64,
+}
+
+/// The natural values of a point.
+pub fn values<'d>(dims: &'d [Dim], unit: &[f64]) -> Vec<(&'d str, f64)> {
+    dims.iter()
+        .zip(unit)
+        .map(|(d, &u)| (d.path.as_str(), d.at(u)))
+        .collect()
+}
+
+/// Why an evaluation stopped.
+#[derive(Debug)]
+pub enum EvalError {
+    /// Stopped on request.
+    Interrupted,
+    /// A point could not be evaluated (its values broke a scenario check).
+    Failed(String),
+}
+
+/// Evaluates `specs` in parallel on `threads` threads; results in `specs` order. `tick` is called
+/// once per finished point (from worker threads).
+pub fn evaluate(
+    ev: &Evaluator<'_>,
+    dims: &[Dim],
+    specs: &[Spec],
+    threads: usize,
+    stop: &AtomicBool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Point>, EvalError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| EvalError::Failed(format!("cannot start {threads} threads: {e}")))?;
+    pool.install(|| {
+        specs
+            .par_iter()
+            .map(|s| {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(EvalError::Interrupted);
+                }
+                let vals = values(dims, &s.unit);
+                let r = ev.evaluate(&vals, s.seed).map_err(|e| {
+                    let shown: Vec<String> =
+                        vals.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                    EvalError::Failed(format!("at the point {}:\n{e}", shown.join(", ")))
+                });
+                tick();
+                r
+            })
+            .collect()
+    })
+}
+
+/// Sweep designs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepDesign {
+    /// Full grid of each dimension's steps.
+    Grid,
+    /// Latin hypercube of `samples` points.
+    Lhs(usize),
+}
+
+/// The points of a sweep (all on the study's seed).
+pub fn sweep_specs(dims: &[Dim], design: SweepDesign, seed: u64) -> Vec<Spec> {
+    let unit = match design {
+        SweepDesign::Grid => design::grid(&dims.iter().map(|d| d.steps).collect::<Vec<_>>()),
+        SweepDesign::Lhs(n) => design::lhs(n, dims.len(), seed),
+    };
+    unit.into_iter().map(|u| Spec { unit: u, seed }).collect()
+}
+
+/// Number of grid points, or `None` beyond `usize`.
+pub fn grid_size(dims: &[Dim]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, d| a.checked_mul(d.steps.max(1)))
+}
+
+/// Sensitivity methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Morris elementary effects.
+    Morris,
+    /// Sobol indices (Saltelli design).
+    Sobol,
+}
+
+/// A sensitivity design: the design points, then `repeats` copies of the centre point on
+/// different streams (for the noise floor).
+#[derive(Clone, Debug)]
+pub struct SensDesign {
+    /// Method.
+    pub method: Method,
+    /// Morris trajectories or Sobol base rows.
+    pub samples: usize,
+    /// Dimensions.
+    pub d: usize,
+    /// All points: design points first, repeats last.
+    pub specs: Vec<Spec>,
+    /// For Morris: the coordinate moved at each step of each trajectory.
+    pub orders: Vec<Vec<usize>>,
+    /// Repeated centre points.
+    pub repeats: usize,
+}
+
+/// Seed of the `k`-th repeated centre point.
+fn repeat_seed(seed: u64, k: usize) -> u64 {
+    mix64(seed ^ 0x4e4f_4953_4500 ^ (k as u64 + 1))
+}
+
+/// Builds a sensitivity design.
+pub fn sensitivity_design(
+    method: Method,
+    samples: usize,
+    d: usize,
+    seed: u64,
+    repeats: usize,
+) -> SensDesign {
+    let mut specs = Vec::new();
+    let mut orders = Vec::new();
+    let spec = |u: Vec<f64>| Spec { unit: u, seed };
+    match method {
+        Method::Morris => {
+            for (pts, order) in design::morris(samples, d, seed) {
+                specs.extend(pts.into_iter().map(spec));
+                orders.push(order);
+            }
+        }
+        Method::Sobol => {
+            let (a, b, ab) = design::saltelli(samples, d, seed);
+            specs.extend(a.into_iter().map(spec));
+            specs.extend(b.into_iter().map(spec));
+            for m in ab {
+                specs.extend(m.into_iter().map(spec));
+            }
+        }
+    }
+    for k in 0..repeats {
+        specs.push(Spec {
+            unit: vec![0.5; d],
+            seed: repeat_seed(seed, k),
+        });
+    }
+    SensDesign {
+        method,
+        samples,
+        d,
+        specs,
+        orders,
+        repeats,
+    }
+}
+
+/// Points a sensitivity design needs, before building it.
+pub fn sensitivity_size(method: Method, samples: usize, d: usize, repeats: usize) -> Option<usize> {
+    let per = match method {
+        Method::Morris => d.checked_add(1)?,
+        Method::Sobol => d.checked_add(2)?,
+    };
+    samples.checked_mul(per)?.checked_add(repeats)
+}
+
+/// A claim and the dimensions that encode it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Claim id (P1..P14), or "none" for parameters citing no claim.
+    pub claim: String,
+    /// Dimension indices.
+    pub members: Vec<usize>,
+}
+
+/// Groups dimensions by claim, in claim order (P1..P14, then "none").
+pub fn claim_groups(dims: &[Dim]) -> Vec<Group> {
+    let order = |c: &str| {
+        CLAIM_IDS
+            .iter()
+            .position(|x| *x == c)
+            .unwrap_or(CLAIM_IDS.len())
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, d) in dims.iter().enumerate() {
+        let claim = d.claim.clone().unwrap_or_else(|| "none".into());
+        match groups.iter_mut().find(|g| g.claim == claim) {
+            Some(g) => g.members.push(i),
+            None => groups.push(Group {
+                claim,
+                members: vec![i],
+            }),
+        }
+    }
+    groups.sort_by_key(|g| order(&g.claim));
+    groups
+}
+
+/// The sensitivity of one output.
+#[derive(Clone, Debug)]
+pub struct Sensitivity {
+    /// Method.
+    pub method: Method,
+    /// Output index.
+    pub output: usize,
+    /// Trajectories (Morris) or rows (Sobol) with the output defined at every point used.
+    pub used: usize,
+    /// Indices with bootstrap intervals (per input and per claim group).
+    pub indices: Indices,
+    /// Standard deviation of the output's estimate over the repeated centre points.
+    pub noise_sd: f64,
+    /// The value of the index that noise of that size alone would give (see `docs/EXPLORE.md`).
+    pub floor: f64,
+    /// Variance of the output over the design (Sobol: over A and B; Morris: over all points).
+    pub variance: f64,
+}
+
+impl Sensitivity {
+    /// Whether input `i`'s ranking index is resolved: its interval lies above the noise floor.
+    pub fn resolved(&self, i: usize) -> bool {
+        self.ranking(i).lo > self.floor
+    }
+
+    /// The index ranking inputs: mu* (Morris) or the total index (Sobol).
+    pub fn ranking(&self, i: usize) -> Boot {
+        if self.is_sobol() {
+            self.indices.second[i]
+        } else {
+            self.indices.first[i]
+        }
+    }
+
+    /// The claim groups' ranking sums: sum of mu* (Morris) or of total indices (Sobol).
+    pub fn group_ranking(&self, g: usize) -> Boot {
+        if self.is_sobol() {
+            self.indices.group_second[g]
+        } else {
+            self.indices.group_first[g]
+        }
+    }
+
+    fn is_sobol(&self) -> bool {
+        self.method == Method::Sobol
+    }
+}
+
+fn sd(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    if xs.len() < 2 {
+        return f64::NAN;
+    }
+    let m = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+/// Analyses output `k` of a sensitivity study. Errors when fewer than two trajectories or rows
+/// have the output defined everywhere.
+pub fn sensitivity(
+    design: &SensDesign,
+    points: &[Point],
+    groups: &[Group],
+    k: usize,
+    seed: u64,
+) -> Result<Sensitivity, String> {
+    let d = design.d;
+    let f: Vec<f64> = points.iter().map(|p| p.value(k)).collect();
+    let n_design = design.specs.len() - design.repeats;
+    let reps: Vec<f64> = f[n_design..]
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    let noise_sd = sd(&reps);
+    let members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
+    let bseed = mix64(seed ^ k as u64);
+    match design.method {
+        Method::Morris => {
+            let delta = design::morris_delta();
+            let mut ee = Vec::new();
+            for (t, order) in design.orders.iter().enumerate() {
+                let y = &f[t * (d + 1)..(t + 1) * (d + 1)];
+                if y.iter().all(|x| x.is_finite()) {
+                    let mut e = vec![0.0; d];
+                    for (s, &i) in order.iter().enumerate() {
+                        e[i] = (y[s + 1] - y[s]) / delta;
+                    }
+                    ee.push(e);
+                }
+            }
+            if ee.len() < 2 {
+                return Err(format!(
+                    "{} of {} trajectories have the output defined at every point; need at least 2",
+                    ee.len(),
+                    design.orders.len()
+                ));
+            }
+            let fin: Vec<f64> = f[..n_design]
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            let v = sd(&fin).powi(2);
+            Ok(Sensitivity {
+                method: design.method,
+                output: k,
+                used: ee.len(),
+                indices: indices::morris(&ee, &members, bseed),
+                noise_sd,
+                // Two independent estimates differing by noise alone: E|e1 - e2| = 2 sd / sqrt(pi).
+                floor: 2.0 * noise_sd / std::f64::consts::PI.sqrt() / delta,
+                variance: v,
+            })
+        }
+        Method::Sobol => {
+            let n = design.samples;
+            let rows: Vec<usize> = (0..n)
+                .filter(|&j| (0..d + 2).all(|m| f[m * n + j].is_finite()))
+                .collect();
+            if rows.len() < 2 {
+                return Err(format!(
+                    "{} of {n} rows have the output defined at every point; need at least 2",
+                    rows.len()
+                ));
+            }
+            let col = |m: usize| -> Vec<f64> { rows.iter().map(|&j| f[m * n + j]).collect() };
+            let (fa, fb) = (col(0), col(1));
+            let fab: Vec<Vec<f64>> = (0..d).map(|i| col(2 + i)).collect();
+            let v = indices::sobol_variance(&fa, &fb);
+            Ok(Sensitivity {
+                method: design.method,
+                output: k,
+                used: rows.len(),
+                indices: indices::sobol(&fa, &fb, &fab, &members, bseed),
+                noise_sd,
+                // Share of the output's variance that is the estimate's own noise.
+                floor: if v > 0.0 {
+                    noise_sd.powi(2) / v
+                } else {
+                    f64::NAN
+                },
+                variance: v,
+            })
+        }
+    }
+}
+
+/// The points of a discovery study: a Latin hypercube on the study's seed.
+pub fn discover_specs(d: usize, samples: usize, seed: u64) -> Vec<Spec> {
+    design::lhs(samples, d, seed)
+        .into_iter()
+        .map(|u| Spec { unit: u, seed })
+        .collect()
+}
+
+/// A scenario-discovery result.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// Share of replicates meeting the outcome at each point.
+    pub shares: Vec<f64>,
+    /// Points that are cases of interest (share at least the threshold).
+    pub cases: Vec<bool>,
+    /// PRIM's peeling trajectory.
+    pub trajectory: Vec<PrimStep>,
+    /// The chosen step.
+    pub chosen: usize,
+}
+
+/// PRIM over the points: a point is a case when the share of its replicates meeting the outcome
+/// is at least `threshold`.
+pub fn discover(
+    specs: &[Spec],
+    points: &[Point],
+    threshold: f64,
+    alpha: f64,
+    min_support: usize,
+    min_coverage: f64,
+) -> Discovery {
+    let shares: Vec<f64> = points
+        .iter()
+        .map(|p| p.outcome_share().and_then(|e| e.value).unwrap_or(0.0))
+        .collect();
+    let cases: Vec<bool> = shares.iter().map(|&s| s >= threshold).collect();
+    let trajectory = indices::prim(&unit_points(specs), &cases, alpha, min_support);
+    let chosen = indices::choose(&trajectory, min_coverage);
+    Discovery {
+        shares,
+        cases,
+        trajectory,
+        chosen,
+    }
+}
+
+fn unit_points(specs: &[Spec]) -> Vec<Vec<f64>> {
+    specs.iter().map(|s| s.unit.clone()).collect()
+}
+
+/// Quasi-p-values of a box's restrictions over a discovery's points.
+pub fn quasi_p(specs: &[Spec], d: &Discovery, b: &indices::Bounds) -> Vec<(usize, f64)> {
+    indices::quasi_p_values(&unit_points(specs), &d.cases, b)
+}
+
+/// The chosen box with restrictions of quasi-p-value above `max_p` dropped, and its statistics.
+pub fn simplified(specs: &[Spec], d: &Discovery, max_p: f64) -> PrimStep {
+    let pts = unit_points(specs);
+    let b = indices::simplify(&pts, &d.cases, &d.trajectory[d.chosen].bounds, max_p);
+    indices::box_stats(&pts, &d.cases, &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dim(path: &str, claim: Option<&str>) -> Dim {
+        Dim {
+            path: path.into(),
+            lo: 0.0,
+            hi: 1.0,
+            steps: 3,
+            claim: claim.map(String::from),
+        }
+    }
+
+    #[test]
+    fn groups_follow_claim_order() {
+        let dims = [
+            dim("a", Some("P10")),
+            dim("b", None),
+            dim("c", Some("P2")),
+            dim("d", Some("P10")),
+        ];
+        let g = claim_groups(&dims);
+        let got: Vec<(&str, &[usize])> = g
+            .iter()
+            .map(|g| (g.claim.as_str(), g.members.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("P2", &[2][..]), ("P10", &[0, 3][..]), ("none", &[1][..])]
+        );
+    }
+
+    #[test]
+    fn designs_have_the_announced_sizes() {
+        for (m, per) in [(Method::Morris, 4), (Method::Sobol, 5)] {
+            let s = sensitivity_design(m, 8, 3, 1, 5);
+            assert_eq!(s.specs.len(), 8 * per + 5);
+            assert_eq!(sensitivity_size(m, 8, 3, 5), Some(s.specs.len()));
+            assert!(s.specs[..8 * per].iter().all(|p| p.seed == 1));
+            let seeds: std::collections::BTreeSet<u64> =
+                s.specs[8 * per..].iter().map(|p| p.seed).collect();
+            assert_eq!(seeds.len(), 5, "repeats run on distinct streams");
+        }
+        let dims = [dim("a", None), dim("b", None)];
+        assert_eq!(sweep_specs(&dims, SweepDesign::Grid, 1).len(), 9);
+        assert_eq!(grid_size(&dims), Some(9));
+    }
+}
