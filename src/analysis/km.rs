@@ -197,12 +197,20 @@ pub struct KmSummary {
     pub tau: u32,
 }
 
-fn jackknife(full: f64, leave_out: &[f64], level: f64) -> (f64, f64, f64) {
+/// The t multiplier of a two-sided interval at `level` over the jackknife's G - 1 degrees of
+/// freedom (computed once per summary: it does not depend on the data).
+fn t_multiplier(level: f64) -> f64 {
+    t_quantile(0.5 + level / 2.0, GROUPS as f64 - 1.0)
+}
+
+/// Grouped jackknife over [`GROUPS`] leave-one-group-out estimates: (low, high, standard error)
+/// with `tq` from [`t_multiplier`].
+fn jackknife(full: f64, leave_out: &[f64], tq: f64) -> (f64, f64, f64) {
     let g = leave_out.len() as f64;
     let mean = leave_out.iter().sum::<f64>() / g;
     let var = (g - 1.0) / g * leave_out.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
     let se = var.sqrt();
-    let h = t_quantile(0.5 + level / 2.0, g - 1.0) * se;
+    let h = tq * se;
     (full - h, full + h, se)
 }
 
@@ -218,11 +226,11 @@ pub fn summarize(c: &KmCounts, tau: u32, level: f64) -> KmSummary {
     let (n, events) = c.totals();
     let curve = c.curve(None);
     let loo: Vec<Vec<f64>> = (0..GROUPS).map(|g| c.curve(Some(g))).collect();
-    let tq = t_quantile(0.5 + level / 2.0, GROUPS as f64 - 1.0);
+    let tq = t_multiplier(level);
     let band: Vec<(f64, f64)> = (0..curve.len())
         .map(|d| {
             let vals: Vec<f64> = loo.iter().map(|l| l[d]).collect();
-            let (_, _, se) = jackknife(curve[d], &vals, level);
+            let (_, _, se) = jackknife(curve[d], &vals, tq);
             ((curve[d] - tq * se).max(0.0), (curve[d] + tq * se).min(1.0))
         })
         .collect();
@@ -231,7 +239,7 @@ pub fn summarize(c: &KmCounts, tau: u32, level: f64) -> KmSummary {
     let hi = band.iter().position(|b| b.1 <= 0.5).map(|d| d as f64);
     let r = rmst(&curve, tau);
     let r_loo: Vec<f64> = loo.iter().map(|l| rmst(l, tau)).collect();
-    let (rlo, rhi, _) = jackknife(r, &r_loo, level);
+    let (rlo, rhi, _) = jackknife(r, &r_loo, tq);
     let est = |v: Option<f64>, lo: Option<f64>, hi: Option<f64>| Estimate {
         value: v,
         lo,
@@ -267,7 +275,8 @@ pub fn paired_difference(a: &KmCounts, b: &KmCounts, tau: u32, level: f64) -> (E
     let loo_rmst: Vec<f64> = (0..GROUPS)
         .map(|g| rmst(&a.curve(Some(g)), tau) - rmst(&b.curve(Some(g)), tau))
         .collect();
-    let (lo, hi, se) = jackknife(d_rmst, &loo_rmst, level);
+    let tq = t_multiplier(level);
+    let (lo, hi, se) = jackknife(d_rmst, &loo_rmst, tq);
     let rmst_est = Estimate {
         value: Some(d_rmst),
         lo: Some(lo),
@@ -287,7 +296,7 @@ pub fn paired_difference(a: &KmCounts, b: &KmCounts, tau: u32, level: f64) -> (E
             match loo {
                 Some(v) => {
                     let full = ma - mb;
-                    let (lo, hi, se) = jackknife(full, &v, level);
+                    let (lo, hi, se) = jackknife(full, &v, tq);
                     Estimate {
                         value: Some(full),
                         lo: Some(lo),

@@ -116,8 +116,8 @@ fn metric_histogram(kind: Kind, weeks: u32, tariff_max: f64) -> Histogram {
 }
 
 impl ArmAggregate {
-    fn new(p: &Params) -> ArmAggregate {
-        let weeks = p.weeks as usize;
+    fn new(p: &Params, weekly: bool) -> ArmAggregate {
+        let weeks = if weekly { p.weeks as usize } else { 0 };
         let tariff_max = p.sides[0].tariff_max.max(p.sides[1].tariff_max);
         let cmax = p.b.implementation.controls_max;
         let mut hists = Vec::with_capacity(weeks * WEEKLY_QUANTILED);
@@ -167,6 +167,9 @@ impl ArmAggregate {
                 .add(rep, weeks.saturating_sub(durable), true),
         }
         let wk = &mut self.weekly;
+        if wk.weeks == 0 {
+            return;
+        }
         for (t, pt) in traj.iter().enumerate() {
             let s = &mut wk.sums[t * 6..t * 6 + 6];
             s[0] += to_fixed(pt.tariff[0]);
@@ -278,12 +281,22 @@ impl Aggregate {
 
     /// An empty aggregate for arms with these parameters (all arms share the horizon).
     pub fn new(arms: &[&Params]) -> Aggregate {
+        Aggregate::with_weekly(arms, true)
+    }
+
+    /// An empty aggregate that keeps no weekly series (`weekly.weeks == 0`): for callers that only
+    /// summarise replicates (parameter sweeps), saving the weekly histograms' memory and time.
+    pub fn without_weekly(arms: &[&Params]) -> Aggregate {
+        Aggregate::with_weekly(arms, false)
+    }
+
+    fn with_weekly(arms: &[&Params], weekly: bool) -> Aggregate {
         let weeks = arms.first().map_or(0, |p| p.weeks);
         let durable = arms
             .first()
             .map_or(52, |p| p.b.observation.durable_weeks.ceil() as u32);
         Aggregate {
-            arms: arms.iter().map(|p| ArmAggregate::new(p)).collect(),
+            arms: arms.iter().map(|p| ArmAggregate::new(p, weekly)).collect(),
             paired: (1..arms.len())
                 .map(|_| Paired {
                     diffs: vec![Moments::default(); METRICS.len()],

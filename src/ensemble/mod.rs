@@ -132,7 +132,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(arms: &[Arm]) -> Worker {
+    fn new(arms: &[Arm], weekly: bool) -> Worker {
         let weeks = arms.first().map_or(0, |a| a.params.weeks as usize);
         let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
         Worker {
@@ -142,7 +142,11 @@ impl Worker {
                 .collect(),
             outs: vec![ReplicateOut::default(); arms.len()],
             traj: vec![vec![WeekPoint::default(); weeks]; arms.len()],
-            agg: Aggregate::new(&params),
+            agg: if weekly {
+                Aggregate::new(&params)
+            } else {
+                Aggregate::without_weekly(&params)
+            },
         }
     }
 
@@ -197,17 +201,17 @@ impl Worker {
     }
 }
 
-/// Runs replicates `reps` of every arm on the calling thread and returns their aggregate, calling
-/// `row` with each replicate's statistics (arm, stats) in replicate order. For callers that
-/// parallelise over something else (parameter points in `explore`); gives exactly what [`run`]
-/// gives for the same replicates.
+/// Runs replicates `reps` of every arm on the calling thread and returns their aggregate without
+/// weekly series, calling `row` with each replicate's statistics (arm, stats) in replicate order.
+/// For callers that parallelise over something else (parameter points in `explore`); every
+/// per-replicate statistic and Kaplan–Meier count is exactly what [`run`] gives.
 pub fn aggregate_serial(
     arms: &[Arm],
     plan: &Plan,
     reps: Range<u64>,
     row: &mut dyn FnMut(usize, &RunStats),
 ) -> Aggregate {
-    let mut worker = Worker::new(arms);
+    let mut worker = Worker::new(arms, false);
     let untraced = Plan { trace: 0, ..*plan };
     let mut start = reps.start;
     while start < reps.end {
@@ -271,7 +275,7 @@ pub fn run(
                 for _ in 0..threads {
                     let tx = tx_all.clone();
                     s.spawn(move |_| {
-                        let mut worker = Worker::new(arms);
+                        let mut worker = Worker::new(arms, true);
                         loop {
                             if stop.load(Ordering::Relaxed) {
                                 break;
