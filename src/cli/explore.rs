@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::explore::space::{
-    Dim, Est, Evaluator, Outcome, Point, output_index, output_names, param_dim,
+    Dim, Est, Evaluator, Outcome, Point, output_description, output_index, output_names, param_dim,
 };
 use crate::explore::study::{
     self, EvalError, Group, Method, SensDesign, Sensitivity, Spec, SweepDesign,
@@ -39,6 +39,9 @@ const DEFAULT_STEPS: usize = 9;
 /// Outputs charted by `sweep` and analysed by `sensitivity` unless `--metric` says otherwise.
 const SWEEP_CHARTED: [&str; 2] = ["share_truce", "truce_rmst"];
 const SENSITIVITY_OUTPUTS: [&str; 2] = ["truce_rmst", "share_truce"];
+
+/// Parameters printed per output by `sensitivity` (all are in indices.csv).
+const TOP_PARAMETERS: usize = 10;
 
 /// Rows printed to the terminal for a sweep (all are in sweep.csv).
 const PRINTED_ROWS: usize = 40;
@@ -164,7 +167,7 @@ fn dims_from(specs: &[String], t: &Template, share: f64, flag: &str) -> Result<V
     let mut dims: Vec<Dim> = Vec::new();
     let mut errors = Vec::new();
     for k in &keys {
-        match param_dim(k, t, share, DEFAULT_STEPS) {
+        match param_dim(k, t, share, DEFAULT_STEPS, flag) {
             Ok(d) if dims.iter().any(|o| o.path == d.path) => {
                 errors.push(format!("--{flag}: '{}' is given twice", d.path));
             }
@@ -396,9 +399,18 @@ impl Study {
 
     fn default_out(&self, shard: Option<(u64, u64)>) -> PathBuf {
         let s = shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
+        let stem = match &self.kind {
+            Kind::Sensitivity { design, .. } => {
+                format!(
+                    "sensitivity-{}",
+                    format!("{:?}", design.method).to_lowercase()
+                )
+            }
+            _ => self.command.to_string(),
+        };
         PathBuf::from("output").join(format!(
-            "{}-{}{s}",
-            self.command, self.template.base.scenario.meta.name
+            "{stem}-{}{s}",
+            self.template.base.scenario.meta.name
         ))
     }
 
@@ -574,16 +586,7 @@ pub fn merge(
         ));
     };
     let n = first.shard.1;
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| !parts.iter().any(|(_, p)| p.shard.0 == *k))
-        .map(|k| k.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Failure::Input(format!(
-            "shards {} of {n} are missing; merge needs all of them",
-            missing.join(", ")
-        )));
-    }
+    super::merge::check_complete(n, |k| parts.iter().any(|(_, p)| p.shard.0 == k))?;
     let cli = <Cli as clap::Parser>::try_parse_from(&first.command_line)
         .map_err(|e| Failure::Input(format!("cannot re-read the shard's command line: {e}")))?;
     let Some(cmd) = cli.command else {
@@ -682,6 +685,11 @@ fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) ->
     s
 }
 
+/// "1 parameter restricted", "3 parameters restricted".
+fn restricted_count(n: usize) -> String {
+    format!("{n} parameter{} restricted", if n == 1 { "" } else { "s" })
+}
+
 fn triple(e: &Est) -> (f64, f64, f64) {
     let v = e.value.unwrap_or(f64::NAN);
     (v, e.lo.unwrap_or(v), e.hi.unwrap_or(v))
@@ -766,7 +774,13 @@ fn finish(
                             report.push_str(&format!("no chart of {}: defined at fewer than two points\n", names[k]));
                             continue;
                         }
-                        charts::line(&caption, &study.dims[0].path, names[k], &pts)
+                        charts::line(
+                            &caption,
+                            &study.dims[0].path,
+                            names[k],
+                            output_description(k),
+                            &pts,
+                        )
                     } else {
                         let (nx, ny) = (study.dims[0].steps, study.dims[1].steps);
                         let xs: Vec<f64> = (0..nx).map(|i| study.dims[0].at(study.specs[i * ny].unit[0])).collect();
@@ -992,6 +1006,51 @@ fn finish(
                     ],
                     &table,
                 ));
+                // The strongest parameters (all are in indices.csv).
+                let mut by: Vec<usize> = (0..study.dims.len()).collect();
+                by.sort_by(|&a, &b| s.ranking(b).value.total_cmp(&s.ranking(a).value));
+                let top: Vec<Vec<String>> = by
+                    .iter()
+                    .take(TOP_PARAMETERS)
+                    .map(|&i| {
+                        let d = &study.dims[i];
+                        let (f, sec) = (s.indices.first[i], s.indices.second[i]);
+                        vec![
+                            d.path.clone(),
+                            d.claim.clone().unwrap_or_default(),
+                            format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
+                            format!("{} [{}, {}]", num(f.value, 4), num(f.lo, 4), num(f.hi, 4)),
+                            format!(
+                                "{} [{}, {}]",
+                                num(sec.value, 4),
+                                num(sec.lo, 4),
+                                num(sec.hi, 4)
+                            ),
+                            if s.resolved(i) {
+                                "yes".into()
+                            } else {
+                                "no".into()
+                            },
+                        ]
+                    })
+                    .collect();
+                report.push_str(&format!(
+                    "\n{}: the {} strongest of {} parameters (indices.csv has all)\n\n",
+                    names[k],
+                    top.len(),
+                    study.dims.len()
+                ));
+                report.push_str(&render_text(
+                    &[
+                        "parameter".into(),
+                        "claim".into(),
+                        "range".into(),
+                        format!("{first_name} [95% CI]"),
+                        format!("{second_name} [95% CI]"),
+                        "above noise".into(),
+                    ],
+                    &top,
+                ));
                 analysed.push(serde_json::json!({"output": names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
                 if charts_on {
                     let labels: Vec<String> = study.dims.iter().map(label).collect();
@@ -1207,14 +1266,23 @@ fn finish(
                     yes(restricted(sb)),
                     p_of(&simple_ps, k),
                 ]));
-                if restricted(sb) {
+                if restricted(b) || restricted(sb) {
+                    let shown = |x: (f64, f64)| {
+                        if restricted(x) {
+                            format!("{} .. {}", num(d.at(x.0), 4), num(d.at(x.1), 4))
+                        } else {
+                            "-".to_string()
+                        }
+                    };
                     table.push(vec![
                         d.path.clone(),
                         d.claim.as_deref().map_or(String::new(), |c| {
                             format!("{c} {}", claim_title(c).unwrap_or(""))
                         }),
                         format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
-                        format!("{} .. {}", num(d.at(sb.0), 4), num(d.at(sb.1), 4)),
+                        shown(b),
+                        p_of(&ps, k),
+                        shown(sb),
                         p_of(&simple_ps, k),
                     ]);
                 }
@@ -1243,9 +1311,10 @@ fn finish(
             } else {
                 let n_restricted = chosen.bounds.iter().filter(|b| restricted(**b)).count();
                 report.push_str(&format!(
-                    "PRIM box (step {} of {}): {n_restricted} parameters restricted; coverage {:.1}% of the cases, density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
+                    "PRIM box (step {} of {}): {}; coverage {:.1}% of the cases, density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
                     disc.chosen,
                     disc.trajectory.len() - 1,
+                    restricted_count(n_restricted),
                     chosen.coverage * 100.0,
                     chosen.density * 100.0,
                     wilson(chosen),
@@ -1253,22 +1322,24 @@ fn finish(
                     disc.trajectory[0].density * 100.0
                 ));
                 report.push_str(&format!(
-                    "simplified box (restrictions with quasi-p > {max_p} dropped): {} parameters restricted; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points\n\n",
-                    table.len(),
+                    "simplified box (restrictions with quasi-p > {max_p} dropped): {}; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points\n\n",
+                    restricted_count(simple.bounds.iter().filter(|b| restricted(**b)).count()),
                     simple.coverage * 100.0,
                     simple.density * 100.0,
                     wilson(&simple),
                     simple.support
                 ));
                 if table.is_empty() {
-                    report.push_str("the simplified box restricts no parameter\n");
+                    report.push_str("the box restricts no parameter\n");
                 } else {
                     report.push_str(&render_text(
                         &[
                             "parameter".into(),
                             "claim".into(),
                             "range explored".into(),
-                            "box".into(),
+                            "PRIM box".into(),
+                            "quasi-p".into(),
+                            "simplified box".into(),
                             "quasi-p".into(),
                         ],
                         &table,
@@ -1308,9 +1379,14 @@ fn finish(
     out.commit().map_err(err)?;
     print!("{report}");
     println!(
-        "\n{} points x {} replicates in {:.1} s; wrote {} files to {}",
+        "\n{} points x {} replicates {} {:.1} s; wrote {} files to {}",
         points.len(),
         study.runs,
+        if threads == 0 {
+            "merged from shards in"
+        } else {
+            "in"
+        },
         started.elapsed().as_secs_f64(),
         files.len(),
         root.display()

@@ -126,7 +126,7 @@ pub fn all_table(l: &Loaded) -> String {
                 (None, Some(_)) => "file".into(),
                 (None, None) => "default".into(),
             };
-            vec![p.path.clone(), value_unit(p), src, p.doc.to_string()]
+            vec![p.path.clone(), value_unit(p), src, p.doc.trim().to_string()]
         })
         .collect();
     render(

@@ -60,6 +60,25 @@ pub fn read_shard_file<T: serde::de::DeserializeOwned>(
     Ok(part)
 }
 
+/// Fails unless shards 1..=n are all `present`, naming the missing ones.
+pub fn check_complete(n: u64, present: impl Fn(u64) -> bool) -> Result<(), Failure> {
+    let missing: Vec<String> = (1..=n)
+        .filter(|&k| !present(k))
+        .map(|k| k.to_string())
+        .collect();
+    match missing.len() {
+        0 => Ok(()),
+        1 => Err(Failure::Input(format!(
+            "shard {} of {n} is missing; merge needs all {n}",
+            missing[0]
+        ))),
+        _ => Err(Failure::Input(format!(
+            "shards {} of {n} are missing; merge needs all {n}",
+            missing.join(", ")
+        ))),
+    }
+}
+
 fn read_partial(dir: &Path) -> Result<Partial, Failure> {
     read_shard_file(
         dir,
@@ -147,16 +166,7 @@ pub fn merge(
         parts.insert(k, (d.clone(), p));
     }
     let n = parts.values().next().map_or(0, |(_, p)| p.shard.1);
-    let missing: Vec<String> = (1..=n)
-        .filter(|k| !parts.contains_key(k))
-        .map(|k| k.to_string())
-        .collect();
-    if !missing.is_empty() {
-        return Err(Failure::Input(format!(
-            "shards {} of {n} are missing; merge needs all of them",
-            missing.join(", ")
-        )));
-    }
+    check_complete(n, |k| parts.contains_key(&k))?;
     let first = &parts
         .values()
         .next()

@@ -239,7 +239,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let base = scenario::load(&scenario, &[]).map_err(|e| Failure::Input(e.to_string()))?;
             if with.is_empty() {
                 println!(
-                    "{}: claims of the article (shared/seed/claims.md) and the parameters that encode them\n",
+                    "{}: claims of the article (docs/CLAIMS.md) and the parameters that encode them\n",
                     base.scenario.meta.name
                 );
                 print!("{}", inspect::claims_table(&base));

@@ -33,10 +33,65 @@ impl Dim {
     }
 }
 
-/// The valid keys of a scenario, for error messages.
-fn valid_keys(t: &Template) -> String {
+/// Most keys an error message lists.
+const LISTED_KEYS: usize = 24;
+
+/// The valid keys near a wrong one, for error messages: those under the longest dotted prefix the
+/// wrong key shares with any valid key (all keys if it shares none), at most [`LISTED_KEYS`].
+fn valid_keys(t: &Template, wrong: &str) -> String {
     let keys: Vec<&str> = t.numeric_params().map(|p| p.path.as_str()).collect();
-    format!("valid keys ({}):\n  {}", keys.len(), keys.join("\n  "))
+    let segs: Vec<&str> = wrong.split('.').collect();
+    let mut near: Vec<&str> = keys.clone();
+    let mut prefix = String::new();
+    for n in (1..segs.len()).rev() {
+        let p = format!("{}.", segs[..n].join("."));
+        let under: Vec<&str> = keys.iter().copied().filter(|k| k.starts_with(&p)).collect();
+        if !under.is_empty() {
+            near = under;
+            prefix = p;
+            break;
+        }
+    }
+    if prefix.is_empty() {
+        // Nothing in common: list the groups of keys instead.
+        let mut groups: Vec<(String, usize)> = Vec::new();
+        for k in &keys {
+            let segs: Vec<&str> = k.split('.').collect();
+            let g = if segs.len() <= 2 {
+                k.to_string()
+            } else {
+                format!("{}.{}.*", segs[0], segs[1])
+            };
+            match groups.iter_mut().find(|x| x.0 == g) {
+                Some(x) => x.1 += 1,
+                None => groups.push((g, 1)),
+            }
+        }
+        let lines: Vec<String> = groups
+            .iter()
+            .map(|(g, n)| {
+                if g.ends_with('*') {
+                    format!("{g} ({n} keys)")
+                } else {
+                    g.clone()
+                }
+            })
+            .collect();
+        return format!("valid keys by group:\n  {}", lines.join("\n  "));
+    }
+    let shown: Vec<&str> = near.iter().copied().take(LISTED_KEYS).collect();
+    let more = near.len() - shown.len();
+    let tail = if more > 0 {
+        format!("\n  ... and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "valid keys under '{prefix}' ({} of {}):\n  {}{tail}",
+        near.len(),
+        keys.len(),
+        shown.join("\n  ")
+    )
 }
 
 /// The claim id a parameter's provenance cites, if any.
@@ -48,11 +103,16 @@ fn claim_of(t: &Template, key: &str) -> Option<String> {
         .map(|p| p.source.clone())
 }
 
-/// Parses `KEY=LO..HI[:STEPS]` and checks it against the scenario.
-pub fn parse_vary(spec: &str, t: &Template, default_steps: usize) -> Result<Dim, String> {
+/// Parses `KEY=LO..HI[:STEPS]` (given with `--flag`) and checks it against the scenario.
+pub fn parse_vary(
+    spec: &str,
+    t: &Template,
+    default_steps: usize,
+    flag: &str,
+) -> Result<Dim, String> {
     let form = || {
         format!(
-            "--vary '{spec}': expected KEY=LO..HI or KEY=LO..HI:STEPS, e.g. behaviour.negotiation.logit_base=-3..0:7"
+            "--{flag} '{spec}': expected KEY=LO..HI or KEY=LO..HI:STEPS, e.g. behaviour.negotiation.logit_base=-3..0:7"
         )
     };
     let (key, range) = spec.split_once('=').ok_or_else(form)?;
@@ -67,21 +127,28 @@ pub fn parse_vary(spec: &str, t: &Template, default_steps: usize) -> Result<Dim,
         hi.trim().parse().map_err(|_| form())?,
     );
     if let Err(m) = t.check_path(key) {
-        return Err(format!("--vary: {m}\n{}", valid_keys(t)));
+        return Err(format!("--{flag}: {m}\n{}", valid_keys(t, key)));
     }
     if !(lo.is_finite() && hi.is_finite()) || lo >= hi {
         return Err(format!(
-            "--vary '{spec}': the range {lo}..{hi} is empty or reversed; give LO < HI"
+            "--{flag} '{spec}': the range {lo}..{hi} is empty or reversed; give LO < HI"
         ));
     }
     if !(1..=1000).contains(&steps) {
-        return Err(format!("--vary '{spec}': {steps} steps; give 1 to 1000"));
+        return Err(format!("--{flag} '{spec}': {steps} steps; give 1 to 1000"));
     }
     for v in [lo, hi] {
         if let Err(e) = t.instantiate(&[(key, v)]) {
             return Err(format!(
-                "--vary '{spec}': {v} is not an allowed value of {key}: {}",
-                e.lines.join("; ")
+                "--{flag} '{spec}': {v} is not an allowed value of {key}: {}",
+                e.lines
+                    .iter()
+                    // The value came from the command line: drop the file location.
+                    .map(|l| l
+                        .split_once(&format!("{key}: "))
+                        .map_or(l.as_str(), |x| x.1))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ));
         }
     }
@@ -122,22 +189,28 @@ fn narrow(t: &Template, key: &str, base: f64, target: f64) -> f64 {
 /// `KEY`, `KEY=LO..HI` or `KEY=LO..HI:STEPS`: a parameter with an explicit range, or its base
 /// value ± `share` of its magnitude narrowed to the values the scenario allows; `steps` grid
 /// levels unless given.
-pub fn param_dim(spec: &str, t: &Template, share: f64, steps: usize) -> Result<Dim, String> {
+pub fn param_dim(
+    spec: &str,
+    t: &Template,
+    share: f64,
+    steps: usize,
+    flag: &str,
+) -> Result<Dim, String> {
     if spec.contains('=') {
-        return parse_vary(spec, t, steps);
+        return parse_vary(spec, t, steps, flag);
     }
     let key = spec.trim();
     if let Err(m) = t.check_path(key) {
-        return Err(format!("--params: {m}\n{}", valid_keys(t)));
+        return Err(format!("--{flag}: {m}\n{}", valid_keys(t, key)));
     }
     let rec = t
         .numeric_params()
         .find(|p| p.path == key)
-        .ok_or_else(|| format!("--params: '{key}' has no numeric value"))?;
+        .ok_or_else(|| format!("--{flag}: '{key}' has no numeric value"))?;
     let base = rec.number.unwrap_or(0.0);
     if base == 0.0 {
         return Err(format!(
-            "--params {key}: its value is 0, so ±{:.0}% is no range; give one, e.g. {key}=0..1",
+            "--{flag} {key}: its value is 0, so ±{:.0}% is no range; give one, e.g. {key}=0..1",
             share * 100.0
         ));
     }
@@ -148,7 +221,7 @@ pub fn param_dim(spec: &str, t: &Template, share: f64, steps: usize) -> Result<D
     );
     if lo >= hi {
         return Err(format!(
-            "--params {key}: no allowed values around {base}; give a range KEY=LO..HI"
+            "--{flag} {key}: no allowed values around {base}; give a range KEY=LO..HI"
         ));
     }
     let claim = claim_of(t, key);
@@ -252,11 +325,11 @@ pub const KM_OUTPUTS: [(&str, &str); 3] = [
     ),
     (
         "truce_rmst",
-        "restricted mean truce length in weeks, up to the durable length (Kaplan-Meier)",
+        "restricted mean truce length, weeks (Kaplan-Meier, up to the durable length)",
     ),
     (
         "durable_deal_km_median",
-        "median weeks to the first durable deal (Kaplan-Meier); empty: not reached",
+        "median weeks to the first durable deal (Kaplan-Meier; empty if not reached)",
     ),
 ];
 
@@ -268,6 +341,14 @@ pub fn output_names() -> Vec<&'static str> {
         .map(|m| m.name)
         .chain(KM_OUTPUTS.iter().map(|k| k.0))
         .collect()
+}
+
+/// One line on what output `k` (in [`output_names`] order) measures.
+pub fn output_description(k: usize) -> &'static str {
+    match METRICS.get(k) {
+        Some(m) => m.description,
+        None => KM_OUTPUTS[k - METRICS.len()].1,
+    }
 }
 
 /// Index of an output by name; the error lists the valid names.

@@ -8,7 +8,7 @@ use super::date::Date;
 use super::diag::{Diagnostic, closest, unknown_key_message};
 use super::tree::{Node, Origin, Table, Value, format_float};
 
-/// The article's claim ids (see `shared/seed/claims.md`).
+/// The article's claim ids (see `docs/CLAIMS.md`).
 pub const CLAIM_IDS: [&str; 14] = [
     "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14",
 ];

@@ -228,7 +228,7 @@ fn sensitivity_ranks_claims_with_intervals_deterministically_and_through_shards(
         "--out",
         d.path().join("m2").to_str().expect("utf8"),
     ]);
-    assert_fails_with(&o, &["shards 2 of 2 are missing"]);
+    assert_fails_with(&o, &["shard 2 of 2 is missing"]);
 }
 
 #[test]
@@ -320,8 +320,8 @@ fn bad_keys_ranges_and_outcomes_are_clear_errors_that_write_nothing() {
             vec![
                 "'sides.cn.face_cots' is not a numeric parameter",
                 "did you mean 'sides.cn.face_cost'",
-                "valid keys",
-                "negotiators.rapport",
+                "valid keys under 'sides.cn.'",
+                "sides.cn.coordination",
             ],
         ),
         (
@@ -342,7 +342,19 @@ fn bad_keys_ranges_and_outcomes_are_clear_errors_that_write_nothing() {
         ),
         (
             vec!["sensitivity", SCENARIO, "--params", "nope"],
-            vec!["'nope' is not a numeric parameter", "valid keys"],
+            vec![
+                "'nope' is not a numeric parameter",
+                "valid keys by group",
+                "sides.us.* (",
+            ],
+        ),
+        (
+            vec!["sweep", SCENARIO, "--vary", "sides.us.shocks.purges"],
+            vec!["--vary sides.us.shocks.purges: its value is 0"],
+        ),
+        (
+            vec!["sweep", SCENARIO, "--vary", "sides.cn.coordination=0..2"],
+            vec!["2 is not an allowed value of sides.cn.coordination: 2.0 is out of range"],
         ),
         (
             vec![

@@ -95,7 +95,7 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
     let (a, b) = (shard("1/3", "90", "1"), shard("2/3", "90", "1"));
     let out = d.path().join("m");
     let o = run(&["merge", &a, &b, "--out", out.to_str().expect("utf8")]);
-    assert_fails_with(&o, &["shards 3 of 3 are missing"]);
+    assert_fails_with(&o, &["shard 3 of 3 is missing"]);
     assert!(!out.exists(), "nothing written");
     let c = shard("3/3", "90", "2");
     assert_fails_with(

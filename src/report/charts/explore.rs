@@ -6,11 +6,13 @@ use plotters::prelude::*;
 use super::style::{self, BLACK, BLUE, GREY, VERMILLION, err, fine_max};
 use super::{Chart, frame, render};
 
-/// One parameter against an output, with the output's 95% interval.
+/// One parameter against an output (named `yname`, described by `ydesc`), with the output's 95%
+/// interval.
 pub fn line(
     caption: &str,
     xname: &str,
     yname: &str,
+    ydesc: &str,
     pts: &[(f64, f64, f64, f64)],
 ) -> Result<Chart, String> {
     let (w, h) = (1400u32, 850u32);
@@ -26,6 +28,7 @@ pub fn line(
         let body = frame(root, &title, caption)?;
         let mut chart = ChartBuilder::on(&body)
             .margin(20)
+            .margin_right(45)
             .x_label_area_size(55)
             .y_label_area_size(80)
             .build_cartesian_2d(xlo..xhi.max(xlo + 1e-9), (ylo - pad)..(yhi + pad))
@@ -33,7 +36,7 @@ pub fn line(
         chart
             .configure_mesh()
             .x_desc(xname)
-            .y_desc(yname)
+            .y_desc(format!("{yname}: {ydesc}"))
             .label_style(style::label_font())
             .axis_desc_style(style::label_font())
             .light_line_style(RGBColor(238, 238, 238))
@@ -352,6 +355,19 @@ pub fn morris(
             if let Some(r) = free {
                 placed.push(r);
                 labelled += 1;
+                // A label away from its point gets a thin leader line to the label's near edge.
+                let (lx, ly) = (
+                    if r.0 > px { r.0 - px - 2 } else { r.2 - px + 2 },
+                    r.1 - py + th / 2,
+                );
+                if ly.abs() > 12 {
+                    chart
+                        .draw_series(std::iter::once(
+                            EmptyElement::at((mu[i].0, sigma[i]))
+                                + PathElement::new(vec![(0, 0), (lx, ly)], GREY.stroke_width(1)),
+                        ))
+                        .map_err(err)?;
+                }
                 chart
                     .draw_series(std::iter::once(
                         EmptyElement::at((mu[i].0, sigma[i]))
