@@ -184,11 +184,6 @@ impl CycleTracker {
     pub fn regime_weeks(&self) -> [u32; 3] {
         self.weeks
     }
-
-    /// Weeks observed.
-    pub fn observed(&self) -> u32 {
-        self.observed
-    }
 }
 
 /// The cycle statistics of model.md section 4 for one observed series (a simulated replicate or

@@ -90,8 +90,7 @@ impl Problem<'_> {
                     }
                 },
             );
-            col.finish(&end);
-            let c = col.summary();
+            let c = col.finish(&end).cycle;
             out.push(
                 self.targets
                     .iter()

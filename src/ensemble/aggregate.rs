@@ -160,7 +160,7 @@ impl ArmAggregate {
         for t in &r.tariff {
             self.km_tariff.add(rep, t.length, t.censored);
         }
-        match r.stats.weeks_to_durable_deal {
+        match r.stats.cycle.weeks_to_durable_deal {
             Some(w) => self.km_durable.add(rep, w, false),
             None => self
                 .km_durable

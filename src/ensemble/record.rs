@@ -1,7 +1,7 @@
 //! What one replicate yields: its cycle statistics (one row of runs.csv), its truce spells and its
 //! weekly trajectory, collected week by week from the model's observations.
 
-use crate::analysis::cycle::{CycleTracker, Regime, Rule, Spell, WeekSignal};
+use crate::analysis::cycle::{CycleSummary, CycleTracker, Regime, Rule, Spell, WeekSignal};
 use crate::model::{Params, State, WeekObs};
 
 /// Cycle statistics of one replicate (model.md section 4). Every field is documented in
@@ -10,46 +10,17 @@ use crate::model::{Params, State, WeekObs};
 pub struct RunStats {
     /// Replicate index.
     pub replicate: u64,
-    /// Share of weeks in truce (strict rule).
-    pub share_truce: f64,
-    /// Share of weeks in an escalation episode.
-    pub share_escalation: f64,
-    /// Share of weeks in neither.
-    pub share_neither: f64,
-    /// Truces (strict rule), including one in force at week 0.
-    pub truces: u32,
-    /// Truces ended by an escalation event (strict rule).
-    pub broken_truces: u32,
-    /// Broken truces per year of horizon.
-    pub broken_truces_per_year: f64,
-    /// Truces ended by a tariff escalation (tariff rule).
-    pub broken_truces_tariff_rule: u32,
-    /// Truces still holding at the horizon (0 or 1).
-    pub truces_censored: u32,
-    /// Longest truce, weeks (censored ones included at their observed length).
-    pub longest_truce_weeks: u32,
-    /// Length of the first truce, weeks; absent if there was none.
-    pub first_truce_weeks: Option<u32>,
-    /// Whether the first truce was still holding at the horizon; absent if there was none.
-    pub first_truce_censored: Option<bool>,
-    /// Escalation episodes.
-    pub escalation_episodes: u32,
-    /// Longest escalation episode, weeks.
-    pub longest_escalation_weeks: u32,
+    /// The cycle statistics shared with real records: regime shares, truces (broken, censored,
+    /// longest, first), escalation episodes, the first durable deal, broad deals unravelled.
+    pub cycle: CycleSummary,
     /// Highest tariff of each side (US, China), percent.
     pub peak_tariff: [f64; 2],
     /// Tariff of each side at the horizon, percent.
     pub final_tariff: [f64; 2],
-    /// Start week of the first truce that lasted the durable length; absent if none.
-    pub weeks_to_durable_deal: Option<u32>,
-    /// A durable deal was reached (1) or not (0).
-    pub durable_deal: bool,
     /// Transactional deals (including renewals).
     pub transactional_deals: u32,
     /// Broad deals.
     pub broad_deals: u32,
-    /// Truces with a broad deal that were broken before the horizon.
-    pub broad_deals_unravelled: u32,
     /// Share of weeks in which some side made both a conciliatory and a hostile move.
     pub contradiction_index: f64,
     /// Gray-zone moves read as violations of the record.
@@ -121,73 +92,73 @@ pub const METRICS: &[Metric] = &[
         share_truce,
         Share,
         "share of weeks in truce (strict rule)",
-        |r| Some(r.share_truce)
+        |r| Some(r.cycle.share_truce)
     ),
     metric!(
         share_escalation,
         Share,
         "share of weeks in an escalation episode",
-        |r| Some(r.share_escalation)
+        |r| Some(r.cycle.share_escalation)
     ),
     metric!(
         share_neither,
         Share,
         "share of weeks in neither regime",
-        |r| Some(r.share_neither)
+        |r| Some(r.cycle.share_neither)
     ),
     metric!(
         truces,
         Count,
         "truces (strict rule), including one in force at the start",
-        |r| Some(f64::from(r.truces))
+        |r| Some(f64::from(r.cycle.truces))
     ),
     metric!(
         broken_truces,
         Count,
         "truces ended by an escalation event (strict rule)",
-        |r| Some(f64::from(r.broken_truces))
+        |r| Some(f64::from(r.cycle.broken_truces))
     ),
     metric!(
         broken_truces_per_year,
         Rate,
         "broken truces per year",
-        |r| Some(r.broken_truces_per_year)
+        |r| Some(r.cycle.broken_truces_per_year)
     ),
     metric!(
         broken_truces_tariff_rule,
         Count,
         "truces ended by a tariff escalation (tariff rule)",
-        |r| Some(f64::from(r.broken_truces_tariff_rule))
+        |r| Some(f64::from(r.cycle.broken_truces_tariff_rule))
     ),
     metric!(
         truces_censored,
         Count,
         "truces still holding at the horizon",
-        |r| Some(f64::from(r.truces_censored))
+        |r| Some(f64::from(r.cycle.truces_censored))
     ),
     metric!(longest_truce_weeks, Weeks, "longest truce in weeks", |r| {
-        Some(f64::from(r.longest_truce_weeks))
+        Some(f64::from(r.cycle.longest_truce_weeks))
     }),
     metric!(
         first_truce_weeks,
         Weeks,
         "length of the first truce in weeks (censored if first_truce_censored)",
-        |r| r.first_truce_weeks.map(f64::from)
+        |r| r.cycle.first_truce.map(|t| f64::from(t.length))
     ),
     metric!(
         first_truce_censored,
         Binary,
         "first truce still holding at the horizon",
-        |r| r.first_truce_censored.map(|b| f64::from(u8::from(b)))
+        |r| r.cycle.first_truce.map(|t| f64::from(u8::from(t.censored)))
     ),
     metric!(escalation_episodes, Count, "escalation episodes", |r| Some(
-        f64::from(r.escalation_episodes)
+        f64::from(r.cycle.escalation_episodes)
     )),
     metric!(
         longest_escalation_weeks,
         Weeks,
         "longest escalation episode in weeks",
-        |r| Some(f64::from(r.longest_escalation_weeks))
+        |r| Some(f64::from(r.cycle.longest_escalation_weeks))
     ),
     metric!(
         peak_tariff_us,
@@ -217,13 +188,13 @@ pub const METRICS: &[Metric] = &[
         weeks_to_durable_deal,
         Weeks,
         "start week of the first truce lasting the durable length (empty if none)",
-        |r| r.weeks_to_durable_deal.map(f64::from)
+        |r| r.cycle.weeks_to_durable_deal.map(f64::from)
     ),
     metric!(
         durable_deal,
         Binary,
         "a truce lasted the durable length",
-        |r| Some(f64::from(u8::from(r.durable_deal)))
+        |r| Some(f64::from(u8::from(r.cycle.weeks_to_durable_deal.is_some())))
     ),
     metric!(
         transactional_deals,
@@ -238,7 +209,7 @@ pub const METRICS: &[Metric] = &[
         broad_deals_unravelled,
         Count,
         "truces with a broad deal broken before the horizon",
-        |r| Some(f64::from(r.broad_deals_unravelled))
+        |r| Some(f64::from(r.cycle.broad_deals_unravelled))
     ),
     metric!(
         contradiction_index,
@@ -377,22 +348,7 @@ impl ReplicateCollector {
         let c = self.tracker.summary(self.durable);
         let w = f64::from(c.weeks.max(1));
         let st = &mut self.stats;
-        st.share_truce = c.share_truce;
-        st.share_escalation = c.share_escalation;
-        st.share_neither = c.share_neither;
-        st.truces = c.truces;
-        st.broken_truces = c.broken_truces;
-        st.broken_truces_per_year = c.broken_truces_per_year;
-        st.broken_truces_tariff_rule = c.broken_truces_tariff_rule;
-        st.truces_censored = c.truces_censored;
-        st.longest_truce_weeks = c.longest_truce_weeks;
-        st.first_truce_weeks = c.first_truce.map(|t| t.length);
-        st.first_truce_censored = c.first_truce.map(|t| t.censored);
-        st.escalation_episodes = c.escalation_episodes;
-        st.longest_escalation_weeks = c.longest_escalation_weeks;
-        st.weeks_to_durable_deal = c.weeks_to_durable_deal;
-        st.durable_deal = c.weeks_to_durable_deal.is_some();
-        st.broad_deals_unravelled = c.broad_deals_unravelled;
+        st.cycle = c;
         st.final_tariff = [s.sides[0].tariff, s.sides[1].tariff];
         st.contradiction_index = f64::from(self.contradiction_weeks) / w;
         st.channel_uptime = if self.channels == 0 {
@@ -403,23 +359,8 @@ impl ReplicateCollector {
         st.clone()
     }
 
-    /// The cycle summary of the finished replicate (the same summary real records get).
-    pub fn summary(&self) -> crate::analysis::cycle::CycleSummary {
-        self.tracker.summary(self.durable)
-    }
-
     /// Truces of the finished replicate under a rule.
     pub fn truces(&self, rule: Rule) -> &[Spell] {
         self.tracker.truces(rule)
-    }
-
-    /// Weeks observed in the finished replicate.
-    pub fn observed(&self) -> u32 {
-        self.tracker.observed()
-    }
-
-    /// The durable length in weeks.
-    pub fn durable(&self) -> u32 {
-        self.durable
     }
 }

@@ -94,13 +94,23 @@ fn valid_keys(t: &Template, wrong: &str) -> String {
     )
 }
 
-/// The claim id a parameter's provenance cites, if any.
-fn claim_of(t: &Template, key: &str) -> Option<String> {
-    t.numeric_params()
-        .find(|p| p.path == key)
-        .and_then(|p| p.provenance.as_ref())
-        .filter(|p| p.is_claim())
-        .map(|p| p.source.clone())
+impl Dim {
+    /// The parameter `key` of `t` over `lo..hi`, with the claim its provenance cites, if any.
+    fn new(t: &Template, key: &str, lo: f64, hi: f64, steps: usize) -> Dim {
+        let claim = t
+            .numeric_params()
+            .find(|p| p.path == key)
+            .and_then(|p| p.provenance.as_ref())
+            .filter(|p| p.is_claim())
+            .map(|p| p.source.clone());
+        Dim {
+            path: key.to_string(),
+            lo,
+            hi,
+            steps,
+            claim,
+        }
+    }
 }
 
 /// Parses `KEY=LO..HI[:STEPS]` (given with `--flag`) and checks it against the scenario.
@@ -152,14 +162,7 @@ pub fn parse_vary(
             ));
         }
     }
-    let claim = claim_of(t, key);
-    Ok(Dim {
-        path: key.to_string(),
-        lo,
-        hi,
-        steps,
-        claim,
-    })
+    Ok(Dim::new(t, key, lo, hi, steps))
 }
 
 /// Bisection steps when narrowing a default range to the allowed values.
@@ -224,14 +227,7 @@ pub fn param_dim(
             "--{flag} {key}: no allowed values around {base}; give a range KEY=LO..HI"
         ));
     }
-    let claim = claim_of(t, key);
-    Ok(Dim {
-        path: key.to_string(),
-        lo,
-        hi,
-        steps,
-        claim,
-    })
+    Ok(Dim::new(t, key, lo, hi, steps))
 }
 
 /// The numeric parameters that cite a claim (P1..P14) and have a non-zero value: the default

@@ -374,6 +374,8 @@ pub fn discover_specs(d: usize, samples: usize, seed: u64) -> Vec<Spec> {
 /// A scenario-discovery result.
 #[derive(Clone, Debug)]
 pub struct Discovery {
+    /// The points' unit-scale coordinates.
+    pub points: Vec<Vec<f64>>,
     /// Share of replicates meeting the outcome at each point.
     pub shares: Vec<f64>,
     /// Points that are cases of interest (share at least the threshold).
@@ -399,9 +401,11 @@ pub fn discover(
         .map(|p| p.outcome_share().and_then(|e| e.value).unwrap_or(0.0))
         .collect();
     let cases: Vec<bool> = shares.iter().map(|&s| s >= threshold).collect();
-    let trajectory = indices::prim(&unit_points(specs), &cases, alpha, min_support);
+    let unit: Vec<Vec<f64>> = specs.iter().map(|s| s.unit.clone()).collect();
+    let trajectory = indices::prim(&unit, &cases, alpha, min_support);
     let chosen = indices::choose(&trajectory, min_coverage);
     Discovery {
+        points: unit,
         shares,
         cases,
         trajectory,
@@ -409,20 +413,23 @@ pub fn discover(
     }
 }
 
-fn unit_points(specs: &[Spec]) -> Vec<Vec<f64>> {
-    specs.iter().map(|s| s.unit.clone()).collect()
-}
+impl Discovery {
+    /// Quasi-p-values of a box's restrictions over the discovery's points.
+    pub fn quasi_p(&self, b: &indices::Bounds) -> Vec<(usize, f64)> {
+        indices::quasi_p_values(&self.points, &self.cases, b)
+    }
 
-/// Quasi-p-values of a box's restrictions over a discovery's points.
-pub fn quasi_p(specs: &[Spec], d: &Discovery, b: &indices::Bounds) -> Vec<(usize, f64)> {
-    indices::quasi_p_values(&unit_points(specs), &d.cases, b)
-}
-
-/// The chosen box with restrictions of quasi-p-value above `max_p` dropped, and its statistics.
-pub fn simplified(specs: &[Spec], d: &Discovery, max_p: f64) -> PrimStep {
-    let pts = unit_points(specs);
-    let b = indices::simplify(&pts, &d.cases, &d.trajectory[d.chosen].bounds, max_p);
-    indices::box_stats(&pts, &d.cases, &b)
+    /// The chosen box with restrictions of quasi-p-value above `max_p` dropped, and its
+    /// statistics.
+    pub fn simplified(&self, max_p: f64) -> PrimStep {
+        let b = indices::simplify(
+            &self.points,
+            &self.cases,
+            &self.trajectory[self.chosen].bounds,
+            max_p,
+        );
+        indices::box_stats(&self.points, &self.cases, &b)
+    }
 }
 
 #[cfg(test)]

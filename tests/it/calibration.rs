@@ -56,7 +56,7 @@ fn record(
             path.push([s.sides[0].tariff, s.sides[1].tariff]);
         },
     );
-    col.finish(&end);
+    let cycle = col.finish(&end).cycle;
     // Escalations by week and side: sizes add up within a week, as the model's observation does.
     let th = &sc.behaviour.observation;
     let mut up: BTreeMap<(u32, u8, bool), f64> = BTreeMap::new();
@@ -103,7 +103,7 @@ fn record(
         description: "simulated".into(),
     }));
     events.sort_by_key(|e| e.date);
-    (events, path, col.summary())
+    (events, path, cycle)
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Same command at 1 and 2 threads: byte-identical CSV files.
 
-use super::{files, run};
+use super::{assert_same_files, files, run};
 
 fn assert_same_outputs(args: &[&str]) {
     let d1 = tempfile::tempdir().expect("temp dir");
@@ -19,21 +19,8 @@ fn assert_same_outputs(args: &[&str]) {
         );
     }
     let (o1, o2) = (d1.path().join("out"), d2.path().join("out"));
-    let f1 = files(&o1);
-    assert_eq!(f1, files(&o2));
-    let mut compared = 0;
-    for f in &f1 {
-        if f.file_name().is_some_and(|n| n == "manifest.json") {
-            continue;
-        }
-        let (a, b) = (
-            std::fs::read(o1.join(f)).expect("read"),
-            std::fs::read(o2.join(f)).expect("read"),
-        );
-        assert!(a == b, "{} differs between 1 and 2 threads", f.display());
-        compared += 1;
-    }
-    assert!(compared >= 4, "too few files compared: {f1:?}");
+    let compared = assert_same_files(&o1, &o2, "between 1 and 2 threads");
+    assert!(compared >= 4, "too few files compared: {:?}", files(&o1));
 }
 
 #[test]

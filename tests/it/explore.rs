@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{assert_fails_with, files, run, texts};
+use super::{assert_fails_with, assert_same_files, run, texts};
 
 const SCENARIO: &str = "scenarios/baseline.toml";
 
@@ -35,20 +35,7 @@ fn col(rows: &[Vec<String>], name: &str) -> usize {
 
 /// Every file but the manifest (which records the command line and the wall time) is identical.
 fn assert_same_outputs(a: &Path, b: &Path) {
-    let fa = files(a);
-    assert_eq!(fa, files(b), "the same files");
-    let mut compared = 0;
-    for f in &fa {
-        if f.file_name().is_some_and(|n| n == "manifest.json") {
-            continue;
-        }
-        let (x, y) = (
-            std::fs::read(a.join(f)).expect("read"),
-            std::fs::read(b.join(f)).expect("read"),
-        );
-        assert!(x == y, "{} differs", f.display());
-        compared += 1;
-    }
+    let compared = assert_same_files(a, b, "between the two runs");
     assert!(compared >= 2, "compared {compared} files");
 }
 

@@ -93,3 +93,24 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Asserts that two output trees hold the same files with the same bytes, manifest.json aside
+/// (it records the command line and the wall time); `what` names the two sides in messages.
+/// Returns how many files were compared.
+pub fn assert_same_files(a: &Path, b: &Path, what: &str) -> usize {
+    let fa = files(a);
+    assert_eq!(fa, files(b), "the same files ({what})");
+    let mut compared = 0;
+    for f in &fa {
+        if f.file_name().is_some_and(|n| n == "manifest.json") {
+            continue;
+        }
+        let (x, y) = (
+            std::fs::read(a.join(f)).expect("read"),
+            std::fs::read(b.join(f)).expect("read"),
+        );
+        assert!(x == y, "{} differs {what}", f.display());
+        compared += 1;
+    }
+    compared
+}

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use super::{assert_fails_with, files, root, run};
+use super::{assert_fails_with, assert_same_files, root, run};
 
 const ARGS: [&str; 7] = [
     "compare",
@@ -41,24 +41,7 @@ fn three_shards_merge_byte_identically_through_the_shell_recipe() {
         String::from_utf8_lossy(&o.stderr)
     );
     let merged = sharded.join("merged");
-    let ff = files(&full);
-    assert_eq!(ff, files(&merged));
-    let mut compared = 0;
-    for f in &ff {
-        if f.file_name().is_some_and(|n| n == "manifest.json") {
-            continue;
-        }
-        let (x, y) = (
-            std::fs::read(full.join(f)).expect("read"),
-            std::fs::read(merged.join(f)).expect("read"),
-        );
-        assert!(
-            x == y,
-            "{} differs between the unsharded and the merged run",
-            f.display()
-        );
-        compared += 1;
-    }
+    let compared = assert_same_files(&full, &merged, "between the unsharded and the merged run");
     assert!(compared >= 20, "compared only {compared} files");
     // Each shard holds only its replicates.
     let runs =

@@ -44,8 +44,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .y_label_area_size(64)
                 .build_cartesian_2d(-0.5f64..(xmax as f64 + 0.5), 0f64..ymax)
                 .map_err(err)?;
-            chart
-                .configure_mesh()
+            style::mesh(&mut chart)
                 .x_labels(xmax.min(16) + 1)
                 .y_labels(5)
                 .x_label_formatter(&|x| {
@@ -58,9 +57,6 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
                 .x_desc("broken truces in the replicate")
                 .y_desc("share of replicates")
-                .label_style(style::label_font())
-                .axis_desc_style(style::label_font())
-                .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
             let bar = if a == 0 { c.mix(0.55) } else { c.mix(0.8) };

@@ -1,6 +1,7 @@
 //! Exploration charts: a sweep line with its interval band, a sweep heatmap with contours, the
 //! Morris mu*-sigma plane, Sobol bars, and PRIM's peeling trajectory.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::style::{self, BLACK, BLUE, GREY, VERMILLION, err, fine_max};
@@ -33,13 +34,9 @@ pub fn line(
             .y_label_area_size(80)
             .build_cartesian_2d(xlo..xhi.max(xlo + 1e-9), (ylo - pad)..(yhi + pad))
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .x_desc(xname)
             .y_desc(format!("{yname}: {ydesc}"))
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
         let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
@@ -245,6 +242,27 @@ pub fn heatmap(
     Ok(Chart { file: "sweep_heatmap.png", title, guide: "Each cell is the output's mean over the replicates at one combination of the two parameters (all on the same random streams); white lines join equal values.\nWhere contours bunch, the output is most sensitive; a contour crossing the plot marks a tipping line between the two parameters.".into(), png, size: (w, h) })
 }
 
+/// The grey band of index values below the model's noise floor, with its legend entry.
+fn noise_band<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    corners: [(f64, f64); 2],
+) -> Result<(), String> {
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            corners,
+            GREY.mix(0.25).filled(),
+        )))
+        .map_err(err)?
+        .label("below the noise floor")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREY.mix(0.25).filled()));
+    Ok(())
+}
+
+/// A noise floor as drawn: 0 when it could not be estimated.
+fn shown_floor(floor: f64) -> f64 {
+    if floor.is_finite() { floor } else { 0.0 }
+}
+
 /// Points labelled on the Morris plane (the largest mu*); the rest are drawn unlabelled.
 pub const MORRIS_LABELS: usize = 15;
 
@@ -262,7 +280,7 @@ pub fn morris(
     let title = format!(
         "Morris screening of {output}: mean absolute effect (mu*) against non-linearity or interaction (sigma)"
     );
-    let floor_shown = if floor.is_finite() { floor } else { 0.0 };
+    let floor_shown = shown_floor(floor);
     let xmax = fine_max(mu.iter().map(|m| m.2).fold(floor_shown, f64::max).max(1e-9) * 1.3);
     let ymax = fine_max(sigma.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.1);
     let mut order: Vec<usize> = (0..names.len()).collect();
@@ -275,27 +293,14 @@ pub fn morris(
             .y_label_area_size(80)
             .build_cartesian_2d(0f64..xmax, 0f64..ymax)
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .x_desc(format!(
                 "mu*: mean |change in {output}| when the parameter moves across its whole range"
             ))
             .y_desc("sigma: spread of those changes")
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, 0.0), (floor_shown, ymax)],
-                GREY.mix(0.25).filled(),
-            )))
-            .map_err(err)?
-            .label("below the noise floor")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREY.mix(0.25).filled())
-            });
+        noise_band(&mut chart, [(0.0, 0.0), (floor_shown, ymax)])?;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(0.0, 0.0), (xmax.min(ymax), xmax.min(ymax))],
@@ -422,7 +427,7 @@ fn bars(
         1500u32,
         (56 + 34 + 110 + n * 26 * series.len().max(1) + n * 12).max(500) as u32,
     );
-    let floor_shown = if floor.is_finite() { floor } else { 0.0 };
+    let floor_shown = shown_floor(floor);
     let top = series
         .iter()
         .flat_map(|s| s.values.iter().map(|t| t.2.max(t.0)))
@@ -445,27 +450,14 @@ fn bars(
             .y_label_area_size(10)
             .build_cartesian_2d(xmin..xmax, -0.5f64..(n as f64 - 0.5))
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .disable_y_mesh()
             .y_labels(0)
             .x_desc(xdesc)
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
         if floor_shown > 0.0 {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(xmin, -0.5), (floor_shown, n as f64 - 0.5)],
-                    GREY.mix(0.25).filled(),
-                )))
-                .map_err(err)?
-                .label("below the noise floor")
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 18, y + 6)], GREY.mix(0.25).filled())
-                });
+            noise_band(&mut chart, [(xmin, -0.5), (floor_shown, n as f64 - 0.5)])?;
         }
         let band = 0.8 / k;
         for (si, s) in series.iter().enumerate() {
@@ -578,15 +570,11 @@ pub fn prim(
             .y_label_area_size(80)
             .build_cartesian_2d(0f64..1.02, 0f64..1.02)
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .x_desc("coverage: share of all cases of interest inside the box")
             .y_desc("density: share of points in the box that are cases")
             .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
             .x_label_formatter(&|x| format!("{:.0}%", x * 100.0))
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
         chart

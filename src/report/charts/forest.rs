@@ -85,15 +85,11 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .y_label_area_size(8)
                 .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(rows as f64 - 0.5))
                 .map_err(err)?;
-            chart
-                .configure_mesh()
+            style::mesh(&mut chart)
                 .x_labels(5)
                 .disable_y_mesh()
                 .y_labels(0)
                 .x_desc(format!("difference, {}", p.unit))
-                .label_style(style::label_font())
-                .axis_desc_style(style::label_font())
-                .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
             chart

@@ -78,15 +78,11 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                 .y_label_area_size(60)
                 .build_cartesian_2d(lo..hi, 0f64..ymax)
                 .map_err(err)?;
-            chart
-                .configure_mesh()
+            style::mesh(&mut chart)
                 .x_labels(6)
                 .y_labels(5)
                 .x_desc(format!("{} (prior range)", short(&inp.names[k])))
                 .y_desc("posterior mass per bin")
-                .label_style(style::label_font())
-                .axis_desc_style(style::label_font())
-                .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
             chart
@@ -234,15 +230,11 @@ pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                 .y_label_area_size(60)
                 .build_cartesian_2d(lo..hi, 0f64..ymax)
                 .map_err(err)?;
-            chart
-                .configure_mesh()
+            style::mesh(&mut chart)
                 .x_labels(6)
                 .y_labels(5)
                 .x_desc("value in one simulated history")
                 .y_desc("share of draws")
-                .label_style(style::label_font())
-                .axis_desc_style(style::label_font())
-                .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
             let bw = (hi - lo) / BINS as f64;

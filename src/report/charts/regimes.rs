@@ -34,17 +34,13 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .y_label_area_size(64)
                 .build_cartesian_2d(year_range(start, weeks), 0f64..1f64)
                 .map_err(err)?;
-            chart
-                .configure_mesh()
+            style::mesh(&mut chart)
                 .x_labels(7)
                 .y_labels(6)
                 .x_label_formatter(&|x| month_label(*x))
                 .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
                 .x_desc("date (year-month)")
                 .y_desc("share of replicates")
-                .label_style(style::label_font())
-                .axis_desc_style(style::label_font())
-                .light_line_style(RGBColor(238, 238, 238))
                 .draw()
                 .map_err(err)?;
             let mut below = vec![0.0; weeks];

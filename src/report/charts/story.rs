@@ -64,17 +64,13 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             .y_label_area_size(75)
             .build_cartesian_2d(year_range(start, weeks), 0f64..ymax)
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .x_labels(12)
             .y_labels(6)
             .x_label_formatter(&|v| month_label(*v))
             .y_label_formatter(&int_label)
             .x_desc("date (year-month)")
             .y_desc("average tariff, %")
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
         // Regime shading.

@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -161,6 +163,23 @@ pub fn fine_max(x: f64) -> f64 {
         }
     }
     10.0 * p
+}
+
+/// A chart's mesh in the house style (label fonts, light grid lines), to finish with axis
+/// descriptions and `draw`.
+pub fn mesh<'a, 'b, DB, XT, YT, X, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut m = chart.configure_mesh();
+    m.label_style(label_font())
+        .axis_desc_style(label_font())
+        .light_line_style(RGBColor(238, 238, 238));
+    m
 }
 
 /// Draws a chart's legend in the house style (white box, grey border, label font) at `pos`.

@@ -31,8 +31,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             .y_label_area_size(75)
             .build_cartesian_2d(0f64..xmax as f64, 0f64..1.02f64)
             .map_err(err)?;
-        chart
-            .configure_mesh()
+        style::mesh(&mut chart)
             .x_labels(12)
             .y_labels(6)
             .x_label_formatter(&style::int_label)
@@ -41,9 +40,6 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             )
             .y_desc("share of truces still holding")
             .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-            .label_style(style::label_font())
-            .axis_desc_style(style::label_font())
-            .light_line_style(RGBColor(238, 238, 238))
             .draw()
             .map_err(err)?;
         chart
