@@ -7,6 +7,7 @@ mod cli;
 mod crn;
 mod determinism;
 mod explore;
+mod golden;
 mod limits;
 mod overlays;
 mod properties;
