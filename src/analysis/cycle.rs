@@ -54,10 +54,45 @@ pub struct Spell {
 struct RuleTrack {
     current: Option<(u32, bool)>,
     spells: Vec<Spell>,
+    /// Open escalation episode under this rule (its start week).
+    episode: Option<u32>,
+    episodes: Vec<Spell>,
+    /// Weeks a truce of this rule was current at the week's end.
+    truce_weeks: u32,
 }
 
 impl RuleTrack {
+    fn reset(&mut self, init: Option<(u32, bool)>) {
+        self.current = init;
+        self.spells.clear();
+        self.episode = None;
+        self.episodes.clear();
+        self.truce_weeks = 0;
+    }
+
+    /// One week: the escalation first (ending a truce, opening an episode unless a deal comes the
+    /// same week), then the deal (starting or extending a truce, closing an episode).
     fn observe(&mut self, week: u32, escalation: bool, deal: Option<Scope>) {
+        self.truces(week, escalation, deal);
+        if escalation && self.episode.is_none() && !(deal.is_some() && self.current.is_some()) {
+            self.episode = Some(week);
+        }
+        if deal.is_some()
+            && let Some(start) = self.episode.take()
+        {
+            self.episodes.push(Spell {
+                start,
+                length: week - start,
+                censored: false,
+                broad: false,
+            });
+        }
+        if self.current.is_some() {
+            self.truce_weeks += 1;
+        }
+    }
+
+    fn truces(&mut self, week: u32, escalation: bool, deal: Option<Scope>) {
         if escalation && let Some((start, broad)) = self.current.take() {
             self.spells.push(Spell {
                 start,
@@ -84,6 +119,14 @@ impl RuleTrack {
                 broad,
             });
         }
+        if let Some(start) = self.episode.take() {
+            self.episodes.push(Spell {
+                start,
+                length: end - start,
+                censored: true,
+                broad: false,
+            });
+        }
     }
 }
 
@@ -92,10 +135,10 @@ impl RuleTrack {
 pub struct CycleTracker {
     strict: RuleTrack,
     tariff: RuleTrack,
-    episode: Option<u32>,
-    episodes: Vec<Spell>,
     weeks: [u32; 3],
     observed: u32,
+    /// Strict-rule truces ended by a non-tariff escalation while the tariff-rule truce held.
+    strict_only_breaks: u32,
 }
 
 impl CycleTracker {
@@ -109,40 +152,28 @@ impl CycleTracker {
     /// Starts over (keeps allocations).
     pub fn reset(&mut self, initial_truce: Option<Scope>) {
         let init = initial_truce.map(|s| (0, s == Scope::Broad));
-        self.strict.current = init;
-        self.strict.spells.clear();
-        self.tariff.current = init;
-        self.tariff.spells.clear();
-        self.episode = None;
-        self.episodes.clear();
+        self.strict.reset(init);
+        self.tariff.reset(init);
         self.weeks = [0; 3];
         self.observed = 0;
+        self.strict_only_breaks = 0;
     }
 
     /// Takes week `week` (weeks must come in order, from 0) and returns its regime.
     pub fn observe(&mut self, week: u32, s: &WeekSignal) -> Regime {
         let strict_esc = s.tariff_escalation || s.controls_escalation;
+        if self.strict.current.is_some()
+            && self.tariff.current.is_some()
+            && s.controls_escalation
+            && !s.tariff_escalation
+        {
+            self.strict_only_breaks += 1;
+        }
         self.strict.observe(week, strict_esc, s.deal);
         self.tariff.observe(week, s.tariff_escalation, s.deal);
-        if strict_esc
-            && self.episode.is_none()
-            && !(s.deal.is_some() && self.strict.current.is_some())
-        {
-            self.episode = Some(week);
-        }
-        if s.deal.is_some()
-            && let Some(start) = self.episode.take()
-        {
-            self.episodes.push(Spell {
-                start,
-                length: week - start,
-                censored: false,
-                broad: false,
-            });
-        }
         let regime = if self.strict.current.is_some() {
             Regime::Truce
-        } else if self.episode.is_some() {
+        } else if self.strict.episode.is_some() {
             Regime::Escalation
         } else {
             Regime::Neither
@@ -157,14 +188,6 @@ impl CycleTracker {
         let end = self.observed;
         self.strict.finish(end);
         self.tariff.finish(end);
-        if let Some(start) = self.episode.take() {
-            self.episodes.push(Spell {
-                start,
-                length: end - start,
-                censored: true,
-                broad: false,
-            });
-        }
     }
 
     /// Truces under a rule (call [`finish`](Self::finish) first to include the open one).
@@ -175,9 +198,17 @@ impl CycleTracker {
         }
     }
 
-    /// Escalation episodes.
+    /// Escalation episodes (strict rule: any escalation opens one).
     pub fn episodes(&self) -> &[Spell] {
-        &self.episodes
+        &self.strict.episodes
+    }
+
+    /// Escalation episodes under a rule.
+    pub fn episodes_under(&self, rule: Rule) -> &[Spell] {
+        match rule {
+            Rule::Strict => &self.strict.episodes,
+            Rule::Tariff => &self.tariff.episodes,
+        }
     }
 
     /// Weeks spent in each regime (indexed by `Regime as usize`).
@@ -220,6 +251,15 @@ pub struct CycleSummary {
     pub weeks_to_durable_deal: Option<u32>,
     /// Truces with a broad deal broken before the end.
     pub broad_deals_unravelled: u32,
+    /// Share of weeks in truce under the tariff rule.
+    pub share_truce_tariff: f64,
+    /// Escalation episodes under the tariff rule (opened by a tariff escalation only).
+    pub escalation_episodes_tariff: u32,
+    /// Longest tariff-rule escalation episode, weeks.
+    pub longest_escalation_weeks_tariff: u32,
+    /// Strict-rule truces ended by a non-tariff escalation while the tariff-rule truce held (a
+    /// fight on a separate instrument).
+    pub strict_breaks_in_tariff_truce: u32,
 }
 
 impl CycleTracker {
@@ -243,12 +283,20 @@ impl CycleTracker {
             truces_censored: truces.iter().filter(|t| t.censored).count() as u32,
             longest_truce_weeks: truces.iter().map(|t| t.length).max().unwrap_or(0),
             first_truce: truces.first().copied(),
-            escalation_episodes: self.episodes.len() as u32,
-            longest_escalation_weeks: self.episodes.iter().map(|t| t.length).max().unwrap_or(0),
+            escalation_episodes: self.strict.episodes.len() as u32,
+            longest_escalation_weeks: longest(&self.strict.episodes),
             weeks_to_durable_deal: first_durable(truces, durable),
             broad_deals_unravelled: truces.iter().filter(|t| t.broad && !t.censored).count() as u32,
+            share_truce_tariff: f64::from(self.tariff.truce_weeks) / w,
+            escalation_episodes_tariff: self.tariff.episodes.len() as u32,
+            longest_escalation_weeks_tariff: longest(&self.tariff.episodes),
+            strict_breaks_in_tariff_truce: self.strict_only_breaks,
         }
     }
+}
+
+fn longest(spells: &[Spell]) -> u32 {
+    spells.iter().map(|t| t.length).max().unwrap_or(0)
 }
 
 /// The first truce lasting at least `durable` weeks, if any: its start week.
@@ -353,6 +401,23 @@ mod tests {
             ]
         );
         assert_eq!(t.regime_weeks(), [0, 5, 3]);
+        // Tariff rule: one episode (weeks 0-1, closed by the deal of week 2); the controls
+        // escalation of week 4 opens none. The truce holds weeks 2-7.
+        assert_eq!(
+            t.episodes_under(Rule::Tariff),
+            &[Spell {
+                start: 0,
+                length: 2,
+                censored: false,
+                broad: false
+            }]
+        );
+        let s = t.summary(52);
+        assert_eq!(s.share_truce_tariff, 6.0 / 8.0);
+        assert_eq!(s.escalation_episodes_tariff, 1);
+        assert_eq!(s.longest_escalation_weeks_tariff, 2);
+        // The controls escalation of week 4 broke the strict truce while the tariff truce held.
+        assert_eq!(s.strict_breaks_in_tariff_truce, 1);
     }
 
     #[test]

@@ -3,5 +3,6 @@
 pub mod cycle;
 pub mod facts;
 pub mod km;
+pub mod outcomes;
 pub mod stats;
 pub mod summary;

@@ -80,11 +80,20 @@ pub enum Command {
     },
     /// The cycle statistics of a real event record (default: the built-in 2018-2020 record).
     Facts {
-        /// Event list (CSV: date, actor, kind, description).
+        /// Event list (CSV: date, actor, kind, description[, scope]); default: the built-in
+        /// record chosen by --record.
         events: Option<PathBuf>,
+        /// Built-in record used when no files are given: the first term (2018-2020) or the second
+        /// (2025-02-01 .. 2025-08-31).
+        #[arg(long, value_enum, default_value_t = Record::FirstTerm)]
+        record: Record,
         /// Average tariff series (CSV: date, us_avg_tariff_on_cn_pct, cn_avg_tariff_on_us_pct).
         #[arg(long)]
         tariffs: Option<PathBuf>,
+        /// Threats-and-deadlines table (CSV: date, actor, kind, deadline, outcome, outcome_date);
+        /// default: the built-in table of both records.
+        #[arg(long)]
+        threats: Option<PathBuf>,
         /// First day of the window (default: the first event).
         #[arg(long)]
         from: Option<String>,
@@ -357,4 +366,13 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
         return Err(format!("shard {k}/{n}: need 1 <= K <= N <= 1000000"));
     }
     Ok((k, n))
+}
+
+/// A built-in real record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Record {
+    /// 2018-03-22 .. 2020 (data/us_china_events_2018_2020.csv, PIIE 2018-2021).
+    FirstTerm,
+    /// 2025-02-01 .. 2025-08-31 (data/us_china_events_2025_h1.csv, PIIE 2025).
+    SecondTerm,
 }

@@ -71,8 +71,10 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     let events = read_events(&epath, &etext).map_err(input)?;
     let series = read_tariffs(&tpath, &ttext).map_err(input)?;
     let durable = sc.behaviour.observation.durable_weeks.ceil() as u32;
+    let threats = crate::data::embedded_threats();
     let real = facts(
         &events,
+        &threats,
         start,
         end,
         durable,

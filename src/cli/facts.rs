@@ -4,12 +4,29 @@ use std::path::PathBuf;
 
 use crate::analysis::cycle::Spell;
 use crate::analysis::facts::{self, Facts};
-use crate::data::{Actor, EVENTS_CSV, TARIFFS_CSV, read_events, read_tariffs};
+use crate::analysis::outcomes::{EXPIRY_OUTCOMES, THREAT_OUTCOMES, expiry_name};
+use crate::data::{
+    Actor, EVENTS_2025_CSV, EVENTS_CSV, TARIFFS_2025_CSV, TARIFFS_CSV, THREATS_CSV, read_events,
+    read_tariffs, read_threats,
+};
 use crate::report::table::{render, render_text};
 use crate::scenario::Text;
 use crate::scenario::date::Date;
 
 use super::Failure;
+use super::args::Record;
+
+/// Where the record comes from: files given on the command line, else the built-in record.
+pub struct Inputs {
+    /// Event list.
+    pub events: Option<PathBuf>,
+    /// Built-in record used for what is not given.
+    pub record: Record,
+    /// Tariff series.
+    pub tariffs: Option<PathBuf>,
+    /// Threats table.
+    pub threats: Option<PathBuf>,
+}
 
 fn read(path: &Option<PathBuf>, embedded: &str, what: &str) -> Result<(String, String), Failure> {
     match path {
@@ -51,16 +68,36 @@ fn spell_rows(f: &Facts, spells: &[Spell], to: Date) -> Vec<Vec<String>> {
 
 /// Runs `negsim facts`.
 pub fn run(
-    events: Option<PathBuf>,
-    tariffs: Option<PathBuf>,
+    inputs: Inputs,
     from: Option<String>,
     to: Option<String>,
     durable: u32,
 ) -> Result<(), Failure> {
-    let (epath, etext) = read(&events, EVENTS_CSV, "us_china_events_2018_2020.csv")?;
-    let ev = read_events(&epath, &etext).map_err(|e| Failure::Input(e.to_string()))?;
-    let (tpath, ttext) = read(&tariffs, TARIFFS_CSV, "us_china_tariffs_2018_2021.csv")?;
-    let tr = read_tariffs(&tpath, &ttext).map_err(|e| Failure::Input(e.to_string()))?;
+    let (events_csv, events_name, tariffs_csv, tariffs_name) = match inputs.record {
+        Record::FirstTerm => (
+            EVENTS_CSV,
+            "us_china_events_2018_2020.csv",
+            TARIFFS_CSV,
+            "us_china_tariffs_2018_2021.csv",
+        ),
+        Record::SecondTerm => (
+            EVENTS_2025_CSV,
+            "us_china_events_2025_h1.csv",
+            TARIFFS_2025_CSV,
+            "us_china_tariffs_2025.csv",
+        ),
+    };
+    let input = |e: crate::data::DataError| Failure::Input(e.to_string());
+    let (epath, etext) = read(&inputs.events, events_csv, events_name)?;
+    let ev = read_events(&epath, &etext).map_err(input)?;
+    let (tpath, ttext) = read(&inputs.tariffs, tariffs_csv, tariffs_name)?;
+    let tr = read_tariffs(&tpath, &ttext).map_err(input)?;
+    let (hpath, htext) = read(
+        &inputs.threats,
+        THREATS_CSV,
+        "us_china_threats_and_deadlines.csv",
+    )?;
+    let threats = read_threats(&hpath, &htext).map_err(input)?;
     let date = |s: &Option<String>, flag: &str, default: Option<Date>| -> Result<Date, Failure> {
         match s {
             Some(t) => t
@@ -71,12 +108,26 @@ pub fn run(
             }),
         }
     };
-    let from = date(&from, "--from", ev.first().map(|e| e.date))?;
-    let to = date(&to, "--to", ev.last().map(|e| e.date))?;
+    // The built-in second-term record is coded over a fixed window (data/README.md); any other
+    // record runs from its first to its last event unless told otherwise.
+    let window = match (inputs.record, &inputs.events) {
+        (Record::SecondTerm, None) => Date::from_ymd(2025, 2, 1).zip(Date::from_ymd(2025, 8, 31)),
+        _ => None,
+    };
+    let from = date(
+        &from,
+        "--from",
+        window.map(|w| w.0).or(ev.first().map(|e| e.date)),
+    )?;
+    let to = date(
+        &to,
+        "--to",
+        window.map(|w| w.1).or(ev.last().map(|e| e.date)),
+    )?;
     if to < from {
         return Err(Failure::Input(format!("--to {to} is before --from {from}")));
     }
-    let f = facts::facts(&ev, from, to, durable, None);
+    let f = facts::facts(&ev, &threats, from, to, durable, None);
     let s = &f.summary;
     println!("{epath}: {from} to {to} ({} weeks)\n", f.weeks);
     let num = |x: f64| crate::report::csv::num(x, 3);
@@ -116,13 +167,52 @@ pub fn run(
             "broad_deals_unravelled".into(),
             s.broad_deals_unravelled.to_string(),
         ],
+        vec!["share_truce_tariff".into(), num(s.share_truce_tariff)],
+        vec![
+            "escalation_episodes_tariff".into(),
+            s.escalation_episodes_tariff.to_string(),
+        ],
+        vec![
+            "longest_escalation_weeks_tariff".into(),
+            s.longest_escalation_weeks_tariff.to_string(),
+        ],
+        vec![
+            "strict_breaks_in_tariff_truce".into(),
+            s.strict_breaks_in_tariff_truce.to_string(),
+        ],
     ];
+    let o = &f.outcomes;
+    let mut rows = rows;
+    for k in THREAT_OUTCOMES {
+        rows.push(vec![
+            format!("threats_{}", k.name()),
+            o.threat(k).to_string(),
+        ]);
+    }
+    rows.push(vec![
+        "scheduled_talks".into(),
+        o.scheduled_talks.to_string(),
+    ]);
+    rows.push(vec![
+        "scheduled_talks_deal".into(),
+        o.scheduled_talks_deal.to_string(),
+    ]);
+    for e in EXPIRY_OUTCOMES {
+        rows.push(vec![
+            format!("expiries_{}", expiry_name(e)),
+            o.expiry(e).to_string(),
+        ]);
+    }
     print!(
         "{}",
         render(
             &["statistic (as in runs.csv)".into(), "value".into()],
             &rows
         )
+    );
+    println!(
+        "threats_*, scheduled_talks*, expiries_*: typed outcomes ({hpath}, rows dated in the window with their outcome in it; talks led to a deal if one followed within {} days)",
+        facts::TALKS_DEAL_DAYS
     );
     let header: Vec<String> = ["start", "end", "weeks", "ended", "deal"]
         .map(String::from)
@@ -139,17 +229,25 @@ pub fn run(
         "{}",
         render_text(&header, &spell_rows(&f, &f.truces_tariff, to))
     );
-    println!("\nescalation episodes:\n");
-    let ep: Vec<Vec<String>> = spell_rows(&f, &f.episodes, to)
-        .into_iter()
-        .map(|mut r| {
-            if r[3] == "broken" {
-                r[3] = "by a truce".into();
-            }
-            r[..4].to_vec()
-        })
-        .collect();
-    print!("{}", render_text(&header[..4], &ep));
+    let episodes = |spells: &[Spell]| -> Vec<Vec<String>> {
+        spell_rows(&f, spells, to)
+            .into_iter()
+            .map(|mut r| {
+                if r[3] == "broken" {
+                    r[3] = "by a truce".into();
+                }
+                r[..4].to_vec()
+            })
+            .collect()
+    };
+    println!("\nescalation episodes, strict rule (opened by any escalation):\n");
+    print!("{}", render_text(&header[..4], &episodes(&f.episodes)));
+    println!("\nescalation episodes, tariff rule (opened by a tariff escalation):\n");
+    print!(
+        "{}",
+        render_text(&header[..4], &episodes(&f.episodes_tariff))
+    );
+
     println!("\nretaliations (an escalation answered by the other side before any truce):\n");
     let who = |a: Actor| match a {
         Actor::Us => "US",

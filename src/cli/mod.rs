@@ -203,10 +203,22 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Facts {
             events,
             tariffs,
+            record,
+            threats,
             from,
             to,
             durable_weeks,
-        }) => facts::run(events, tariffs, from, to, durable_weeks),
+        }) => facts::run(
+            facts::Inputs {
+                events,
+                record,
+                tariffs,
+                threats,
+            },
+            from,
+            to,
+            durable_weeks,
+        ),
         Some(Command::Merge {
             dirs,
             out,

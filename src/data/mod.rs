@@ -9,6 +9,16 @@ pub const TARIFFS_CSV: &str = include_str!("../../data/us_china_tariffs_2018_202
 /// The embedded event list.
 pub const EVENTS_CSV: &str = include_str!("../../data/us_china_events_2018_2020.csv");
 
+/// The embedded event list of the second term, 2025-02-01 .. 2025-08-31.
+pub const EVENTS_2025_CSV: &str = include_str!("../../data/us_china_events_2025_h1.csv");
+
+/// The embedded PIIE tariff readings of 2025.
+pub const TARIFFS_2025_CSV: &str = include_str!("../../data/us_china_tariffs_2025.csv");
+
+/// The embedded table of dated threats, scheduled increases and truce deadlines of both records,
+/// with their outcomes.
+pub const THREATS_CSV: &str = include_str!("../../data/us_china_threats_and_deadlines.csv");
+
 /// One reading of the average tariffs (a side may be missing at a date).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TariffPoint {
@@ -69,6 +79,73 @@ pub struct RealEvent {
     pub kind: RealKind,
     /// Description.
     pub description: String,
+    /// Scope of a `truce` or `deal`, from the optional `scope` column (empty: a `truce` is
+    /// transactional and a `deal` broad).
+    pub scope: Option<crate::scenario::Scope>,
+}
+
+/// Kinds of rows of the threats-and-deadlines table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreatKind {
+    /// A threatened measure.
+    Threat,
+    /// An announced increase with a date.
+    ScheduledIncrease,
+    /// A truce deadline (an agreement's expiry).
+    Deadline,
+}
+
+/// Outcomes as the threats table types them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RealOutcome {
+    /// Carried out.
+    Executed,
+    /// Carried out in part.
+    ExecutedInPart,
+    /// Carried out and enlarged.
+    ExecutedEnlarged,
+    /// Postponed.
+    Postponed,
+    /// Withdrawn in a deal.
+    WithdrawnInDeal,
+    /// Withdrawn for a concession (no row of the shipped table has it).
+    Withdrawn,
+    /// A deadline extended by decree.
+    ExtendedByDecree,
+    /// Left hanging.
+    Hanging,
+}
+
+/// Words of the threats table's `kind` column.
+pub const THREAT_KINDS: [&str; 3] = ["threat", "scheduled_increase", "deadline"];
+
+/// Words of the threats table's `outcome` column.
+pub const REAL_OUTCOMES: [&str; 8] = [
+    "executed",
+    "executed_in_part",
+    "executed_enlarged",
+    "postponed",
+    "withdrawn_in_deal",
+    "withdrawn",
+    "extended_by_decree",
+    "hanging",
+];
+
+/// One row of the threats-and-deadlines table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealThreat {
+    /// Date of the threat or announcement.
+    pub date: Date,
+    /// Who threatened.
+    pub actor: Actor,
+    /// Kind.
+    pub kind: ThreatKind,
+    /// Its deadline, if one was named.
+    pub deadline: Option<Date>,
+    /// Outcome.
+    pub outcome: RealOutcome,
+    /// Date of the outcome.
+    pub outcome_date: Option<Date>,
 }
 
 /// A data problem: file, row (1-based, header = 1), column and what is wrong.
@@ -132,6 +209,57 @@ fn parse_date(file: &str, row: u64, s: &str) -> Result<Date, DataError> {
     })
 }
 
+fn parse_actor(file: &str, row: u64, s: &str) -> Result<Actor, DataError> {
+    match s.trim() {
+        "US" => Ok(Actor::Us),
+        "CN" => Ok(Actor::Cn),
+        "both" => Ok(Actor::Both),
+        other => Err(DataError {
+            file: file.into(),
+            row,
+            column: "actor".into(),
+            message: format!("unknown actor '{other}': expected US, CN or both"),
+        }),
+    }
+}
+
+/// Index of `word` in `words`, or an error naming the column with a "did you mean" hint.
+fn choice(
+    file: &str,
+    row: u64,
+    (column, what): (&str, &str),
+    word: &str,
+    words: &[&str],
+) -> Result<usize, DataError> {
+    words.iter().position(|x| *x == word).ok_or_else(|| {
+        let hint = crate::scenario::diag::closest(word, words.iter().copied())
+            .map(|c| format!(" (did you mean '{c}'?)"))
+            .unwrap_or_default();
+        DataError {
+            file: file.into(),
+            row,
+            column: column.into(),
+            message: format!(
+                "unknown {what} '{word}'{hint}: expected one of {}",
+                words.join(", ")
+            ),
+        }
+    })
+}
+
+fn optional_date(file: &str, row: u64, column: &str, s: &str) -> Result<Option<Date>, DataError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<Date>().map(Some).map_err(|e| DataError {
+        file: file.into(),
+        row,
+        column: column.into(),
+        message: e.to_string(),
+    })
+}
+
 fn parse_pct(file: &str, row: u64, column: &str, s: &str) -> Result<Option<f64>, DataError> {
     let t = s.trim();
     if t.is_empty() {
@@ -189,7 +317,8 @@ pub fn read_tariffs(file: &str, text: &str) -> Result<Vec<TariffPoint>, DataErro
     Ok(out)
 }
 
-/// Reads an event list (columns `date`, `actor`, `kind`, `description`).
+/// Reads an event list (columns `date`, `actor`, `kind`, `description`, and optionally `scope`:
+/// `transactional` or `broad` for a truce or deal).
 pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> {
     let mut r = reader(text);
     let headers = r.headers().map_err(|e| csv_error(file, &e))?.clone();
@@ -199,61 +328,116 @@ pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> 
         header_index(file, &headers, "kind")?,
         header_index(file, &headers, "description")?,
     );
+    let iscope = headers.iter().position(|h| h.trim() == "scope");
     let mut out = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| csv_error(file, &e))?;
         let row = row_of(&rec);
         let date = parse_date(file, row, rec.get(id).unwrap_or(""))?;
-        let actor = match rec.get(ia).unwrap_or("").trim() {
-            "US" => Actor::Us,
-            "CN" => Actor::Cn,
-            "both" => Actor::Both,
-            other => {
-                return Err(DataError {
-                    file: file.into(),
-                    row,
-                    column: "actor".into(),
-                    message: format!("unknown actor '{other}': expected US, CN or both"),
-                });
-            }
-        };
+        let actor = parse_actor(file, row, rec.get(ia).unwrap_or(""))?;
         let k = rec.get(ik).unwrap_or("").trim();
-        let kind = match REAL_KINDS.iter().position(|x| *x == k) {
-            Some(0) => RealKind::Escalation,
-            Some(1) => RealKind::DeEscalation,
-            Some(2) => RealKind::Truce,
-            Some(3) => RealKind::Deal,
-            Some(4) => RealKind::Talks,
-            Some(_) => RealKind::Threat,
-            None => {
-                let hint = crate::scenario::diag::closest(k, REAL_KINDS.iter().copied())
-                    .map(|c| format!(" (did you mean '{c}'?)"))
-                    .unwrap_or_default();
-                return Err(DataError {
-                    file: file.into(),
+        let kind = match choice(file, row, ("kind", "event kind"), k, &REAL_KINDS)? {
+            0 => RealKind::Escalation,
+            1 => RealKind::DeEscalation,
+            2 => RealKind::Truce,
+            3 => RealKind::Deal,
+            4 => RealKind::Talks,
+            _ => RealKind::Threat,
+        };
+        let scope = match iscope.map(|i| rec.get(i).unwrap_or("").trim()) {
+            None | Some("") => None,
+            Some(w) => Some(
+                match choice(
+                    file,
                     row,
-                    column: "kind".into(),
-                    message: format!(
-                        "unknown event kind '{k}'{hint}: expected one of {}",
-                        REAL_KINDS.join(", ")
-                    ),
-                });
-            }
+                    ("scope", "scope"),
+                    w,
+                    &["transactional", "broad"],
+                )? {
+                    0 => crate::scenario::Scope::Transactional,
+                    _ => crate::scenario::Scope::Broad,
+                },
+            ),
         };
         out.push(RealEvent {
             date,
             actor,
             kind,
             description: rec.get(idesc).unwrap_or("").to_string(),
+            scope,
         });
     }
     out.sort_by_key(|e| e.date);
     Ok(out)
 }
 
-/// The embedded tariff series (known to parse; an empty list if it somehow does not).
+/// Reads the threats-and-deadlines table (columns `date`, `actor`, `kind`, `deadline`,
+/// `outcome`, `outcome_date`).
+pub fn read_threats(file: &str, text: &str) -> Result<Vec<RealThreat>, DataError> {
+    let mut r = reader(text);
+    let headers = r.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let col = |name: &str| header_index(file, &headers, name);
+    let (id, ia, ik, idl, io, iod) = (
+        col("date")?,
+        col("actor")?,
+        col("kind")?,
+        col("deadline")?,
+        col("outcome")?,
+        col("outcome_date")?,
+    );
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| csv_error(file, &e))?;
+        let row = row_of(&rec);
+        let get = |i: usize| rec.get(i).unwrap_or("");
+        let date = parse_date(file, row, get(id))?;
+        let actor = parse_actor(file, row, get(ia))?;
+        let kind = match choice(file, row, ("kind", "kind"), get(ik).trim(), &THREAT_KINDS)? {
+            0 => ThreatKind::Threat,
+            1 => ThreatKind::ScheduledIncrease,
+            _ => ThreatKind::Deadline,
+        };
+        let outcome = match choice(
+            file,
+            row,
+            ("outcome", "outcome"),
+            get(io).trim(),
+            &REAL_OUTCOMES,
+        )? {
+            0 => RealOutcome::Executed,
+            1 => RealOutcome::ExecutedInPart,
+            2 => RealOutcome::ExecutedEnlarged,
+            3 => RealOutcome::Postponed,
+            4 => RealOutcome::WithdrawnInDeal,
+            5 => RealOutcome::Withdrawn,
+            6 => RealOutcome::ExtendedByDecree,
+            _ => RealOutcome::Hanging,
+        };
+        out.push(RealThreat {
+            date,
+            actor,
+            kind,
+            deadline: optional_date(file, row, "deadline", get(idl))?,
+            outcome,
+            outcome_date: optional_date(file, row, "outcome_date", get(iod))?,
+        });
+    }
+    out.sort_by_key(|t| t.date);
+    Ok(out)
+}
+
+/// The embedded tariff series of both records, in date order (known to parse; an empty list if
+/// it somehow does not).
 pub fn embedded_tariffs() -> Vec<TariffPoint> {
-    read_tariffs("data/us_china_tariffs_2018_2021.csv", TARIFFS_CSV).unwrap_or_default()
+    let mut v =
+        read_tariffs("data/us_china_tariffs_2018_2021.csv", TARIFFS_CSV).unwrap_or_default();
+    v.extend(read_tariffs("data/us_china_tariffs_2025.csv", TARIFFS_2025_CSV).unwrap_or_default());
+    v
+}
+
+/// The embedded threats table (known to parse; empty if it somehow does not).
+pub fn embedded_threats() -> Vec<RealThreat> {
+    read_threats("data/us_china_threats_and_deadlines.csv", THREATS_CSV).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -269,6 +453,45 @@ mod tests {
         let e = read_events("e", EVENTS_CSV).unwrap();
         assert_eq!(e.len(), 45);
         assert_eq!(e[0].kind, RealKind::Escalation);
+        let e = read_events("e", EVENTS_2025_CSV).unwrap();
+        assert_eq!(e.len(), 20);
+        let london = e.iter().find(|x| x.kind == RealKind::Deal).unwrap();
+        assert_eq!(london.scope, Some(crate::scenario::Scope::Transactional));
+        let t = read_tariffs("t", TARIFFS_2025_CSV).unwrap();
+        assert_eq!((t[2].us, t[3].cn), (Some(126.5), Some(32.6)));
+        let th = read_threats("th", THREATS_CSV).unwrap();
+        assert_eq!(th.len(), 15);
+        assert_eq!(
+            th.iter()
+                .filter(|x| x.outcome == RealOutcome::ExtendedByDecree)
+                .count(),
+            1
+        );
+        assert_eq!(embedded_tariffs().len(), 14);
+    }
+
+    #[test]
+    fn threat_table_errors_name_row_and_column() {
+        let h = "date,actor,kind,what,deadline,outcome,outcome_date,basis\n";
+        let e =
+            read_threats("t.csv", &format!("{h}2025-01-01,US,threat,x,,executd,,b\n")).unwrap_err();
+        assert!(
+            e.to_string().contains("row 2, column outcome")
+                && e.to_string().contains("did you mean 'executed'"),
+            "{e}"
+        );
+        let e = read_threats(
+            "t.csv",
+            &format!("{h}2025-01-01,US,threat,x,2025-13-01,hanging,,b\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.column, "deadline");
+        let e = read_events(
+            "e.csv",
+            "date,actor,kind,description,scope\n2018-01-01,both,deal,x,wide\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.column, "scope");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! weekly trajectory, collected week by week from the model's observations.
 
 use crate::analysis::cycle::{CycleSummary, CycleTracker, Regime, Rule, Spell, WeekSignal};
+use crate::analysis::outcomes::{ThreatOutcome, TypedOutcomes};
+use crate::model::observe::Expiry;
 use crate::model::{Params, State, WeekObs};
 
 /// Cycle statistics of one replicate (model.md section 4). Every field is documented in
@@ -37,6 +39,12 @@ pub struct RunStats {
     pub summits_succeeded: u32,
     /// Mean over channels of the share of weeks open (0 without channels).
     pub channel_uptime: f64,
+    /// Largest one-week tariff rise of either side, pp.
+    pub largest_tariff_rise: f64,
+    /// Largest one-week tariff cut of either side, pp.
+    pub largest_tariff_cut: f64,
+    /// Typed outcomes of threats, scheduled talks and expiries (shared with real records).
+    pub outcomes: TypedOutcomes,
 }
 
 /// How a metric is measured, which fixes its output format and histogram resolution.
@@ -253,6 +261,102 @@ pub const METRICS: &[Metric] = &[
         "mean share of weeks each channel was open",
         |r| Some(r.channel_uptime)
     ),
+    metric!(
+        share_truce_tariff,
+        Share,
+        "share of weeks in truce (tariff rule)",
+        |r| Some(r.cycle.share_truce_tariff)
+    ),
+    metric!(
+        escalation_episodes_tariff,
+        Count,
+        "escalation episodes under the tariff rule",
+        |r| Some(f64::from(r.cycle.escalation_episodes_tariff))
+    ),
+    metric!(
+        longest_escalation_weeks_tariff,
+        Weeks,
+        "longest tariff-rule escalation episode in weeks",
+        |r| Some(f64::from(r.cycle.longest_escalation_weeks_tariff))
+    ),
+    metric!(
+        strict_breaks_in_tariff_truce,
+        Count,
+        "strict-rule truces ended by a non-tariff escalation while the tariff truce held",
+        |r| Some(f64::from(r.cycle.strict_breaks_in_tariff_truce))
+    ),
+    metric!(
+        largest_tariff_rise,
+        Tariff,
+        "largest one-week tariff rise of either side, pp",
+        |r| Some(r.largest_tariff_rise)
+    ),
+    metric!(
+        largest_tariff_cut,
+        Tariff,
+        "largest one-week tariff cut of either side, pp",
+        |r| Some(r.largest_tariff_cut)
+    ),
+    metric!(
+        threats_executed,
+        Count,
+        "threats carried out at their deadline",
+        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Executed)))
+    ),
+    metric!(
+        threats_postponed,
+        Count,
+        "threat deadlines postponed",
+        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Postponed)))
+    ),
+    metric!(
+        threats_conceded,
+        Count,
+        "threats withdrawn at the deadline for a concession",
+        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Conceded)))
+    ),
+    metric!(
+        threats_withdrawn_in_deal,
+        Count,
+        "pending threats withdrawn by a deal",
+        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::WithdrawnInDeal)))
+    ),
+    metric!(
+        threats_hanging,
+        Count,
+        "threats left hanging at the deadline",
+        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Hanging)))
+    ),
+    metric!(
+        scheduled_talks,
+        Count,
+        "scheduled (calendar) rounds and summits held",
+        |r| Some(f64::from(r.outcomes.scheduled_talks))
+    ),
+    metric!(
+        scheduled_talks_deal,
+        Count,
+        "scheduled rounds and summits that led to a deal",
+        |r| Some(f64::from(r.outcomes.scheduled_talks_deal))
+    ),
+    metric!(
+        expiries_renewed,
+        Count,
+        "expiring agreements renewed by a deal",
+        |r| Some(f64::from(r.outcomes.expiry(Expiry::Renewed)))
+    ),
+    metric!(
+        expiries_extended,
+        Count,
+        "expiring agreements extended by decree",
+        |r| Some(f64::from(r.outcomes.expiry(Expiry::Extended)))
+    ),
+    metric!(
+        expiries_lapsed,
+        Count,
+        "expiring agreements that lapsed",
+        |r| Some(f64::from(r.outcomes.expiry(Expiry::Lapsed)))
+    ),
 ];
 
 /// Index of a metric by name.
@@ -323,7 +427,10 @@ impl ReplicateCollector {
         let st = &mut self.stats;
         for i in 0..2 {
             st.peak_tariff[i] = st.peak_tariff[i].max(s.sides[i].tariff);
+            st.largest_tariff_rise = st.largest_tariff_rise.max(o.tariff_up[i]);
+            st.largest_tariff_cut = st.largest_tariff_cut.max(o.tariff_down[i]);
         }
+        st.outcomes.add_week(&o.outcomes);
         match o.deal {
             Some(crate::scenario::Scope::Broad) => st.broad_deals += 1,
             Some(crate::scenario::Scope::Transactional) => st.transactional_deals += 1,

@@ -47,6 +47,45 @@ pub struct WeekObs {
     pub summit_succeeded: bool,
     /// Channels open at the end of the week.
     pub channels_open: u32,
+    /// Each side's tariff rise this week (pp, after bounds; steps 6 and 7).
+    pub tariff_up: [f64; 2],
+    /// Each side's tariff cut this week (pp).
+    pub tariff_down: [f64; 2],
+    /// Typed outcomes of this week: threats at their deadline or withdrawn in a deal, scheduled
+    /// talks, expiries (model.md 8).
+    pub outcomes: WeekOutcomes,
+}
+
+/// What happened this week to threats, scheduled talks and expiring agreements.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WeekOutcomes {
+    /// Threats carried out.
+    pub threats_executed: u32,
+    /// Threats postponed to a later deadline.
+    pub threats_postponed: u32,
+    /// Threats withdrawn at the deadline for a concession of the threatened side.
+    pub threats_conceded: u32,
+    /// Pending threats withdrawn by a deal.
+    pub threats_withdrawn_in_deal: u32,
+    /// Threats left hanging at the deadline (neither carried out nor postponed).
+    pub threats_hanging: u32,
+    /// A scheduled (calendar) round or summit was held.
+    pub scheduled_talks: bool,
+    /// It produced a deal.
+    pub scheduled_talks_deal: bool,
+    /// An expiring agreement: renewed by a deal, extended by decree, or lapsed.
+    pub expiry: Option<Expiry>,
+}
+
+/// The fate of an agreement at its expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// A deal was made in the expiry week.
+    Renewed,
+    /// A leader extended it without a deal.
+    Extended,
+    /// It lapsed (snapback applies).
+    Lapsed,
 }
 
 /// Kinds of logged events.
@@ -112,6 +151,14 @@ pub enum EventKind {
     ChannelClosed,
     /// A channel reopened (step 8).
     ChannelReopened,
+    /// A threat postponed at its deadline (step 6).
+    ThreatPostponed,
+    /// A threat withdrawn at its deadline for a concession (step 6).
+    ThreatConceded,
+    /// A threat left hanging at its deadline (step 6).
+    ThreatHanging,
+    /// An expiring agreement extended by decree (step 6).
+    AgreementExtended,
 }
 
 impl EventKind {
@@ -148,6 +195,10 @@ impl EventKind {
             EventKind::Snapback => "snapback",
             EventKind::ChannelClosed => "channel_closed",
             EventKind::ChannelReopened => "channel_reopened",
+            EventKind::ThreatPostponed => "threat_postponed",
+            EventKind::ThreatConceded => "threat_conceded",
+            EventKind::ThreatHanging => "threat_hanging",
+            EventKind::AgreementExtended => "agreement_extended",
         }
     }
 }

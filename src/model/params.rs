@@ -69,6 +69,11 @@ pub struct SideParams {
     pub aversion0: f64,
     /// Leader style.
     pub leader_style: LeaderStyle,
+    /// Which instruments some faction of the side holds (tariffs, controls, purchases), so that
+    /// the side can answer in kind.
+    pub holds: [bool; 3],
+    /// Generosity of the leader faction (deal-mindedness, for extensions).
+    pub leader_generosity: f64,
     /// Weekly probability that the leader calls a summit.
     pub p_summit_call: f64,
     /// Richardson terms.
@@ -137,6 +142,8 @@ pub struct InitialAgreement {
     pub detail: f64,
     /// Purchases included.
     pub purchases: bool,
+    /// Binds controls as well as tariffs.
+    pub covers_controls: bool,
     /// Snapback sizes.
     pub snapback: [f64; 2],
     /// Week it expires unless renewed: the first `truce_expiry` entry of the calendar.
@@ -225,6 +232,17 @@ impl Params {
                 face_cost: sd.face_cost,
                 aversion0: sd.initiative_aversion,
                 leader_style: sd.leader_style,
+                holds: [
+                    Instrument::Tariffs,
+                    Instrument::Controls,
+                    Instrument::Purchases,
+                ]
+                .map(|x| sd.factions.iter().any(|f| f.instruments.contains(&x))),
+                leader_generosity: sd
+                    .factions
+                    .iter()
+                    .find(|f| f.leader)
+                    .map_or(0.0, |f| f.generosity),
                 p_summit_call: weekly_probability(sd.summit_rate),
                 tension: sd.tension.clone(),
                 shock_means: [
@@ -309,6 +327,7 @@ impl Params {
                 scope: a.scope,
                 detail: a.detail,
                 purchases: a.purchases,
+                covers_controls: a.covers_controls,
                 snapback: a.snapback,
                 expiry: expiry0,
             }),

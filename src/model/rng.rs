@@ -26,6 +26,9 @@ pub enum Mechanism {
     Negotiation = 5,
     /// Step 8: channel closure and reopening, one stream per channel.
     Politics = 6,
+    /// Steps 5-6: instrument of a reply and the fate of threats at their deadline, one stream per
+    /// side (added in model v2; the other streams keep their keys).
+    Moves = 7,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer.

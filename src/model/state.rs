@@ -37,6 +37,14 @@ pub struct SideState {
     pub perceived: Move,
     /// Size of a gray-zone move made last week, if any.
     pub gray_pending: Option<f64>,
+    /// This side's true rises last week: tariff (pp) and controls (index).
+    pub rise: [f64; 2],
+    /// This side's reading of the other's last move by instrument: the rises it saw (tariff pp,
+    /// controls index) and the instrument it attributes the hostility to (none if read as
+    /// conciliatory).
+    pub perceived_rise: [f64; 2],
+    /// Instrument of the perceived hostility (model.md 7.3).
+    pub perceived_on: Option<crate::scenario::Instrument>,
     /// Per-faction scratch for the current week (allocated once per replicate).
     pub scratch: Vec<FactionWeek>,
 }
@@ -69,6 +77,8 @@ pub struct AgreementState {
     pub tolerance: [[f64; 2]; 2],
     /// Includes purchase commitments by China.
     pub purchases: bool,
+    /// Binds controls as well as tariffs (an uncovered escalation leaves it standing).
+    pub covers_controls: bool,
 }
 
 /// A threat waiting for its deadline.
@@ -82,6 +92,8 @@ pub struct PendingThreat {
     pub deadline: u32,
     /// Calendar entry.
     pub calendar: u32,
+    /// Times it was postponed.
+    pub postponed: u32,
 }
 
 /// State of one replicate.
@@ -109,6 +121,10 @@ pub struct State {
     pub calendar_cursor: usize,
     /// Whether the purchases were met last week.
     pub purchases_met: bool,
+    /// Escalation heat: decaying stock of recent tariff escalations of both sides (model.md 7.7).
+    pub heat: f64,
+    /// Last week a round or summit was held (talks in progress).
+    pub last_talks_week: Option<u32>,
 }
 
 impl State {
@@ -131,6 +147,9 @@ impl State {
                 last_move: Move::Cooperate,
                 perceived: Move::Cooperate,
                 gray_pending: None,
+                rise: [0.0; 2],
+                perceived_rise: [0.0; 2],
+                perceived_on: None,
                 scratch: vec![FactionWeek::default(); sp.factions.len()],
             }
         };
@@ -146,6 +165,7 @@ impl State {
                 snapback: a.snapback,
                 tolerance: [[own, other], [other, own]],
                 purchases: a.purchases,
+                covers_controls: a.covers_controls,
             }
         });
         State {
@@ -160,9 +180,16 @@ impl State {
             postponed_summits: Vec::new(),
             calendar_cursor: 0,
             purchases_met: false,
+            heat: 0.0,
+            last_talks_week: None,
         }
     }
 }
+
+/// Uniforms the negotiation stream draws per week.
+pub const NEGOTIATION_DRAWS: usize = 14;
+/// Uniforms each side's moves stream draws per week.
+pub const MOVES_DRAWS: usize = 3;
 
 /// The random streams of one replicate, one per (mechanism, entity).
 #[derive(Clone, Debug)]
@@ -175,6 +202,8 @@ pub struct Streams {
     pub gray: [Stream; 2],
     /// Step 6.
     pub negotiation: Stream,
+    /// Steps 5-6 per side: instrument of a reply, and a threat's fate at its deadline.
+    pub moves: [Stream; 2],
     /// Steps 4, 5 and 8 (clout noise), per faction.
     pub factions: [Vec<Stream>; 2],
     /// Step 8, per channel.
@@ -198,6 +227,7 @@ impl Streams {
             perception: per_side(Mechanism::Perception),
             gray: per_side(Mechanism::Gray),
             negotiation: Stream::new(key.derive(Mechanism::Negotiation, 0)),
+            moves: per_side(Mechanism::Moves),
             factions: [factions(0), factions(1)],
             channels: p
                 .channels
@@ -210,11 +240,17 @@ impl Streams {
 
 impl Streams {
     /// Uniforms drawn per week by a replicate of `p` (fixed whatever the state): 4 per side for
-    /// shocks, 2 per side for perception, 2 per side for gray-zone moves, 12 for negotiation, 4 per
-    /// faction, 1 per channel.
+    /// shocks, 2 per side for perception, 2 per side for gray-zone moves, 14 for negotiation, 3 per
+    /// side for moves and threats, 4 per faction, 1 per channel.
     pub fn draws_per_week(p: &Params) -> usize {
         let factions: usize = p.sides.iter().map(|s| s.factions.len()).sum();
-        2 * 4 + 2 * 2 + 2 * 2 + 12 + 4 * factions + p.channels.len()
+        2 * 4
+            + 2 * 2
+            + 2 * 2
+            + NEGOTIATION_DRAWS
+            + 2 * MOVES_DRAWS
+            + 4 * factions
+            + p.channels.len()
     }
 
     /// Every stream with the number of uniforms it draws per week, for benchmarks of the random
@@ -230,7 +266,10 @@ impl Streams {
         for s in &mut self.gray {
             v.push((s, 2));
         }
-        v.push((&mut self.negotiation, 12));
+        v.push((&mut self.negotiation, NEGOTIATION_DRAWS));
+        for s in &mut self.moves {
+            v.push((s, MOVES_DRAWS));
+        }
         for side in &mut self.factions {
             for s in side {
                 v.push((s, 4));

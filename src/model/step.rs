@@ -5,9 +5,12 @@
 use crate::scenario::{Instrument, LeaderStyle, Scope};
 
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
+use super::observe::{Expiry, WeekOutcomes};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
 use super::rng::{normal_quantile, open_unit, poisson_with};
-use super::state::{AgreementState, FactionWeek, PendingThreat, State, Streams};
+use super::state::{
+    AgreementState, FactionWeek, MOVES_DRAWS, NEGOTIATION_DRAWS, PendingThreat, State, Streams,
+};
 
 /// What each side does this week (steps 4, 5 and 7).
 #[derive(Clone, Copy, Debug, Default)]
@@ -28,6 +31,8 @@ struct Actions {
     purchases: bool,
     /// A hostile act outside the factions' moves (a threat carried out, a snapback).
     other_hostile: bool,
+    /// A concession to a threat (a conciliatory act).
+    conceded: bool,
 }
 
 /// Amounts actually changed this week, after bounds (step 9 compares them with thresholds).
@@ -135,9 +140,10 @@ pub fn step<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
     pains(p, s);
     perceive(p, s, r, &mut obs, ev);
     beliefs(p, s);
-    let mut acts = intentions(p, s, r);
+    let moves_u: [[f64; MOVES_DRAWS]; 2] = [r.moves[0].fill(), r.moves[1].fill()];
+    let mut acts = intentions(p, s, r, &moves_u);
     let mut changes = [Changes::default(); 2];
-    let purchase_draw = negotiate(p, s, r, &mut acts, &mut changes, &mut obs, ev);
+    let purchase_draw = negotiate(p, s, r, &moves_u, &mut acts, &mut changes, &mut obs, ev);
     implement(p, s, r, &acts, &mut changes, &mut obs, purchase_draw, ev);
     politics(p, s, r, ev);
     observe(p, s, &changes, &mut obs);
@@ -279,6 +285,25 @@ fn perceive<E: EventSink>(
         if perceived == Move::Defect && s.agreement.is_some() {
             obs.perceived_violations += 1;
         }
+        // What the hostility was on: the instruments truly used, or, for a conciliatory week
+        // read as hostile or a disputed gray-zone move, a non-tariff slight (controls).
+        let (seen, on) = match (perceived, truth) {
+            (Move::Defect, Move::Defect) => {
+                let rise = s.sides[o].rise;
+                let on = if rise[0] > 0.0 {
+                    Some(Instrument::Tariffs)
+                } else if rise[1] > 0.0 {
+                    Some(Instrument::Controls)
+                } else {
+                    None
+                };
+                (rise, on)
+            }
+            (Move::Defect, Move::Cooperate) => ([0.0; 2], Some(Instrument::Controls)),
+            _ => ([0.0; 2], None),
+        };
+        s.sides[i].perceived_rise = seen;
+        s.sides[i].perceived_on = on;
         s.sides[i].perceived = perceived;
         obs.perceived[i] = perceived;
     }
@@ -309,7 +334,12 @@ fn beliefs(p: &Params, s: &mut State) {
 
 /// Steps 4-5: each faction's intention from the reactive rule, then the side's line and who acts
 /// alone. Draws four uniforms per faction per week; the fourth is the clout noise of step 8.
-fn intentions(p: &Params, s: &mut State, r: &mut Streams) -> [Actions; 2] {
+fn intentions(
+    p: &Params,
+    s: &mut State,
+    r: &mut Streams,
+    moves_u: &[[f64; MOVES_DRAWS]; 2],
+) -> [Actions; 2] {
     let w = &p.b.intentions;
     let mut acts = [Actions::default(); 2];
     let in_agreement = s.agreement.is_some();
@@ -350,7 +380,22 @@ fn intentions(p: &Params, s: &mut State, r: &mut Streams) -> [Actions; 2] {
         }
         let line_escalates = escalate_share > 0.0 && escalate_share >= w.line_threshold;
         if line_escalates {
-            a.line = Some(sp.factions[sp.leader].hostile);
+            // Reciprocity in kind: a perceived blow on an instrument the side holds is answered
+            // on it (always if that is the leader's own instrument, otherwise with probability
+            // in_kind_share); anything else with the leader's instrument.
+            let own = sp.factions[sp.leader].hostile;
+            let in_kind = match st.perceived_on {
+                Some(x)
+                    if st.perceived == Move::Defect
+                        && x != Instrument::Purchases
+                        && sp.holds[x as usize]
+                        && (Some(x) == own || moves_u[i][0] < p.b.escalation.in_kind_share) =>
+                {
+                    Some(x)
+                }
+                _ => None,
+            };
+            a.line = Some(in_kind.or(own));
         }
         for (k, f) in sp.factions.iter().enumerate() {
             let fw = st.scratch[k];
@@ -391,39 +436,98 @@ enum Attempt {
     },
 }
 
-/// Step 6: scheduled events, endogenous rounds and summits, their success, deals and records,
-/// lapses with snapback, and threats. Draws twelve uniforms per week from the negotiation stream;
-/// returns the one reserved for purchase fulfilment (used in step 7).
+/// The negotiation stream's uniforms of one week, by use.
+#[derive(Clone, Copy, Debug)]
+struct NegotiationDraws {
+    round: f64,
+    call: [f64; 2],
+    proposal: [f64; 2],
+    success: f64,
+    scope: f64,
+    records: [f64; 4],
+    purchase: f64,
+    cover: f64,
+    extend: f64,
+}
+
+impl NegotiationDraws {
+    fn draw(r: &mut Streams) -> NegotiationDraws {
+        let u: [f64; NEGOTIATION_DRAWS] = r.negotiation.fill();
+        NegotiationDraws {
+            round: u[0],
+            call: [u[1], u[2]],
+            proposal: [u[3], u[4]],
+            success: u[5],
+            scope: u[6],
+            records: [u[7], u[8], u[9], u[10]],
+            purchase: u[11],
+            cover: u[12],
+            extend: u[13],
+        }
+    }
+}
+
+/// What the calendar brings this week (step 6a).
+#[derive(Clone, Copy, Debug, Default)]
+struct Agenda {
+    round: Option<u32>,
+    summit: Option<(bool, Option<u32>)>,
+}
+
+/// True if a round or summit was held within `talks_window` weeks before `t` (or at `t`).
+fn talks_in_progress(p: &Params, s: &State, t: u32) -> bool {
+    s.last_talks_week
+        .is_some_and(|w| f64::from(t - w) <= p.b.negotiation.talks_window)
+}
+
+/// True if a calendar or postponed summit falls within `summit_near` weeks after `t`.
+fn summit_near(p: &Params, s: &State, t: u32) -> bool {
+    let near = p.b.threats.summit_near;
+    let within = |w: u32| w >= t && f64::from(w - t) <= near;
+    p.calendar[s.calendar_cursor..]
+        .iter()
+        .take_while(|e| f64::from(e.week.saturating_sub(t)) <= near)
+        .any(|e| matches!(e.kind, ScheduledKind::Summit { .. }) && within(e.week))
+        || s.postponed_summits.iter().any(|&(w, _)| within(w))
+}
+
+/// Step 6: the calendar, the attempt of the week and its outcome, the agreement's expiry, and
+/// threats at their deadline, as named sub-phases (6a-6e). Draws fourteen uniforms per week from the
+/// negotiation stream and returns the one reserved for purchase fulfilment (used in step 7).
+#[allow(clippy::too_many_arguments)]
 fn negotiate<E: EventSink>(
     p: &Params,
     s: &mut State,
     r: &mut Streams,
+    moves_u: &[[f64; MOVES_DRAWS]; 2],
     acts: &mut [Actions; 2],
     changes: &mut [Changes; 2],
     obs: &mut WeekObs,
     ev: &mut E,
 ) -> f64 {
-    let n = &p.b.negotiation;
-    let t = s.week;
-    let u: [f64; 12] = r.negotiation.fill();
-    let [
-        u_round,
-        u_call_us,
-        u_call_cn,
-        u_prop_us,
-        u_prop_cn,
-        u_success,
-        u_scope,
-        u_rec0,
-        u_rec1,
-        u_rec2,
-        u_rec3,
-        u_purchase,
-    ] = u;
+    let u = NegotiationDraws::draw(r);
+    let agenda = read_calendar(p, s, ev);
+    let attempt = choose_attempt(p, s, &u, agenda, ev);
+    let expiry_due = s
+        .agreement
+        .as_ref()
+        .is_some_and(|a| a.expiry == Some(s.week));
+    let deal = match attempt {
+        Some(att) => hold_attempt(p, s, &u, att, expiry_due, acts, changes, obs, ev),
+        None => false,
+    };
+    if expiry_due {
+        expire(p, s, &u, deal, acts, changes, obs, ev);
+    }
+    threats_due(p, s, moves_u, acts, changes, obs, ev);
+    u.purchase
+}
 
-    // Calendar entries of this week.
-    let mut round_sched: Option<u32> = None;
-    let mut summit: Option<(bool, Option<u32>)> = None;
+/// 6a: calendar entries of this week. Threats are announced (tension to the threatened side);
+/// the last round and the last summit of the week are kept.
+fn read_calendar<E: EventSink>(p: &Params, s: &mut State, ev: &mut E) -> Agenda {
+    let t = s.week;
+    let mut agenda = Agenda::default();
     while let Some(e) = p.calendar.get(s.calendar_cursor) {
         if e.week > t {
             break;
@@ -434,8 +538,8 @@ fn negotiate<E: EventSink>(
         }
         let idx = e.index as u32;
         match e.kind {
-            ScheduledKind::Round => round_sched = Some(idx),
-            ScheduledKind::Summit { prepared } => summit = Some((prepared, Some(idx))),
+            ScheduledKind::Round => agenda.round = Some(idx),
+            ScheduledKind::Summit { prepared } => agenda.summit = Some((prepared, Some(idx))),
             // The initial agreement's expiry is set at compile time (Params::agreement0).
             ScheduledKind::TruceExpiry => {}
             ScheduledKind::Threat {
@@ -448,6 +552,7 @@ fn negotiate<E: EventSink>(
                     tariff_pp,
                     deadline,
                     calendar: idx,
+                    postponed: 0,
                 });
                 let threatened = &mut s.sides[1 - side];
                 threatened.tension =
@@ -466,21 +571,34 @@ fn negotiate<E: EventSink>(
             }
         }
     }
+    agenda
+}
+
+/// 6b: which attempt, if any: a summit (calendar, postponed, or a leader's call; postponed
+/// without a prepared agenda when one is required), else a round (calendar, renewal, or the
+/// endogenous hazard) on an open channel.
+fn choose_attempt<E: EventSink>(
+    p: &Params,
+    s: &mut State,
+    u: &NegotiationDraws,
+    agenda: Agenda,
+    ev: &mut E,
+) -> Option<Attempt> {
+    let n = &p.b.negotiation;
+    let t = s.week;
+    let mut summit = agenda.summit;
     if let Some(pos) = s.postponed_summits.iter().position(|&(w, _)| w == t) {
         let (_, idx) = s.postponed_summits.swap_remove(pos);
         summit.get_or_insert((false, Some(idx)));
     }
     if summit.is_none() {
-        for (i, u_call) in [u_call_us, u_call_cn].into_iter().enumerate() {
+        for (i, u_call) in u.call.into_iter().enumerate() {
             if u_call < p.sides[i].p_summit_call {
                 summit = Some((false, None));
             }
         }
     }
     let expiry_due = s.agreement.as_ref().is_some_and(|a| a.expiry == Some(t));
-
-    // Which attempt, if any.
-    let channel = best_for_negotiation(p, s);
     let mut attempt = None;
     if let Some((prepared_cal, calendar)) = summit {
         let prepared = prepared_cal
@@ -510,7 +628,7 @@ fn negotiate<E: EventSink>(
             });
         }
     }
-    if attempt.is_none() && channel.is_some() {
+    if attempt.is_none() && best_for_negotiation(p, s).is_some() {
         let pain_min = s.sides[0].pain.min(s.sides[1].pain);
         let factor = if s.agreement.is_some() {
             n.truce_round_factor
@@ -519,159 +637,226 @@ fn negotiate<E: EventSink>(
         };
         let p_round =
             1.0 - (-(n.round_rate + n.round_pain_rate * pain_min) * factor * WEEK_YEARS).exp();
-        if round_sched.is_some() || expiry_due || u_round < p_round {
+        if agenda.round.is_some() || expiry_due || u.round < p_round {
             attempt = Some(Attempt::Round {
-                calendar: round_sched,
+                calendar: agenda.round,
             });
         }
     }
+    attempt
+}
 
-    let mut deal = false;
-    if let Some(att) = attempt {
-        let (authority, fidelity, shield) = match channel {
-            Some(k) => (
-                p.channels[k].channel.authority,
-                p.channels[k].fidelity,
-                p.channels[k].channel.face_shield,
-            ),
-            None => (
-                0.0,
-                1.0 - 0.5
-                    * (p.b.perception.public_misread_conciliation
-                        + p.b.perception.public_misread_hostility),
-                0.0,
-            ),
-        };
-        let is_summit = matches!(att, Attempt::Summit { .. });
-        let mut p_success = {
-            let exp = 0.5 * (s.experience[0] + s.experience[1]);
-            let trust = 0.5 * (s.sides[0].trust + s.sides[1].trust);
-            let distance =
-                0.5 * ((position(p, s, 0) + 1.0) / 2.0 + (position(p, s, 1) + 1.0) / 2.0);
-            let face = 0.5
-                * (p.sides[0].face_cost
-                    + s.sides[0].face_shock
-                    + p.sides[1].face_cost
-                    + s.sides[1].face_shock)
-                * (1.0 - shield);
-            let pain_min = s.sides[0].pain.min(s.sides[1].pain);
-            let x = n.logit_base
-                + n.logit_authority * authority
-                + n.logit_fidelity * fidelity
-                + n.logit_experience * exp
-                + n.logit_rapport * s.rapport
-                + n.logit_trust * trust
-                - n.logit_distance * distance
-                - n.logit_face * face
-                + n.logit_pain * pain_min
-                + if is_summit { n.summit_bonus } else { 0.0 };
-            logistic(x)
-        };
-        let calendar = match att {
-            Attempt::Round { calendar } | Attempt::Summit { calendar, .. } => calendar,
-        };
-        match att {
-            Attempt::Summit { prepared, .. } => {
-                obs.summit_held = true;
-                if !prepared {
-                    for sp in &p.sides {
-                        if sp.leader_style == LeaderStyle::Process {
-                            p_success *= n.unprepared_process_factor;
-                        }
-                    }
-                }
-            }
-            Attempt::Round { .. } => {
-                obs.round_held = true;
-                for (i, u_prop) in [u_prop_us, u_prop_cn].into_iter().enumerate() {
-                    if u_prop < s.sides[i].aversion {
-                        p_success = 0.0;
-                        if E::ENABLED {
-                            ev.push(Event {
-                                week: t,
-                                side: Some(i as u8),
-                                faction: None,
-                                channel: channel.map(|k| k as u16),
-                                kind: EventKind::NoProposal,
-                                size: s.sides[i].aversion,
-                                calendar,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        for x in &mut s.experience {
-            *x += n.experience_gain * (1.0 - *x);
-        }
-        let success = u_success < p_success;
-        let kind = match (is_summit, success) {
-            (true, true) => EventKind::SummitSucceeded,
-            (true, false) => EventKind::SummitFailed,
-            (false, true) => EventKind::RoundSucceeded,
-            (false, false) => EventKind::RoundFailed,
-        };
-        if E::ENABLED {
-            ev.push(Event {
-                week: t,
-                side: None,
-                faction: None,
-                channel: channel.map(|k| k as u16),
-                kind,
-                size: p_success,
-                calendar,
-            });
-        }
-        if success {
-            obs.summit_succeeded = is_summit;
-            s.rapport += n.rapport_gain * (1.0 - s.rapport);
-            if !is_summit && authority >= n.agenda_authority_min {
-                s.last_agenda_week = Some(t);
-            }
-            let scope = if authority >= n.broad_authority_min && u_scope < n.broad_share {
-                Scope::Broad
+/// 6c: the attempt is held: its success probability, then a deal or the costs of failure.
+/// Returns whether a deal was made.
+#[allow(clippy::too_many_arguments)]
+fn hold_attempt<E: EventSink>(
+    p: &Params,
+    s: &mut State,
+    u: &NegotiationDraws,
+    att: Attempt,
+    renewal: bool,
+    acts: &mut [Actions; 2],
+    changes: &mut [Changes; 2],
+    obs: &mut WeekObs,
+    ev: &mut E,
+) -> bool {
+    let n = &p.b.negotiation;
+    let t = s.week;
+    let channel = best_for_negotiation(p, s);
+    let (authority, fidelity, shield) = match channel {
+        Some(k) => (
+            p.channels[k].channel.authority,
+            p.channels[k].fidelity,
+            p.channels[k].channel.face_shield,
+        ),
+        None => (
+            0.0,
+            1.0 - 0.5
+                * (p.b.perception.public_misread_conciliation
+                    + p.b.perception.public_misread_hostility),
+            0.0,
+        ),
+    };
+    let is_summit = matches!(att, Attempt::Summit { .. });
+    let calendar = match att {
+        Attempt::Round { calendar } | Attempt::Summit { calendar, .. } => calendar,
+    };
+    let scheduled = calendar.is_some();
+    let mut p_success = {
+        let exp = 0.5 * (s.experience[0] + s.experience[1]);
+        let trust = 0.5 * (s.sides[0].trust + s.sides[1].trust);
+        let distance = 0.5 * ((position(p, s, 0) + 1.0) / 2.0 + (position(p, s, 1) + 1.0) / 2.0);
+        let face = 0.5
+            * (p.sides[0].face_cost
+                + s.sides[0].face_shock
+                + p.sides[1].face_cost
+                + s.sides[1].face_shock)
+            * (1.0 - shield);
+        let pain_min = s.sides[0].pain.min(s.sides[1].pain);
+        let x = n.logit_base
+            + n.logit_authority * authority
+            + n.logit_fidelity * fidelity
+            + n.logit_experience * exp
+            + n.logit_rapport * s.rapport
+            + n.logit_trust * trust
+            - n.logit_distance * distance
+            - n.logit_face * face
+            + n.logit_pain * pain_min
+            + if is_summit { n.summit_bonus } else { 0.0 }
+            + if scheduled && !is_summit {
+                n.logit_scheduled
             } else {
-                Scope::Transactional
+                0.0
             };
-            let prepared = matches!(att, Attempt::Summit { prepared: true, .. });
-            let detail = clamp01(
-                n.detail_base
-                    + n.detail_expertise * 0.5 * (p.expertise[0] + p.expertise[1])
-                    + n.detail_authority * authority
-                    + if prepared { n.detail_agenda } else { 0.0 },
-            );
-            make_deal(
-                p,
-                s,
-                scope,
-                detail,
-                [u_rec0, u_rec1, u_rec2, u_rec3],
-                changes,
-                obs,
-                ev,
-            );
-            deal = true;
-            // A deal supersedes this week's escalating line on both sides.
-            for a in acts.iter_mut() {
-                a.line = None;
+        logistic(x)
+    };
+    match att {
+        Attempt::Summit { prepared, .. } => {
+            obs.summit_held = true;
+            if !prepared {
+                for sp in &p.sides {
+                    if sp.leader_style == LeaderStyle::Process {
+                        p_success *= n.unprepared_process_factor;
+                    }
+                }
             }
-        } else {
-            s.rapport *= 1.0 - n.rapport_loss;
-            if is_summit {
-                for st in &mut s.sides {
-                    st.trust *= 1.0 - n.failed_summit_trust_loss;
-                    st.tension =
-                        (st.tension + n.failed_summit_tension).min(p.b.beliefs.tension_max);
+        }
+        Attempt::Round { .. } => {
+            obs.round_held = true;
+            // Officials told to bring proposals (a scheduled or renewal round) withhold less.
+            let told = if scheduled || renewal {
+                n.scheduled_aversion_factor
+            } else {
+                1.0
+            };
+            for (i, u_prop) in u.proposal.into_iter().enumerate() {
+                let aversion = s.sides[i].aversion * told;
+                if u_prop < aversion {
+                    p_success = 0.0;
+                    if E::ENABLED {
+                        ev.push(Event {
+                            week: t,
+                            side: Some(i as u8),
+                            faction: None,
+                            channel: channel.map(|k| k as u16),
+                            kind: EventKind::NoProposal,
+                            size: aversion,
+                            calendar,
+                        });
+                    }
                 }
             }
         }
     }
+    for x in &mut s.experience {
+        *x += n.experience_gain * (1.0 - *x);
+    }
+    s.last_talks_week = Some(t);
+    let success = u.success < p_success;
+    obs.outcomes.scheduled_talks = scheduled;
+    obs.outcomes.scheduled_talks_deal = scheduled && success;
+    let kind = match (is_summit, success) {
+        (true, true) => EventKind::SummitSucceeded,
+        (true, false) => EventKind::SummitFailed,
+        (false, true) => EventKind::RoundSucceeded,
+        (false, false) => EventKind::RoundFailed,
+    };
+    if E::ENABLED {
+        ev.push(Event {
+            week: t,
+            side: None,
+            faction: None,
+            channel: channel.map(|k| k as u16),
+            kind,
+            size: p_success,
+            calendar,
+        });
+    }
+    if success {
+        obs.summit_succeeded = is_summit;
+        s.rapport += n.rapport_gain * (1.0 - s.rapport);
+        if !is_summit && authority >= n.agenda_authority_min {
+            s.last_agenda_week = Some(t);
+        }
+        let scope = if authority >= n.broad_authority_min && u.scope < n.broad_share {
+            Scope::Broad
+        } else {
+            Scope::Transactional
+        };
+        let prepared = matches!(att, Attempt::Summit { prepared: true, .. });
+        let detail = clamp01(
+            n.detail_base
+                + n.detail_expertise * 0.5 * (p.expertise[0] + p.expertise[1])
+                + n.detail_authority * authority
+                + if prepared { n.detail_agenda } else { 0.0 },
+        );
+        let covers_controls = scope == Scope::Broad || u.cover < n.transactional_controls_coverage;
+        make_deal(
+            p,
+            s,
+            scope,
+            detail,
+            covers_controls,
+            u.records,
+            changes,
+            obs,
+            ev,
+        );
+        // A deal supersedes this week's escalating line on both sides.
+        for a in acts.iter_mut() {
+            a.line = None;
+        }
+    } else {
+        s.rapport *= 1.0 - n.rapport_loss;
+        if is_summit {
+            for st in &mut s.sides {
+                st.trust *= 1.0 - n.failed_summit_trust_loss;
+                st.tension = (st.tension + n.failed_summit_tension).min(p.b.beliefs.tension_max);
+            }
+        }
+    }
+    success
+}
 
-    // An agreement due for renewal that was not renewed lapses, and suspended measures return.
-    if expiry_due
-        && !deal
-        && let Some(a) = s.agreement.take()
-    {
+/// 6d: an agreement due this week that was not renewed by a deal is extended by a leader's
+/// decree with a probability that rises with pain, talks in progress and deal-mindedness, or
+/// lapses, and its suspended measures snap back.
+#[allow(clippy::too_many_arguments)]
+fn expire<E: EventSink>(
+    p: &Params,
+    s: &mut State,
+    u: &NegotiationDraws,
+    deal: bool,
+    acts: &mut [Actions; 2],
+    changes: &mut [Changes; 2],
+    obs: &mut WeekObs,
+    ev: &mut E,
+) {
+    let n = &p.b.negotiation;
+    let t = s.week;
+    if deal {
+        obs.outcomes.expiry = Some(Expiry::Renewed);
+        return;
+    }
+    let pain_min = s.sides[0].pain.min(s.sides[1].pain);
+    let generosity = 0.5 * (p.sides[0].leader_generosity + p.sides[1].leader_generosity);
+    let talks = if talks_in_progress(p, s, t) { 1.0 } else { 0.0 };
+    let p_extend = logistic(
+        n.extension_base
+            + n.extension_pain * pain_min
+            + n.extension_talks * talks
+            + n.extension_generosity * generosity,
+    );
+    if u.extend < p_extend {
+        if let Some(a) = &mut s.agreement {
+            a.expiry = Some(t + n.extension_term.round().max(1.0) as u32);
+        }
+        obs.outcomes.expiry = Some(Expiry::Extended);
+        emit(ev, t, None, EventKind::AgreementExtended, p_extend);
+        return;
+    }
+    obs.outcomes.expiry = Some(Expiry::Lapsed);
+    if let Some(a) = s.agreement.take() {
         emit(ev, t, None, EventKind::AgreementLapsed, 0.0);
         for i in 0..2 {
             if a.snapback[i] > 0.0 {
@@ -681,40 +866,94 @@ fn negotiate<E: EventSink>(
             }
         }
     }
-
-    // Threats whose deadline is this week are carried out unless a deal was made since.
-    let mut k = 0;
-    while k < s.threats.len() {
-        let th = s.threats[k];
-        if th.deadline <= t {
-            s.threats.swap_remove(k);
-            raise_tariff(p, s, th.side, th.tariff_pp, &mut changes[th.side]);
-            acts[th.side].other_hostile = true;
-            if E::ENABLED {
-                ev.push(Event {
-                    week: t,
-                    side: Some(th.side as u8),
-                    faction: None,
-                    channel: None,
-                    kind: EventKind::ThreatExecuted,
-                    size: th.tariff_pp,
-                    calendar: Some(th.calendar),
-                });
-            }
-        } else {
-            k += 1;
-        }
-    }
-    u_purchase
 }
 
-/// Applies a deal: rollback, agreement and records, trust and tension relief, threats withdrawn.
+/// 6e: threats at their deadline. The threatened side may concede (the threat is withdrawn and
+/// it rolls back part of its escalation); otherwise the threat is carried out, postponed (talks
+/// in progress or a summit near, up to `max_postponements`), or left hanging. A side's threats
+/// due in one week share its two uniforms.
+fn threats_due<E: EventSink>(
+    p: &Params,
+    s: &mut State,
+    moves_u: &[[f64; MOVES_DRAWS]; 2],
+    acts: &mut [Actions; 2],
+    changes: &mut [Changes; 2],
+    obs: &mut WeekObs,
+    ev: &mut E,
+) {
+    let th = &p.b.threats;
+    let t = s.week;
+    let near = talks_in_progress(p, s, t) || summit_near(p, s, t);
+    let mut k = 0;
+    while k < s.threats.len() {
+        let threat = s.threats[k];
+        if threat.deadline > t {
+            k += 1;
+            continue;
+        }
+        let (i, o) = (threat.side, 1 - threat.side);
+        let [_, u_concede, u_execute] = moves_u[i];
+        let face_o = p.sides[o].face_cost + s.sides[o].face_shock;
+        let p_concede = logistic(
+            th.concession_base + th.concession_pain * s.sides[o].pain - th.concession_face * face_o,
+        );
+        let personal = p.sides[i].leader_style == LeaderStyle::Personal;
+        let p_execute = logistic(
+            th.execute_base + th.execute_tension * s.sides[i].tension
+                - th.execute_pain * s.sides[i].pain
+                - if near { th.execute_talks } else { 0.0 }
+                - if personal { th.execute_personal } else { 0.0 },
+        );
+        let (kind, size) = if u_concede < p_concede {
+            s.threats.swap_remove(k);
+            let st = &mut s.sides[o];
+            let cut = th.concession_share * (st.tariff - st.anchor_tariff).max(0.0);
+            st.tariff -= cut;
+            changes[o].tariff_down += cut;
+            acts[o].conceded = true;
+            obs.outcomes.threats_conceded += 1;
+            (EventKind::ThreatConceded, cut)
+        } else if u_execute < p_execute {
+            s.threats.swap_remove(k);
+            raise_tariff(p, s, i, threat.tariff_pp, &mut changes[i]);
+            acts[i].other_hostile = true;
+            obs.outcomes.threats_executed += 1;
+            (EventKind::ThreatExecuted, threat.tariff_pp)
+        } else if near && f64::from(threat.postponed) < th.max_postponements {
+            let later = t + th.postpone_weeks.round().max(1.0) as u32;
+            s.threats[k].deadline = later;
+            s.threats[k].postponed += 1;
+            k += 1;
+            obs.outcomes.threats_postponed += 1;
+            (EventKind::ThreatPostponed, f64::from(later - t))
+        } else {
+            s.threats.swap_remove(k);
+            obs.outcomes.threats_hanging += 1;
+            (EventKind::ThreatHanging, threat.tariff_pp)
+        };
+        if E::ENABLED {
+            ev.push(Event {
+                week: t,
+                side: Some(i as u8),
+                faction: None,
+                channel: None,
+                kind,
+                size,
+                calendar: Some(threat.calendar),
+            });
+        }
+    }
+}
+
+/// Applies a deal: rollback (more of it the more the war hurts), agreement and records, trust and
+/// tension relief, escalation heat reset, threats withdrawn.
 #[allow(clippy::too_many_arguments)]
 fn make_deal<E: EventSink>(
     p: &Params,
     s: &mut State,
     scope: Scope,
     detail: f64,
+    covers_controls: bool,
     u_rec: [f64; 4],
     changes: &mut [Changes; 2],
     obs: &mut WeekObs,
@@ -722,10 +961,12 @@ fn make_deal<E: EventSink>(
 ) {
     let n = &p.b.negotiation;
     let t = s.week;
-    let (rollback, deep) = match scope {
+    let (base, deep) = match scope {
         Scope::Transactional => (n.rollback_transactional, 0.0),
         Scope::Broad => (n.rollback_broad, n.deep_rollback_broad),
     };
+    let pain_min = s.sides[0].pain.min(s.sides[1].pain);
+    let rollback = base + (1.0 - base) * (1.0 - (-pain_min / n.rollback_pain_scale).exp());
     let mut snapback = s.agreement.as_ref().map_or([0.0; 2], |a| a.snapback);
     for i in 0..2 {
         let st = &mut s.sides[i];
@@ -746,12 +987,13 @@ fn make_deal<E: EventSink>(
         st.trust += n.deal_trust_gain * (1.0 - st.trust);
         st.tension *= 1.0 - n.deal_tension_relief;
     }
+    s.heat = 0.0;
     let amb = n.ambiguity * (1.0 - detail);
     let own = |u: f64| clamp01(n.gray_tolerance + amb * u);
     let other = |u: f64| clamp01(n.gray_tolerance - amb * u);
-    let scope = match (&s.agreement, scope) {
-        (Some(a), Scope::Transactional) => a.scope,
-        (_, sc) => sc,
+    let (scope, covers_controls) = match (&s.agreement, scope) {
+        (Some(a), Scope::Transactional) => (a.scope, a.covers_controls || covers_controls),
+        (_, sc) => (sc, covers_controls),
     };
     let term = match scope {
         Scope::Transactional => n.transactional_term,
@@ -771,7 +1013,9 @@ fn make_deal<E: EventSink>(
             [other(u_rec[2]), own(u_rec[3])],
         ],
         purchases: true,
+        covers_controls,
     });
+    obs.outcomes.threats_withdrawn_in_deal += s.threats.len() as u32;
     s.threats.clear();
     obs.deal = Some(scope);
     let kind = if scope == Scope::Broad {
@@ -808,17 +1052,36 @@ fn implement<E: EventSink>(
         let a = acts[i];
         let sp = &p.sides[i];
         let leader = sp.leader as u16;
-        let mut tariff_moves = a.tariff_moves;
-        let mut controls_moves = a.controls_moves;
+        let es = &p.b.escalation;
         let mut halt = a.halt_purchases;
-        match a.line {
-            Some(Some(Instrument::Tariffs)) => tariff_moves += 1,
-            Some(Some(_)) => controls_moves += 1,
-            Some(None) => halt = true,
-            None => {}
+        let (line_tariff, line_controls) = match a.line {
+            Some(Some(Instrument::Tariffs)) => (true, false),
+            Some(Some(_)) => (false, true),
+            Some(None) => {
+                halt = true;
+                (false, false)
+            }
+            None => (false, false),
+        };
+        let reacting = s.sides[i].perceived == Move::Defect;
+        let seen = s.sides[i].perceived_rise;
+        // Move sizes from the state (model.md 7.7): an ordinary move is measured against the
+        // status quo; the leader's move grows with escalation heat; a reply matches the rise it
+        // answers on the same instrument.
+        let ordinary = sp.tariff_step.max(es.tariff_step_share * s.sides[i].tariff);
+        let mut amount = ordinary * f64::from(a.tariff_moves);
+        if line_tariff {
+            let momentum = es.escalation_growth.powf(s.heat.min(es.heat_max));
+            let reply = if reacting {
+                es.retaliation_match * seen[0]
+            } else {
+                0.0
+            };
+            amount += (ordinary * momentum).max(reply);
         }
+        let tariff_moves = a.tariff_moves + u32::from(line_tariff);
+        let controls_moves = a.controls_moves + u32::from(line_controls);
         if tariff_moves > 0 {
-            let amount = sp.tariff_step * f64::from(tariff_moves);
             let before = s.sides[i].tariff;
             raise_tariff(p, s, i, amount, &mut changes[i]);
             let amount = s.sides[i].tariff - before;
@@ -836,8 +1099,16 @@ fn implement<E: EventSink>(
         }
         let st = &mut s.sides[i];
         if controls_moves > 0 {
-            let new =
-                (st.controls + sp.controls_step * f64::from(controls_moves)).min(im.controls_max);
+            let mut add = sp.controls_step * f64::from(a.controls_moves);
+            if line_controls {
+                let reply = if reacting {
+                    es.retaliation_match * seen[1]
+                } else {
+                    0.0
+                };
+                add += sp.controls_step.max(reply);
+            }
+            let new = (st.controls + add).min(im.controls_max);
             changes[i].controls_up += (new - st.controls).max(0.0);
             if E::ENABLED && new > st.controls {
                 ev.push(Event {
@@ -892,8 +1163,11 @@ fn implement<E: EventSink>(
             emit(ev, t, Some(i), EventKind::PurchasesMade, 0.0);
         }
         let hostile = tariff_moves > 0 || controls_moves > 0 || halt || a.other_hostile;
-        let conciliatory =
-            a.tariff_cuts > 0 || a.controls_cuts > 0 || a.purchases || obs.deal.is_some();
+        let conciliatory = a.tariff_cuts > 0
+            || a.controls_cuts > 0
+            || a.purchases
+            || a.conceded
+            || obs.deal.is_some();
         obs.moves[i] = if hostile {
             Move::Defect
         } else {
@@ -902,11 +1176,13 @@ fn implement<E: EventSink>(
         obs.contradiction[i] = hostile && conciliatory;
     }
 
-    // An escalation event ends an agreement made in an earlier week.
+    // An escalation event on an instrument the agreement binds ends an agreement made in an
+    // earlier week; a blow on an instrument it does not bind leaves it standing.
     let thresholds = &p.b.observation;
+    let covers_controls = s.agreement.as_ref().is_some_and(|a| a.covers_controls);
     let escalated = (0..2).any(|i| {
         changes[i].tariff_up >= thresholds.escalation_tariff
-            || changes[i].controls_up >= thresholds.escalation_controls
+            || (covers_controls && changes[i].controls_up >= thresholds.escalation_controls)
     });
     if escalated && obs.deal.is_none() && s.agreement.take().is_some() {
         emit(ev, t, None, EventKind::AgreementBroken, 0.0);
@@ -932,6 +1208,16 @@ fn implement<E: EventSink>(
         && u_purchase < im.purchase_fulfilment;
     for i in 0..2 {
         s.sides[i].last_move = obs.moves[i];
+        s.sides[i].rise = [changes[i].tariff_up, changes[i].controls_up];
+    }
+    // Escalation heat: decays each week, grows with every tariff escalation, and a deal resets it
+    // (make_deal); the deal week adds nothing.
+    if obs.deal.is_none() {
+        let raised = changes
+            .iter()
+            .filter(|c| c.tariff_up >= thresholds.escalation_tariff)
+            .count();
+        s.heat = s.heat * p.b.escalation.heat_persistence + raised as f64;
     }
 }
 
@@ -1009,4 +1295,341 @@ fn observe(p: &Params, s: &State, changes: &[Changes; 2], obs: &mut WeekObs) {
             c.tariff_down >= th.escalation_tariff || c.controls_down >= th.escalation_controls;
     }
     obs.channels_open = s.channel_open.iter().filter(|&&o| o).count() as u32;
+    obs.tariff_up = [changes[0].tariff_up, changes[1].tariff_up];
+    obs.tariff_down = [changes[0].tariff_down, changes[1].tariff_down];
+}
+
+/// Reduced scenarios with a known answer for each mechanism of model v2 (docs/MODEL.md 11). Each
+/// test also runs the contrast that removes the mechanism, so it fails if the mechanism is gone.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cycle::{CycleTracker, WeekSignal};
+    use crate::model::NoEvents;
+    use crate::model::rng::StreamKey;
+
+    /// One leader per side (stance 0, tariffs), one channel without misreading, no shocks, no
+    /// endogenous rounds, every intention weight 0; `us_hawk` adds a US faction, `extra` adds
+    /// tables (behaviour groups, agreement, calendar).
+    fn reduced(us_generosity: f64, us_hawk: &str, extra: &str) -> Params {
+        let text = format!(
+            r#"
+[meta]
+name = "reduced"
+start = 2025-01-02
+weeks = 40
+
+[sides.us]
+tariff = 20.0
+tariff_floor = 3.0
+tariff_max = 200.0
+tariff_step = 3.0
+trust = 0.5
+coordination = 0.0
+leader_style = "process"
+
+[[sides.us.factions]]
+name = "leader"
+leader = true
+stance = 0.0
+clout = 1.0
+instruments = ["tariffs"]
+generosity = {us_generosity}
+{us_hawk}
+
+[sides.cn]
+tariff = 20.0
+tariff_floor = 3.0
+tariff_max = 200.0
+tariff_step = 3.0
+trust = 0.5
+coordination = 1.0
+leader_style = "process"
+
+[[sides.cn.factions]]
+name = "leader"
+leader = true
+stance = 0.0
+clout = 1.0
+instruments = ["tariffs", "controls"]
+generosity = 0.0
+
+[negotiators]
+rapport = 0.0
+[negotiators.us]
+experience = 0.0
+understanding = 0.0
+[negotiators.cn]
+experience = 0.0
+understanding = 0.0
+
+[[channels]]
+name = "only"
+kind = "official"
+misread_conciliation = 0.0
+misread_hostility = 0.0
+authority = 0.5
+
+{extra}
+"#
+        );
+        let l = crate::scenario::load_texts(
+            &crate::scenario::Text {
+                path: "reduced.toml".into(),
+                text,
+            },
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("reduced scenario: {e}"));
+        Params::compile(&l.scenario, l.scenario.meta.weeks)
+    }
+
+    const CALM: &str = r#"
+[behaviour.intentions]
+stance_weight = 0.0
+face_weight = 0.0
+tension_weight = 0.0
+pain_weight = 0.0
+trust_weight = 0.0
+agreement_restraint = 0.0
+gesture_rate = 0.0
+provocation_base = 0.0
+"#;
+
+    const NO_ROUNDS: &str = r#"
+round_rate = 0.0
+round_pain_rate = 0.0
+"#;
+
+    fn streams(p: &Params) -> Streams {
+        Streams::new(
+            p,
+            StreamKey {
+                seed: 1,
+                replicate: 0,
+                arm_salt: 0,
+            },
+        )
+    }
+
+    fn week(p: &Params, s: &mut State, r: &mut Streams) -> WeekObs {
+        step(p, s, r, &mut NoEvents)
+    }
+
+    #[test]
+    fn a_reply_in_kind_moves_a_tariff_fifty_points_in_a_week() {
+        // The US raised its tariff by 60 pp last week; China (generosity 0, so it always answers)
+        // matches it on the same instrument.
+        let p = reduced(
+            1.0,
+            "",
+            &format!("{CALM}\n[behaviour.negotiation]{NO_ROUNDS}"),
+        );
+        let run = |match_: f64| {
+            let mut p = p.clone();
+            p.b.escalation.retaliation_match = match_;
+            let mut s = State::new(&p);
+            s.sides[0].last_move = Move::Defect;
+            s.sides[0].rise = [60.0, 0.0];
+            let o = week(&p, &mut s, &mut streams(&p));
+            o.tariff_up[1]
+        };
+        assert_eq!(run(1.0), 60.0, "China matches the US rise");
+        // Without the reply in kind, China's move is an ordinary one: max(3, 0.25 * 20) = 5 pp.
+        assert_eq!(run(0.0), 5.0);
+    }
+
+    #[test]
+    fn escalation_heat_makes_a_leader_escalate_in_large_steps() {
+        // China's leader escalates unprovoked (provocation 1); after a run of tariff escalations
+        // (heat 3) its move is 5 pp * 2^3 = 40 pp at a tariff of 20%, and 80 pp at 40%.
+        let calm = CALM.replace("provocation_base = 0.0", "provocation_base = 1.0");
+        let p = reduced(
+            1.0,
+            "",
+            &format!("{calm}\n[behaviour.negotiation]{NO_ROUNDS}"),
+        );
+        let run = |heat: f64, tariff: f64| {
+            let mut s = State::new(&p);
+            s.heat = heat;
+            s.sides[1].tariff = tariff;
+            let o = week(&p, &mut s, &mut streams(&p));
+            o.tariff_up[1]
+        };
+        assert_eq!(run(3.0, 20.0), 40.0);
+        assert_eq!(run(3.0, 40.0), 80.0);
+        assert_eq!(run(0.0, 40.0), 10.0, "without heat: an ordinary move");
+    }
+
+    #[test]
+    fn a_deal_in_a_hurting_war_rolls_back_a_spike_like_geneva() {
+        // Geneva: US 126.5% and China 125% after an April spike from about 21%. A scheduled round
+        // that cannot fail makes a transactional deal.
+        let extra = format!(
+            "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}logit_base = 50.0\nrollback_transactional = 0.3963\n\n[[calendar]]\ndate = 2025-01-02\nkind = \"round\"\n"
+        );
+        let p = reduced(1.0, "", &extra);
+        let run = |scale: f64| {
+            let mut p = p.clone();
+            p.b.negotiation.rollback_pain_scale = scale;
+            let mut s = State::new(&p);
+            s.sides[0].tariff = 126.5;
+            s.sides[0].anchor_tariff = 20.8;
+            s.sides[1].tariff = 125.0;
+            s.sides[1].anchor_tariff = 21.2;
+            let o = week(&p, &mut s, &mut streams(&p));
+            assert_eq!(o.deal, Some(Scope::Transactional));
+            [s.sides[0].tariff, s.sides[1].tariff]
+        };
+        // Pain: US (125 - 3)/100 = 1.22, China (126.5 - 3)/100 = 1.235; r = 0.3963 + 0.6037 *
+        // (1 - exp(-1.22 / 1.5)) = 0.7287.
+        let r = 0.3963 + 0.6037 * (1.0 - (-1.22f64 / 1.5).exp());
+        let [us, cn] = run(1.5);
+        assert!((us - (126.5 - r * (126.5 - 20.8))).abs() < 1e-9, "{us}");
+        assert!((cn - (125.0 - r * (125.0 - 21.2))).abs() < 1e-9, "{cn}");
+        assert!(us < 55.0 && cn < 55.0, "a Geneva-size rollback: {us}, {cn}");
+        // Without the pain term (an enormous scale) only the base share is undone.
+        let [us, _] = run(1000.0);
+        assert!(us > 80.0, "{us}");
+    }
+
+    #[test]
+    fn a_controls_fight_leaves_a_tariff_truce_standing() {
+        // A US hawk (stance 1, acting alone every week) adds controls while the leader holds;
+        // the truce binds tariffs only, so the agreement stands, the strict-rule truce breaks and
+        // the tariff-rule truce holds.
+        let hawk = r#"
+[[sides.us.factions]]
+name = "hawk"
+stance = 1.0
+clout = 0.2
+instruments = ["controls"]
+autonomy = 1.0
+"#;
+        // China answers controls with controls (in_kind_share = 1).
+        let calm = CALM.replace("stance_weight = 0.0", "stance_weight = 1.0");
+        let run = |covers: bool| {
+            let extra = format!(
+                "{calm}\n[behaviour.escalation]\nin_kind_share = 1.0\n\n[behaviour.negotiation]{NO_ROUNDS}\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\ncovers_controls = {covers}\n"
+            );
+            let p = reduced(1.0, hawk, &extra);
+            let mut s = State::new(&p);
+            let mut r = streams(&p);
+            let mut tracker = CycleTracker::new(Some(Scope::Transactional));
+            for _ in 0..10 {
+                let o = week(&p, &mut s, &mut r);
+                tracker.observe(
+                    o.week,
+                    &WeekSignal {
+                        tariff_escalation: o.tariff_escalation.iter().any(|&x| x),
+                        controls_escalation: o.controls_escalation.iter().any(|&x| x),
+                        deal: o.deal,
+                    },
+                );
+            }
+            tracker.finish();
+            (s.agreement.is_some(), tracker.summary(52))
+        };
+        let (standing, c) = run(false);
+        assert!(standing, "the agreement survives blows it does not bind");
+        assert_eq!(c.share_truce_tariff, 1.0);
+        assert_eq!(c.strict_breaks_in_tariff_truce, 1);
+        assert_eq!(c.share_truce, 0.0);
+        let (standing, _) = run(true);
+        assert!(
+            !standing,
+            "an agreement that binds controls is broken by them"
+        );
+    }
+
+    #[test]
+    fn an_expiring_agreement_is_extended_by_decree_without_snapback() {
+        // The agreement expires at week 2 (2025-01-16) with a 24 pp snapback; the only channel is
+        // closed, so no renewal round can be held.
+        let extra = |base: f64| {
+            format!(
+                "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}extension_base = {base}\n\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\nsnapback_us = 24.0\n\n[[calendar]]\ndate = 2025-01-16\nkind = \"truce_expiry\"\n"
+            )
+        };
+        let run = |base: f64| {
+            let mut p = reduced(1.0, "", &extra(base));
+            p.channels[0].channel.open = false;
+            let mut s = State::new(&p);
+            let mut r = streams(&p);
+            let mut third = WeekObs::default();
+            for _ in 0..3 {
+                third = week(&p, &mut s, &mut r);
+            }
+            (third, s)
+        };
+        let (o, s) = run(50.0);
+        assert_eq!(o.outcomes.expiry, Some(Expiry::Extended));
+        assert_eq!(
+            o.tariff_up[0], 0.0,
+            "no snapback in the week it is extended"
+        );
+        assert_eq!(s.agreement.as_ref().and_then(|a| a.expiry), Some(2 + 13));
+        let (o, s) = run(-50.0);
+        assert_eq!(o.outcomes.expiry, Some(Expiry::Lapsed));
+        assert_eq!(o.tariff_up[0], 24.0, "a lapse snaps back");
+        assert!(s.agreement.is_none());
+    }
+
+    #[test]
+    fn a_threat_can_be_withdrawn_for_a_concession_postponed_or_left_hanging() {
+        // A US threat of +100 pp announced at week 0 with its deadline at week 1. China's tariff
+        // is 10 pp above the level the last deal left.
+        let scenario = |threats: &str, round: bool| {
+            // Rounds (which always fail) in weeks 1, 7 and 13: talks in progress at each deadline.
+            let cal = if round {
+                "\n[[calendar]]\ndate = 2025-01-09\nkind = \"round\"\n\n[[calendar]]\ndate = 2025-02-20\nkind = \"round\"\n\n[[calendar]]\ndate = 2025-04-03\nkind = \"round\"\n"
+            } else {
+                ""
+            };
+            let extra = format!(
+                "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}logit_base = -50.0\n\n[behaviour.threats]\n{threats}\n[[calendar]]\ndate = 2025-01-02\nkind = \"threat\"\nside = \"us\"\ntariff_pp = 100.0\ndeadline = 2025-01-09\n{cal}"
+            );
+            reduced(1.0, "", &extra)
+        };
+        let run = |p: &Params, weeks: usize| {
+            let mut s = State::new(p);
+            s.sides[1].anchor_tariff = 10.0;
+            let mut r = streams(p);
+            let mut total = WeekOutcomes::default();
+            let mut up = 0.0;
+            for _ in 0..weeks {
+                let o = week(p, &mut s, &mut r);
+                total.threats_executed += o.outcomes.threats_executed;
+                total.threats_conceded += o.outcomes.threats_conceded;
+                total.threats_postponed += o.outcomes.threats_postponed;
+                total.threats_hanging += o.outcomes.threats_hanging;
+                up += o.tariff_up[0];
+            }
+            (total, up, s)
+        };
+        // Concession certain: withdrawn, no US rise, China rolls back 30% of its 10 pp.
+        let (t, up, s) = run(&scenario("concession_base = 50.0", false), 3);
+        assert_eq!((t.threats_conceded, t.threats_executed), (1, 0));
+        assert_eq!(up, 0.0);
+        assert!((s.sides[1].tariff - 17.0).abs() < 1e-12);
+        // Neither conceded nor carried out, with talks in progress: postponed twice by six weeks
+        // (weeks 1 and 7), then left hanging at week 13 (max_postponements = 2).
+        let p = scenario("concession_base = -50.0\nexecute_base = -50.0", true);
+        let (t, up, _) = run(&p, 20);
+        assert_eq!((t.threats_postponed, t.threats_hanging), (2, 1));
+        assert_eq!(up, 0.0);
+        // Without talks it is left hanging at once.
+        let (t, _, _) = run(
+            &scenario("concession_base = -50.0\nexecute_base = -50.0", false),
+            3,
+        );
+        assert_eq!((t.threats_postponed, t.threats_hanging), (0, 1));
+        // The contrast: execution certain.
+        let (t, up, _) = run(
+            &scenario("concession_base = -50.0\nexecute_base = 50.0", false),
+            3,
+        );
+        assert_eq!(t.threats_executed, 1);
+        assert_eq!(up, 100.0);
+    }
 }

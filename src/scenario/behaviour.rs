@@ -165,6 +165,74 @@ param_group! {
         failed_summit_trust_loss: 0.15, Closed(0.0, 1.0), "";
         /// Tension added to each side when a summit fails
         failed_summit_tension: 0.2, AtLeast(0.0), "";
+        /// Pain scale of the extra rollback a hurting war buys: a deal undoes the share r + (1 - r)(1 - exp(-min pain / scale)) of the escalation since the last deal (Geneva undid most of the April spike)
+        rollback_pain_scale: 1.5, Closed(0.001, 1000.0), "pain";
+        /// Probability that a transactional deal also binds controls (export controls, entity lists, licences); broad deals always do. An escalation on an instrument the agreement does not bind leaves it standing
+        transactional_controls_coverage: 0.3, Closed(0.0, 1.0), "";
+        /// Multiplier of initiative aversion at a round the leaders scheduled (calendar) or called to renew an expiring agreement: officials are told to bring proposals
+        scheduled_aversion_factor: 0.5, Closed(0.0, 1.0), "";
+        /// Success log-odds added for a round the leaders scheduled (calendar)
+        logit_scheduled: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// A round or summit held within this many weeks counts as talks in progress (extensions, threats)
+        talks_window: 4.0, Closed(0.0, WEEKS_CAP), "weeks";
+        /// Log-odds intercept of a leader extending an expiring, unrenewed agreement by decree
+        extension_base: -1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Extension log-odds per unit of the smaller side's pain
+        extension_pain: 2.0, Closed(-50.0, 50.0), "log-odds";
+        /// Extension log-odds added while talks are in progress
+        extension_talks: 1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Extension log-odds per unit of the leaders' mean generosity (deal-mindedness)
+        extension_generosity: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Weeks an extension by decree adds to an agreement's term
+        extension_term: 13.0, Closed(1.0, WEEKS_CAP), "weeks";
+    }
+}
+
+param_group! {
+    /// Step 7, escalation sizes: how large a side's moves are, from the state (model.md 7.7).
+    pub struct Escalation {
+        /// Size of an ordinary tariff move as a share of the mover's current tariff (at least the side's tariff_step): escalation is measured against the status quo
+        tariff_step_share: 0.25, Closed(0.0, 10.0), "share";
+        /// Factor by which a leader's tariff move grows per unit of escalation heat (2 = ultimatums that double)
+        escalation_growth: 2.0, Closed(1.0, 10.0), "";
+        /// Weekly persistence of escalation heat, the stock of recent tariff escalations of both sides (a deal resets it)
+        heat_persistence: 0.7, Closed(0.0, 1.0), "per week";
+        /// Largest heat that enters the growth factor (keeps growth^heat finite)
+        heat_max: 6.0, Closed(0.0, 50.0), "";
+        /// Size of a reply in kind per unit of the other side's perceived rise on that instrument last week (1 = match it)
+        retaliation_match: 1.0, Closed(0.0, 10.0), "";
+        /// Probability that a side answering a perceived non-tariff blow does so in kind (on controls) when it holds controls, instead of with its leader's instrument
+        in_kind_share: 0.7, Closed(0.0, 1.0), "";
+    }
+}
+
+param_group! {
+    /// Step 6, threats at their deadline: carried out, postponed, withdrawn for a concession, or left hanging (model.md 7.6).
+    pub struct Threats {
+        /// Log-odds intercept of the threatened side conceding at the deadline (the threat is withdrawn)
+        concession_base: -2.5, Closed(-50.0, 50.0), "log-odds";
+        /// Concession log-odds per unit of the threatened side's pain
+        concession_pain: 2.0, Closed(-50.0, 50.0), "log-odds";
+        /// Concession log-odds lost per unit of the threatened side's face cost
+        concession_face: 1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Share of its escalation since the last deal that a conceding side rolls back
+        concession_share: 0.3, Closed(0.0, 1.0), "";
+        /// Log-odds intercept of carrying out a threat at its deadline
+        execute_base: 1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Execution log-odds per unit of the threatening side's tension
+        execute_tension: 1.0, Closed(-50.0, 50.0), "log-odds";
+        /// Execution log-odds lost per unit of the threatening side's pain
+        execute_pain: 1.5, Closed(-50.0, 50.0), "log-odds";
+        /// Execution log-odds lost while talks are in progress or a summit is near
+        execute_talks: 2.0, Closed(-50.0, 50.0), "log-odds";
+        /// Execution log-odds lost for a personal-style leader, who uses threats as bargaining chips
+        execute_personal: 0.5, Closed(-50.0, 50.0), "log-odds";
+        /// A summit on the calendar or postponed within this many weeks counts as near
+        summit_near: 4.0, Closed(0.0, WEEKS_CAP), "weeks";
+        /// Weeks a threat not carried out is postponed by when talks are in progress or a summit is near (otherwise it is left hanging)
+        postpone_weeks: 6.0, Closed(1.0, WEEKS_CAP), "weeks";
+        /// Most postponements of one threat; after that it is carried out or left hanging
+        max_postponements: 2.0, Closed(0.0, 100.0), "";
     }
 }
 
@@ -247,6 +315,10 @@ pub struct Behaviour {
     pub intentions: Intentions,
     /// Step 7.
     pub implementation: Implementation,
+    /// Step 7, move sizes.
+    pub escalation: Escalation,
+    /// Step 6, threats at their deadline.
+    pub threats: Threats,
     /// Step 6.
     pub negotiation: Negotiation,
     /// Step 8.
@@ -260,11 +332,13 @@ pub struct Behaviour {
 }
 
 /// The sub-tables of `[behaviour]`, with their specs, for readers and reference listings.
-pub const GROUPS: [(&str, &[super::read::NumSpec]); 9] = [
+pub const GROUPS: [(&str, &[super::read::NumSpec]); 11] = [
     ("perception", Perception::SPECS),
     ("beliefs", Beliefs::SPECS),
     ("intentions", Intentions::SPECS),
     ("implementation", Implementation::SPECS),
+    ("escalation", Escalation::SPECS),
+    ("threats", Threats::SPECS),
     ("negotiation", Negotiation::SPECS),
     ("politics", Politics::SPECS),
     ("shocks", ShockEffects::SPECS),
@@ -288,6 +362,8 @@ impl Behaviour {
             beliefs: group!("beliefs", Beliefs),
             intentions: group!("intentions", Intentions),
             implementation: group!("implementation", Implementation),
+            escalation: group!("escalation", Escalation),
+            threats: group!("threats", Threats),
             negotiation: group!("negotiation", Negotiation),
             politics: group!("politics", Politics),
             shocks: group!("shocks", ShockEffects),

@@ -239,6 +239,9 @@ pub struct Agreement {
     pub detail: f64,
     /// Whether it includes purchase commitments by China.
     pub purchases: bool,
+    /// Whether it binds controls too (export controls, entity lists, licences); tariffs are
+    /// always bound. Defaults to true for a broad agreement, false for a transactional one.
+    pub covers_controls: bool,
     /// Tariff rise on each side if it lapses unrenewed, pp.
     pub snapback: [f64; 2],
 }
@@ -1074,6 +1077,12 @@ fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
             "purchases",
             false,
             "Includes purchase commitments by China",
+        ),
+        covers_controls: a.boolean(
+            cx,
+            "covers_controls",
+            scope == Scope::Broad,
+            "Binds controls as well as tariffs (default: true if broad, false if transactional)",
         ),
         snapback: [
             a.num(

@@ -94,6 +94,7 @@ fn record(
             } else {
                 "Non-tariff: simulated".into()
             },
+            scope: None,
         })
         .collect();
     events.extend(deals.into_iter().map(|(w, kind)| RealEvent {
@@ -101,6 +102,7 @@ fn record(
         actor: Actor::Both,
         kind,
         description: "simulated".into(),
+        scope: None,
     }));
     events.sort_by_key(|e| e.date);
     (events, path, cycle)
@@ -113,7 +115,7 @@ fn facts_and_simulation_share_one_cycle_summary() {
     let end = sc.meta.start.add_days(7 * i64::from(sc.meta.weeks) - 1);
     for seed in 0..40 {
         let (events, _, simulated) = record(&t, &[], seed);
-        let real = facts(&events, sc.meta.start, end, 52, None);
+        let real = facts(&events, &[], sc.meta.start, end, 52, None);
         assert_eq!(
             real.summary, simulated,
             "seed {seed}: the record of a replicate must give the replicate's statistics"
@@ -269,7 +271,7 @@ fn synthetic_recovery_covers_the_truth() {
     for rep in 0..5u64 {
         let (events, path, _) = record(&t, &truth, 1000 + rep);
         let end = sc.meta.start.add_days(7 * i64::from(sc.meta.weeks) - 1);
-        let real = facts(&events, sc.meta.start, end, 52, None);
+        let real = facts(&events, &[], sc.meta.start, end, 52, None);
         let observed: Vec<f64> = targets
             .iter()
             .map(|tg| match tg.kind {

@@ -134,7 +134,7 @@ fn non_finite_numbers_are_rejected() {
     );
     let t = edit(
         &baseline(),
-        "tariff_step = { value = 10.0",
+        "tariff_step = { value = 3.0",
         "tariff_step = { value = inf",
     );
     assert_error(
