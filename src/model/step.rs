@@ -4,8 +4,8 @@
 
 use crate::scenario::{Instrument, LeaderStyle, Scope};
 
+use super::observe::Expiry;
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
-use super::observe::{Expiry, WeekOutcomes};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
 use super::rng::{normal_quantile, open_unit, poisson_with};
 use super::state::{
@@ -1071,13 +1071,18 @@ fn implement<E: EventSink>(
         let ordinary = sp.tariff_step.max(es.tariff_step_share * s.sides[i].tariff);
         let mut amount = ordinary * f64::from(a.tariff_moves);
         if line_tariff {
-            let momentum = es.escalation_growth.powf(s.heat.min(es.heat_max));
-            let reply = if reacting {
-                es.retaliation_match * seen[0]
+            let damping = if talks_in_progress(p, s, t) {
+                1.0 - es.talks_damping
             } else {
-                0.0
+                1.0
             };
-            amount += (ordinary * momentum).max(reply);
+            let momentum = es.escalation_growth.powf(s.heat.min(es.heat_max) * damping);
+            amount += ordinary * momentum;
+            // A reply in kind: the side's whole rise this week matches the rise it answers
+            // (lone factions' moves are part of it, not on top of it).
+            if reacting {
+                amount = amount.max(es.retaliation_match * seen[0]);
+            }
         }
         let tariff_moves = a.tariff_moves + u32::from(line_tariff);
         let controls_moves = a.controls_moves + u32::from(line_controls);
@@ -1099,14 +1104,9 @@ fn implement<E: EventSink>(
         }
         let st = &mut s.sides[i];
         if controls_moves > 0 {
-            let mut add = sp.controls_step * f64::from(a.controls_moves);
-            if line_controls {
-                let reply = if reacting {
-                    es.retaliation_match * seen[1]
-                } else {
-                    0.0
-                };
-                add += sp.controls_step.max(reply);
+            let mut add = sp.controls_step * f64::from(controls_moves);
+            if line_controls && reacting {
+                add = add.max(es.retaliation_match * seen[1]);
             }
             let new = (st.controls + add).min(im.controls_max);
             changes[i].controls_up += (new - st.controls).max(0.0);
@@ -1306,6 +1306,7 @@ mod tests {
     use super::*;
     use crate::analysis::cycle::{CycleTracker, WeekSignal};
     use crate::model::NoEvents;
+    use crate::model::observe::WeekOutcomes;
     use crate::model::rng::StreamKey;
 
     /// One leader per side (stance 0, tariffs), one channel without misreading, no shocks, no

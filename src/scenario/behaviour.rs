@@ -196,9 +196,11 @@ param_group! {
         /// Factor by which a leader's tariff move grows per unit of escalation heat (2 = ultimatums that double)
         escalation_growth: 2.0, Closed(1.0, 10.0), "";
         /// Weekly persistence of escalation heat, the stock of recent tariff escalations of both sides (a deal resets it)
-        heat_persistence: 0.7, Closed(0.0, 1.0), "per week";
+        heat_persistence: 0.5, Closed(0.0, 1.0), "per week";
         /// Largest heat that enters the growth factor (keeps growth^heat finite)
         heat_max: 6.0, Closed(0.0, 50.0), "";
+        /// Share of the heat that talks in progress (a round or summit within talks_window weeks) take out of the growth factor: sides in talks escalate in measured steps
+        talks_damping: 1.0, Closed(0.0, 1.0), "";
         /// Size of a reply in kind per unit of the other side's perceived rise on that instrument last week (1 = match it)
         retaliation_match: 1.0, Closed(0.0, 10.0), "";
         /// Probability that a side answering a perceived non-tariff blow does so in kind (on controls) when it holds controls, instead of with its leader's instrument

@@ -6,8 +6,8 @@ use plotters::prelude::*;
 use crate::ensemble::aggregate::QUANTILES;
 
 use super::style::{
-    self, arm_colour, err, grid, int_label, month_label, nice_max, panel_title, side_colour,
-    year_of_week, year_range,
+    self, arm_colour, date_desc, date_label, err, grid, int_label, nice_max, panel_title,
+    side_colour, year_of_week, year_range,
 };
 use super::{Chart, Input, frame, render};
 
@@ -94,9 +94,9 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             style::mesh(&mut chart)
                 .x_labels(7)
                 .y_labels(6)
-                .x_label_formatter(&|x| month_label(*x))
+                .x_label_formatter(&|x| date_label(*x, weeks))
                 .y_label_formatter(&int_label)
-                .x_desc("date (year-month)")
+                .x_desc(date_desc(weeks))
                 .y_desc("average tariff, %")
                 .draw()
                 .map_err(err)?;

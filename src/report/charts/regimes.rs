@@ -4,7 +4,8 @@
 use plotters::prelude::*;
 
 use super::style::{
-    self, REGIME_COLOURS, arm_colour, err, grid, month_label, panel_title, year_of_week, year_range,
+    self, REGIME_COLOURS, arm_colour, date_desc, date_label, err, grid, panel_title, year_of_week,
+    year_range,
 };
 use super::{Chart, Input, frame, render};
 
@@ -37,9 +38,9 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             style::mesh(&mut chart)
                 .x_labels(7)
                 .y_labels(6)
-                .x_label_formatter(&|x| month_label(*x))
+                .x_label_formatter(&|x| date_label(*x, weeks))
                 .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-                .x_desc("date (year-month)")
+                .x_desc(date_desc(weeks))
                 .y_desc("share of replicates")
                 .draw()
                 .map_err(err)?;

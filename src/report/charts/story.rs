@@ -1,13 +1,14 @@
 //! One story: a single traced replicate of the first arm — both tariff lines over time with
-//! markers for truces, escalations, summits, channel closures and record disputes.
+//! markers for truces, escalations, summits, channel closures, record disputes, extensions and
+//! threats not carried out.
 
 use plotters::prelude::*;
 
 use crate::model::EventKind;
 
 use super::style::{
-    self, BLACK, GREEN, GREY, PURPLE, SKY, VERMILLION, err, int_label, month_label, nice_max,
-    side_colour, year_of_week, year_range,
+    self, BLACK, GREEN, GREY, PURPLE, SKY, VERMILLION, date_desc, date_label, err, int_label,
+    nice_max, side_colour, year_of_week, year_range,
 };
 
 /// Shading of truce weeks.
@@ -23,6 +24,10 @@ enum Mark {
     Cross(RGBColor),
     Dot(bool),
     Square,
+    /// A hollow triangle: an agreement extended by decree.
+    Extended,
+    /// A hollow ring: a threat's deadline passed without it being carried out.
+    Ring,
 }
 use super::{Chart, Input, frame, render};
 
@@ -67,9 +72,9 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         style::mesh(&mut chart)
             .x_labels(12)
             .y_labels(6)
-            .x_label_formatter(&|v| month_label(*v))
+            .x_label_formatter(&|v| date_label(*v, weeks))
             .y_label_formatter(&int_label)
-            .x_desc("date (year-month)")
+            .x_desc(date_desc(weeks))
             .y_desc("average tariff, %")
             .draw()
             .map_err(err)?;
@@ -131,6 +136,12 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         let lost = pick(&[EventKind::SummitFailed]);
         let closed = pick(&[EventKind::ChannelClosed]);
         let disputes = pick(&[EventKind::RecordDispute]);
+        let extended = pick(&[EventKind::AgreementExtended]);
+        let spared = pick(&[
+            EventKind::ThreatPostponed,
+            EventKind::ThreatConceded,
+            EventKind::ThreatHanging,
+        ]);
         let half = (x(1.0) - x(0.0)) / 2.0;
         chart
             .draw_series(
@@ -177,6 +188,29 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 )
             }))
             .map_err(err)?;
+        // Hollow triangles (outlines) for extensions, so they read apart from deals.
+        let (tw, th) = (half.max(x(1.5) - x(0.0)), ymax * 0.035);
+        chart
+            .draw_series(extended.iter().map(|e| {
+                let (cx, cy) = at(e.week, None);
+                PathElement::new(
+                    vec![
+                        (cx - tw, cy - th * 0.5),
+                        (cx + tw, cy - th * 0.5),
+                        (cx, cy + th),
+                        (cx - tw, cy - th * 0.5),
+                    ],
+                    GREEN.stroke_width(2),
+                )
+            }))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                spared.iter().map(|e| {
+                    Circle::new((mid(e.week), ymax * 0.77), 7, VERMILLION.stroke_width(2))
+                }),
+            )
+            .map_err(err)?;
         // The legend, beside the plot so it hides nothing.
         let items: Vec<(Mark, String)> = vec![
             (
@@ -210,6 +244,17 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 format!("channel closed ({})", closed.len()),
             ),
             (Mark::Square, format!("record dispute ({})", disputes.len())),
+            (
+                Mark::Extended,
+                format!("truce extended by decree ({})", extended.len()),
+            ),
+            (
+                Mark::Ring,
+                format!(
+                    "threat postponed, withdrawn or left hanging ({})",
+                    spared.len()
+                ),
+            ),
         ];
         for (i, (m, text)) in items.iter().enumerate() {
             let y = 40 + 34 * i as i32;
@@ -233,6 +278,16 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                     [(x0 + 9, yc - 6), (x0 + 19, yc + 6)],
                     SKY.filled(),
                 )),
+                Mark::Extended => side.draw(&PathElement::new(
+                    vec![
+                        (x0 + 5, yc + 6),
+                        (x0 + 23, yc + 6),
+                        (x0 + 14, yc - 9),
+                        (x0 + 5, yc + 6),
+                    ],
+                    GREEN.stroke_width(2),
+                )),
+                Mark::Ring => side.draw(&Circle::new((x0 + 14, yc), 7, VERMILLION.stroke_width(2))),
             }
             .map_err(err)?;
             side.draw_text(text, &style::label_font().color(&BLACK), (x0 + 40, y))
@@ -243,7 +298,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     Ok(Chart {
         file: "story.png",
         title,
-        guide: "One simulated history, not an average: tariff lines of both sides, with the weeks in truce shaded green and escalation episodes red; markers show deals, escalations, summits (filled: succeeded), channel closures and record disputes.\nRead it to see the mechanism at work: a misread move or a record dispute, retaliation, pain, a round, a fragile new truce.".into(),
+        guide: "One simulated history, not an average: tariff lines of both sides, with the weeks in truce shaded green and escalation episodes red; markers show deals, escalations (threats carried out and snapbacks included), summits (filled: succeeded), channel closures, record disputes, extensions by decree (hollow triangles) and threats whose deadline passed without them being carried out (rings).\nRead it to see the mechanism at work: a misread move or a record dispute, retaliation, pain, a round, a fragile new truce.".into(),
         png,
         size: (w, h),
     })

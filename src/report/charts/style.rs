@@ -92,6 +92,30 @@ pub fn month_label(x: f64) -> String {
     format!("{y}-{m:02}")
 }
 
+/// Horizons shorter than this many weeks label the date axis by day, since several ticks fall in
+/// one month.
+const DAY_LABELS_BELOW_WEEKS: usize = 78;
+
+/// Date-axis label of a fractional year for a horizon of `weeks`: year-month, or year-month-day
+/// on short horizons.
+pub fn date_label(x: f64, weeks: usize) -> String {
+    if weeks >= DAY_LABELS_BELOW_WEEKS {
+        return month_label(x);
+    }
+    let d = Date::EPOCH.add_days(((x - 1970.0) * DAYS_PER_YEAR).round() as i64);
+    let (y, m, day) = d.ymd();
+    format!("{y}-{m:02}-{day:02}")
+}
+
+/// Date-axis description matching [`date_label`].
+pub fn date_desc(weeks: usize) -> &'static str {
+    if weeks >= DAY_LABELS_BELOW_WEEKS {
+        "date (year-month)"
+    } else {
+        "date"
+    }
+}
+
 /// The x range of a scenario's horizon on the fractional-year axis.
 pub fn year_range(start: Date, weeks: usize) -> std::ops::Range<f64> {
     year_of_week(start, 0.0)..year_of_week(start, weeks as f64)
