@@ -300,19 +300,19 @@ pub const METRICS: &[Metric] = &[
     metric!(
         threats_executed,
         Count,
-        "threats carried out at their deadline",
+        "threats carried out at their first deadline",
         |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Executed)))
     ),
     metric!(
         threats_postponed,
         Count,
-        "threat deadlines postponed",
+        "threats postponed at their first deadline",
         |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Postponed)))
     ),
     metric!(
         threats_conceded,
         Count,
-        "threats withdrawn at the deadline for a concession",
+        "threats withdrawn at their first deadline for a concession",
         |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Conceded)))
     ),
     metric!(
@@ -324,7 +324,7 @@ pub const METRICS: &[Metric] = &[
     metric!(
         threats_hanging,
         Count,
-        "threats left hanging at the deadline",
+        "threats left hanging at their first deadline",
         |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Hanging)))
     ),
     metric!(

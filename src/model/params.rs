@@ -55,7 +55,7 @@ pub struct SideParams {
     pub tariff_floor: f64,
     /// Tariff ceiling.
     pub tariff_max: f64,
-    /// Tariff rise of one escalation move.
+    /// Smallest tariff rise of an ordinary escalation move.
     pub tariff_step: f64,
     /// Initial controls.
     pub controls0: f64,

@@ -4,8 +4,8 @@
 
 use crate::scenario::{Instrument, LeaderStyle, Scope};
 
-use super::observe::Expiry;
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
+use super::observe::{Expiry, WeekOutcomes};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
 use super::rng::{normal_quantile, open_unit, poisson_with};
 use super::state::{
@@ -904,6 +904,10 @@ fn threats_due<E: EventSink>(
                 - if near { th.execute_talks } else { 0.0 }
                 - if personal { th.execute_personal } else { 0.0 },
         );
+        // Typed outcomes count each threat once, by what happened at its first deadline (as the
+        // real threats table types them); later deadlines of a postponed threat are logged only.
+        let first = threat.postponed == 0;
+        let mut tally = WeekOutcomes::default();
         let (kind, size) = if u_concede < p_concede {
             s.threats.swap_remove(k);
             let st = &mut s.sides[o];
@@ -911,26 +915,33 @@ fn threats_due<E: EventSink>(
             st.tariff -= cut;
             changes[o].tariff_down += cut;
             acts[o].conceded = true;
-            obs.outcomes.threats_conceded += 1;
+            tally.threats_conceded = 1;
             (EventKind::ThreatConceded, cut)
         } else if u_execute < p_execute {
             s.threats.swap_remove(k);
             raise_tariff(p, s, i, threat.tariff_pp, &mut changes[i]);
             acts[i].other_hostile = true;
-            obs.outcomes.threats_executed += 1;
+            tally.threats_executed = 1;
             (EventKind::ThreatExecuted, threat.tariff_pp)
         } else if near && f64::from(threat.postponed) < th.max_postponements {
             let later = t + th.postpone_weeks.round().max(1.0) as u32;
             s.threats[k].deadline = later;
             s.threats[k].postponed += 1;
             k += 1;
-            obs.outcomes.threats_postponed += 1;
+            tally.threats_postponed = 1;
             (EventKind::ThreatPostponed, f64::from(later - t))
         } else {
             s.threats.swap_remove(k);
-            obs.outcomes.threats_hanging += 1;
+            tally.threats_hanging = 1;
             (EventKind::ThreatHanging, threat.tariff_pp)
         };
+        if first {
+            let o = &mut obs.outcomes;
+            o.threats_conceded += tally.threats_conceded;
+            o.threats_executed += tally.threats_executed;
+            o.threats_postponed += tally.threats_postponed;
+            o.threats_hanging += tally.threats_hanging;
+        }
         if E::ENABLED {
             ev.push(Event {
                 week: t,
@@ -1015,7 +1026,9 @@ fn make_deal<E: EventSink>(
         purchases: true,
         covers_controls,
     });
-    obs.outcomes.threats_withdrawn_in_deal += s.threats.len() as u32;
+    // Threats not yet at their first deadline count as withdrawn in a deal (see threats_due).
+    obs.outcomes.threats_withdrawn_in_deal +=
+        s.threats.iter().filter(|t| t.postponed == 0).count() as u32;
     s.threats.clear();
     obs.deal = Some(scope);
     let kind = if scope == Scope::Broad {
@@ -1206,9 +1219,9 @@ fn implement<E: EventSink>(
     s.purchases_met = !halted
         && s.agreement.as_ref().is_some_and(|a| a.purchases)
         && u_purchase < im.purchase_fulfilment;
-    for i in 0..2 {
-        s.sides[i].last_move = obs.moves[i];
-        s.sides[i].rise = [changes[i].tariff_up, changes[i].controls_up];
+    for ((st, m), c) in s.sides.iter_mut().zip(obs.moves).zip(changes.iter()) {
+        st.last_move = m;
+        st.rise = [c.tariff_up, c.controls_up];
     }
     // Escalation heat: decays each week, grows with every tariff escalation, and a deal resets it
     // (make_deal); the deal week adds nothing.
@@ -1306,7 +1319,6 @@ mod tests {
     use super::*;
     use crate::analysis::cycle::{CycleTracker, WeekSignal};
     use crate::model::NoEvents;
-    use crate::model::observe::WeekOutcomes;
     use crate::model::rng::StreamKey;
 
     /// One leader per side (stance 0, tariffs), one channel without misreading, no shocks, no
@@ -1418,7 +1430,7 @@ round_pain_rate = 0.0
     }
 
     #[test]
-    fn a_reply_in_kind_moves_a_tariff_fifty_points_in_a_week() {
+    fn a_reply_in_kind_moves_a_tariff_more_than_fifty_points_in_a_week() {
         // The US raised its tariff by 60 pp last week; China (generosity 0, so it always answers)
         // matches it on the same instrument.
         let p = reduced(
@@ -1483,7 +1495,7 @@ round_pain_rate = 0.0
             [s.sides[0].tariff, s.sides[1].tariff]
         };
         // Pain: US (125 - 3)/100 = 1.22, China (126.5 - 3)/100 = 1.235; r = 0.3963 + 0.6037 *
-        // (1 - exp(-1.22 / 1.5)) = 0.7287.
+        // (1 - exp(-1.22 / 1.5)) = 0.7323.
         let r = 0.3963 + 0.6037 * (1.0 - (-1.22f64 / 1.5).exp());
         let [us, cn] = run(1.5);
         assert!((us - (126.5 - r * (126.5 - 20.8))).abs() < 1e-9, "{us}");
@@ -1614,11 +1626,32 @@ autonomy = 1.0
         assert_eq!(up, 0.0);
         assert!((s.sides[1].tariff - 17.0).abs() < 1e-12);
         // Neither conceded nor carried out, with talks in progress: postponed twice by six weeks
-        // (weeks 1 and 7), then left hanging at week 13 (max_postponements = 2).
+        // (weeks 1 and 7), then left hanging at week 13 (max_postponements = 2). The typed tally
+        // counts the threat once, by its first deadline: postponed.
         let p = scenario("concession_base = -50.0\nexecute_base = -50.0", true);
-        let (t, up, _) = run(&p, 20);
-        assert_eq!((t.threats_postponed, t.threats_hanging), (2, 1));
+        let (t, up, s) = run(&p, 20);
+        assert_eq!((t.threats_postponed, t.threats_hanging), (1, 0));
         assert_eq!(up, 0.0);
+        assert!(s.threats.is_empty(), "left hanging at the third deadline");
+        let mut ev: Vec<Event> = Vec::new();
+        let mut st = State::new(&p);
+        let mut r = streams(&p);
+        for _ in 0..20 {
+            step(&p, &mut st, &mut r, &mut ev);
+        }
+        let kinds: Vec<EventKind> = ev
+            .iter()
+            .filter(|e| e.calendar == Some(0) && e.kind != EventKind::Threat)
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                EventKind::ThreatPostponed,
+                EventKind::ThreatPostponed,
+                EventKind::ThreatHanging
+            ]
+        );
         // Without talks it is left hanging at once.
         let (t, _, _) = run(
             &scenario("concession_base = -50.0\nexecute_base = -50.0", false),

@@ -203,7 +203,7 @@ param_group! {
         talks_damping: 1.0, Closed(0.0, 1.0), "";
         /// Size of a reply in kind per unit of the other side's perceived rise on that instrument last week (1 = match it)
         retaliation_match: 1.0, Closed(0.0, 10.0), "";
-        /// Probability that a side answering a perceived non-tariff blow does so in kind (on controls) when it holds controls, instead of with its leader's instrument
+        /// Probability that a side answering a perceived blow on an instrument other than its leader's own (typically a non-tariff blow, answered on controls) does so in kind when it holds that instrument, instead of with the leader's instrument
         in_kind_share: 0.7, Closed(0.0, 1.0), "";
     }
 }

@@ -131,7 +131,7 @@ pub struct Side {
     pub tariff_floor: f64,
     /// Highest tariff, percent.
     pub tariff_max: f64,
-    /// Tariff rise of one escalation move, percentage points.
+    /// Smallest tariff rise of an ordinary escalation move, percentage points.
     pub tariff_step: f64,
     /// Controls index at week 0.
     pub controls: f64,
@@ -459,10 +459,10 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         cx,
         &spec(
             "tariff_step",
-            Some(10.0),
+            Some(3.0),
             TARIFF_RANGE,
             "pp",
-            "Tariff rise of one escalation move",
+            "Smallest tariff rise of an ordinary escalation move (larger moves come from the state: docs/MODEL.md 7.7)",
         ),
     );
     let controls = t.num(
