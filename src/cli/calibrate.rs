@@ -365,8 +365,8 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    println!("{} calibrated against {epath}, {window}\n", sc.meta.name);
-    print!(
+    outln!("{} calibrated against {epath}, {window}\n", sc.meta.name);
+    out!(
         "{}",
         render(
             &[
@@ -379,8 +379,8 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             &ptable
         )
     );
-    println!("\nfit: each target, observed vs single simulated histories under the posterior\n");
-    print!(
+    outln!("\nfit: each target, observed vs single simulated histories under the posterior\n");
+    out!(
         "{}",
         render(
             &[
@@ -393,7 +393,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         )
     );
     let last = logs.last();
-    println!(
+    outln!(
         "\n{} generations; final tolerance {}; effective sample size {} of {}; {} simulations in {:.1} s; wrote {} to {}",
         logs.len().saturating_sub(1),
         last.map_or("-".into(), |l| num(l.epsilon, 4)),

@@ -505,7 +505,7 @@ pub fn run(cmd: &Command, threads: usize, stop: &AtomicBool) -> Result<PathBuf, 
         out.write(PARTIAL_FILE, json.as_bytes()).map_err(input)?;
         let root = out.root().to_path_buf();
         out.commit().map_err(input)?;
-        println!(
+        outln!(
             "{} shard {}/{}: points {}..{} of {total} in {:.2} s; wrote {}\nmerge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
             study.command,
             shard.0,
@@ -1424,8 +1424,8 @@ fn finish(
     files.push("manifest.json".into());
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    print!("{report}");
-    println!(
+    out!("{report}");
+    outln!(
         "\n{} points x {} replicates {} {:.1} s; wrote {} files to {}",
         points.len(),
         study.runs,

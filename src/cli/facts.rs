@@ -129,7 +129,7 @@ pub fn run(
     }
     let f = facts::facts(&ev, &threats, from, to, durable, None);
     let s = &f.summary;
-    println!("{epath}: {from} to {to} ({} weeks)\n", f.weeks);
+    outln!("{epath}: {from} to {to} ({} weeks)\n", f.weeks);
     let num = |x: f64| crate::report::csv::num(x, 3);
     let rows = vec![
         vec!["share_truce".into(), num(s.share_truce)],
@@ -203,29 +203,29 @@ pub fn run(
             o.expiry(e).to_string(),
         ]);
     }
-    print!(
+    out!(
         "{}",
         render(
             &["statistic (as in runs.csv)".into(), "value".into()],
             &rows
         )
     );
-    println!(
+    outln!(
         "threats_*, scheduled_talks*, expiries_*: typed outcomes ({hpath}, rows dated in the window with their outcome in it; talks led to a deal if one followed within {} days)",
         facts::TALKS_DEAL_DAYS
     );
     let header: Vec<String> = ["start", "end", "weeks", "ended", "deal"]
         .map(String::from)
         .to_vec();
-    println!(
+    outln!(
         "\ndates are the first days of the weeks that contain the events\n\ntruces, strict rule (ended by any escalation):\n"
     );
-    print!(
+    out!(
         "{}",
         render_text(&header, &spell_rows(&f, &f.truces_strict, to))
     );
-    println!("\ntruces, tariff rule (ended by a tariff escalation):\n");
-    print!(
+    outln!("\ntruces, tariff rule (ended by a tariff escalation):\n");
+    out!(
         "{}",
         render_text(&header, &spell_rows(&f, &f.truces_tariff, to))
     );
@@ -240,15 +240,15 @@ pub fn run(
             })
             .collect()
     };
-    println!("\nescalation episodes, strict rule (opened by any escalation):\n");
-    print!("{}", render_text(&header[..4], &episodes(&f.episodes)));
-    println!("\nescalation episodes, tariff rule (opened by a tariff escalation):\n");
-    print!(
+    outln!("\nescalation episodes, strict rule (opened by any escalation):\n");
+    out!("{}", render_text(&header[..4], &episodes(&f.episodes)));
+    outln!("\nescalation episodes, tariff rule (opened by a tariff escalation):\n");
+    out!(
         "{}",
         render_text(&header[..4], &episodes(&f.episodes_tariff))
     );
 
-    println!("\nretaliations (an escalation answered by the other side before any truce):\n");
+    outln!("\nretaliations (an escalation answered by the other side before any truce):\n");
     let who = |a: Actor| match a {
         Actor::Us => "US",
         Actor::Cn => "China",
@@ -265,7 +265,7 @@ pub fn run(
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         render_text(
             &[
@@ -279,13 +279,13 @@ pub fn run(
     let mut lags: Vec<i64> = f.retaliations.iter().map(|r| r.lag_days).collect();
     lags.sort_unstable();
     if let Some(m) = lags.get(lags.len() / 2) {
-        println!(
+        outln!(
             "median retaliation lag: {m} days ({} retaliations)",
             lags.len()
         );
     }
     let [esc, de, truce, deal, talks, threat] = f.counts;
-    println!(
+    outln!(
         "\nevents in the window: {esc} escalations, {de} de-escalations, {truce} truces, {deal} deals, {talks} rounds of talks, {threat} threats"
     );
     let readings: Vec<Vec<String>> = tr
@@ -300,8 +300,8 @@ pub fn run(
         })
         .collect();
     if !readings.is_empty() {
-        println!("\naverage tariffs ({tpath}):\n");
-        print!(
+        outln!("\naverage tariffs ({tpath}):\n");
+        out!(
             "{}",
             render(
                 &[

@@ -556,7 +556,7 @@ fn write_partial(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    println!(
+    outln!(
         "shard {}/{}: replicates {}..{} of {total} ({} arm{}) in {:.2} s; wrote {} files to {}",
         shard.0,
         shard.1,
@@ -568,7 +568,7 @@ fn write_partial(
         files.len(),
         root.display()
     );
-    println!(
+    outln!(
         "merge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
         shard.1
     );
@@ -773,11 +773,11 @@ pub fn finish(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    print!("{printed}");
+    out!("{printed}");
     if ctx.charts {
-        println!("charts drawn in {chart_seconds:.2} s");
+        outln!("charts drawn in {chart_seconds:.2} s");
     }
-    println!(
+    outln!(
         "{} runs x {} arm{} x {weeks} weeks in {:.2} s; wrote {} files to {}",
         runs_done,
         arms.len(),

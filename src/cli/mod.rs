@@ -1,6 +1,23 @@
 //! The command line: flags → typed jobs → the pipeline; one error printer and documented exit
 //! codes (0 ok, 1 invalid input or failure, 2 usage error, 130 interrupted).
 
+/// `println!` to stdout that ignores write errors: a closed pipe (`negsim facts | head`) must not
+/// panic, and results on disk are already complete when the terminal summary is printed.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` to stdout that ignores write errors (see `outln!`).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 pub mod args;
 pub mod calibrate;
 pub mod defaults;
@@ -129,7 +146,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .into_iter()
                 .map(|p| vec![p])
                 .collect();
-            println!(
+            outln!(
                 "negsim: the built-in baseline (2025-10-23) against every built-in intervention, {DEFAULT_COMPARE_RUNS} runs each\n"
             );
             job::execute(&j, &STOP).map(|_| ())
@@ -240,7 +257,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
             let l =
                 scenario::load(&scenario, &overlays).map_err(|e| Failure::Input(e.to_string()))?;
-            println!("{}", inspect::digest(&l));
+            outln!("{}", inspect::digest(&l));
             Ok(())
         }
         Some(Command::Explain {
@@ -250,31 +267,31 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }) => {
             let base = scenario::load(&scenario, &[]).map_err(|e| Failure::Input(e.to_string()))?;
             if with.is_empty() {
-                println!(
+                outln!(
                     "{}: claims of the article (docs/CLAIMS.md) and the parameters that encode them\n",
                     base.scenario.meta.name
                 );
-                print!("{}", inspect::claims_table(&base));
+                out!("{}", inspect::claims_table(&base));
                 if all {
-                    println!(
+                    outln!(
                         "\nevery parameter in force (source 'default': the documented default of docs/MODEL.md)\n"
                     );
-                    print!("{}", inspect::all_table(&base));
+                    out!("{}", inspect::all_table(&base));
                 }
             } else {
                 let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
                 let merged = scenario::load(&scenario, &overlays)
                     .map_err(|e| Failure::Input(e.to_string()))?;
                 let names: Vec<String> = merged.overlays.iter().map(|o| o.name.clone()).collect();
-                println!(
+                outln!(
                     "{} with {}: values that differ from the base\n",
                     base.scenario.meta.name,
                     names.join(" + ")
                 );
-                print!("{}", inspect::diff_table(&base, &merged));
+                out!("{}", inspect::diff_table(&base, &merged));
                 if all {
-                    println!();
-                    print!("{}", inspect::all_table(&merged));
+                    outln!();
+                    out!("{}", inspect::all_table(&merged));
                 }
             }
             Ok(())

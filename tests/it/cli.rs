@@ -164,3 +164,28 @@ fn usage_errors_exit_with_2_and_bad_sizes_with_1() {
     ]);
     super::assert_fails_with(&o, &["refusing", "runs.csv", "--no-runs-csv"]);
 }
+
+#[test]
+fn a_closed_stdout_pipe_does_not_panic() {
+    // `negsim explain ... --all | head -1`: the reader goes away after one line, while the
+    // command still has about 100 kB to write (more than a pipe buffer holds), so its next write
+    // meets a closed pipe.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = super::negsim()
+        .args(["explain", "scenarios/baseline.toml", "--all"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stdout = child.stdout.take().expect("piped");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("one line");
+    assert!(first.contains("claims of the article"), "{first}");
+    let out = child.wait_with_output().expect("exits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
