@@ -124,6 +124,32 @@ fn facts_and_simulation_share_one_cycle_summary() {
 }
 
 #[test]
+fn facts_on_the_2025_record_prints_both_rules_and_typed_outcomes() {
+    let o = run(&["facts", "--record", "second-term"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("2025-02-01 to 2025-08-31 (31 weeks)"), "{out}");
+    for row in [
+        "| strict_breaks_in_tariff_truce   |     1 |",
+        "| broken_truces_tariff_rule       |     0 |",
+        "| escalation_episodes_tariff      |     1 |",
+        "| threats_executed                |     1 |",
+        "| threats_hanging                 |     1 |",
+        "| scheduled_talks                 |     3 |",
+        "| scheduled_talks_deal            |     2 |",
+        "| expiries_extended               |     1 |",
+    ] {
+        assert!(out.contains(row), "missing {row:?} in\n{out}");
+    }
+    assert!(out.contains("escalation episodes, tariff rule"), "{out}");
+}
+
+#[test]
 fn facts_command_reports_hand_computed_truces() {
     let d = tempfile::tempdir().expect("temp");
     let f = d.path().join("events.csv");
