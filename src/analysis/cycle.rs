@@ -260,6 +260,10 @@ pub struct CycleSummary {
     /// Strict-rule truces ended by a non-tariff escalation while the tariff-rule truce held (a
     /// fight on a separate instrument).
     pub strict_breaks_in_tariff_truce: u32,
+    /// Longest truce under the tariff rule, weeks.
+    pub longest_truce_weeks_tariff: u32,
+    /// Start week of the first tariff-rule truce lasting the durable length.
+    pub weeks_to_durable_deal_tariff: Option<u32>,
 }
 
 impl CycleTracker {
@@ -291,6 +295,8 @@ impl CycleTracker {
             escalation_episodes_tariff: self.tariff.episodes.len() as u32,
             longest_escalation_weeks_tariff: longest(&self.tariff.episodes),
             strict_breaks_in_tariff_truce: self.strict_only_breaks,
+            longest_truce_weeks_tariff: longest(&self.tariff.spells),
+            weeks_to_durable_deal_tariff: first_durable(&self.tariff.spells, durable),
         }
     }
 }

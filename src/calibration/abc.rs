@@ -15,114 +15,161 @@
 use rayon::prelude::*;
 
 use crate::analysis::stats::inc_beta;
-use crate::ensemble::record::ReplicateCollector;
 use crate::model::rng::{Stream, mix64, normal_quantile, open_unit};
 use crate::model::{NoEvents, Params, StreamKey, run_replicate};
 use crate::scenario::date::Date;
 use crate::scenario::template::Template;
 
-use super::config::{Parameter, Prior, STATISTICS, Target, TargetKind};
+use super::config::{Parameter, Prior, Target, TargetKind};
+use super::history::{STATISTICS, WindowCollector};
 
-/// What is calibrated against what.
-pub struct Problem<'a> {
-    /// The scenario.
+/// One record of a calibration: its scenario (the period's channels, negotiators, factions and
+/// calendar) and its observation window.
+pub struct RecordProblem<'a> {
+    /// Name (for tables and file names).
+    pub name: String,
+    /// The period's scenario.
     pub template: &'a Template,
     /// Horizon of the observation window, weeks.
     pub weeks: u32,
     /// First day of the window (the scenario's start).
     pub start: Date,
-    /// Parameters.
+}
+
+/// What is calibrated against what: one or more records that share the behavioural constants.
+pub struct Problem<'a> {
+    /// The records.
+    pub records: Vec<RecordProblem<'a>>,
+    /// Parameters (shared, or of one record).
     pub params: &'a [Parameter],
-    /// Targets.
+    /// Targets, each of one record.
     pub targets: &'a [Target],
     /// Observed target values.
     pub observed: Vec<f64>,
-    /// Replicates per simulation.
+    /// Replicates per simulation (per record).
     pub replicates: u64,
 }
 
+/// Week index just past a window that ends on `to` (inclusive), within `1..=weeks`.
+pub fn window_end(start: Date, weeks: u32, to: Option<Date>) -> u32 {
+    match to {
+        None => weeks,
+        Some(d) => (d.week_index(start) + 1).clamp(1, i64::from(weeks)) as u32,
+    }
+}
+
 impl Problem<'_> {
-    /// Target values of each replicate of the scenario with parameters `theta`.
-    pub fn simulate(&self, theta: &[f64], seed: u64) -> Result<Vec<Vec<f64>>, String> {
-        let overrides: Vec<(&str, f64)> = self
-            .params
-            .iter()
-            .zip(theta)
-            .map(|(p, &x)| (p.path.as_str(), x))
-            .collect();
-        let sc = self
-            .template
-            .instantiate(&overrides)
-            .map_err(|e| e.to_string())?;
-        let p = Params::compile(&sc, self.weeks);
-        let week_of: Vec<Option<u32>> = self
-            .targets
-            .iter()
-            .map(|t| match t.kind {
-                TargetKind::Tariff { date, .. } => Some(
-                    date.week_index(self.start)
-                        .clamp(0, i64::from(self.weeks) - 1) as u32,
-                ),
-                TargetKind::Statistic(_) => None,
-            })
-            .collect();
-        let mut col = ReplicateCollector::new(&p);
-        let mut out = Vec::with_capacity(self.replicates as usize);
-        let mut at = vec![0.0; self.targets.len()];
-        for r in 0..self.replicates {
-            col.reset(&p, r);
-            let end = run_replicate(
-                &p,
-                StreamKey {
-                    seed,
-                    replicate: r,
-                    arm_salt: 0,
-                },
-                &mut NoEvents,
-                |s, o| {
-                    col.week(s, o);
-                    for (k, t) in self.targets.iter().enumerate() {
-                        if let (TargetKind::Tariff { side, .. }, Some(w)) = (&t.kind, week_of[k])
-                            && o.week == w
-                        {
-                            at[k] = s.sides[*side].tariff;
+    /// Target values of each simulated joint history (replicate r of every record) with
+    /// parameters `theta`; `None` where a statistic is undefined for that history.
+    pub fn simulate(&self, theta: &[f64], seed: u64) -> Result<Vec<Vec<Option<f64>>>, String> {
+        let n = self.replicates as usize;
+        let mut out = vec![vec![None; self.targets.len()]; n];
+        for (ri, rec) in self.records.iter().enumerate() {
+            let overrides: Vec<(&str, f64)> = self
+                .params
+                .iter()
+                .zip(theta)
+                .filter(|(p, _)| p.record.is_none_or(|r| r == ri))
+                .map(|(p, &x)| (p.path.as_str(), x))
+                .collect();
+            let sc = rec
+                .template
+                .instantiate(&overrides)
+                .map_err(|e| format!("{}: {e}", rec.name))?;
+            let p = Params::compile(&sc, rec.weeks);
+            let durable = p.b.observation.durable_weeks.ceil() as u32;
+            let initial = p.agreement0.as_ref().map(|a| a.scope);
+            let mine: Vec<usize> = (0..self.targets.len())
+                .filter(|&k| self.targets[k].record == ri)
+                .collect();
+            // One collector per distinct window end of this record's statistic targets.
+            let mut ends: Vec<u32> = mine
+                .iter()
+                .filter(|&&k| matches!(self.targets[k].kind, TargetKind::Statistic(_)))
+                .map(|&k| window_end(rec.start, rec.weeks, self.targets[k].to))
+                .collect();
+            ends.sort_unstable();
+            ends.dedup();
+            let mut cols: Vec<WindowCollector> = ends
+                .iter()
+                .map(|&e| WindowCollector::new(e, durable, initial))
+                .collect();
+            let tariff_week: Vec<Option<(usize, u32)>> = self
+                .targets
+                .iter()
+                .map(|t| match t.kind {
+                    TargetKind::Tariff { side, date } => Some((
+                        side,
+                        date.week_index(rec.start).clamp(0, i64::from(rec.weeks) - 1) as u32,
+                    )),
+                    TargetKind::Statistic(_) => None,
+                })
+                .collect();
+            let record_seed = mix64(seed ^ mix64(ri as u64 + 1));
+            for (r, row) in out.iter_mut().enumerate() {
+                let tariff0 = [p.sides[0].tariff0, p.sides[1].tariff0];
+                for c in &mut cols {
+                    c.reset(tariff0);
+                }
+                run_replicate(
+                    &p,
+                    StreamKey {
+                        seed: record_seed,
+                        replicate: r as u64,
+                        arm_salt: 0,
+                    },
+                    &mut NoEvents,
+                    |s, o| {
+                        for c in &mut cols {
+                            c.week(s, o);
                         }
+                        for &k in &mine {
+                            if let Some((side, w)) = tariff_week[k]
+                                && o.week == w
+                            {
+                                row[k] = Some(s.sides[side].tariff);
+                            }
+                        }
+                    },
+                );
+                let stats: Vec<_> = cols.iter_mut().map(WindowCollector::finish).collect();
+                for &k in &mine {
+                    if let TargetKind::Statistic(i) = self.targets[k].kind {
+                        let e = window_end(rec.start, rec.weeks, self.targets[k].to);
+                        let j = ends.partition_point(|&x| x < e);
+                        row[k] = (STATISTICS[i].get)(&stats[j]);
                     }
-                },
-            );
-            let c = col.finish(&end).cycle;
-            out.push(
-                self.targets
-                    .iter()
-                    .enumerate()
-                    .map(|(k, t)| match t.kind {
-                        TargetKind::Statistic(i) => (STATISTICS[i].get)(&c),
-                        TargetKind::Tariff { .. } => at[k],
-                    })
-                    .collect(),
-            );
+                }
+            }
         }
         Ok(out)
     }
 
-    /// Mean over replicates of each target.
-    pub fn mean(sims: &[Vec<f64>]) -> Vec<f64> {
-        let n = sims.len().max(1) as f64;
+    /// Mean over histories of each target (over the histories where it is defined).
+    pub fn mean(sims: &[Vec<Option<f64>>]) -> Vec<f64> {
         let k = sims.first().map_or(0, Vec::len);
         (0..k)
-            .map(|i| sims.iter().map(|v| v[i]).sum::<f64>() / n)
+            .map(|i| {
+                let v: Vec<f64> = sims.iter().filter_map(|s| s[i]).collect();
+                if v.is_empty() {
+                    f64::NAN
+                } else {
+                    v.iter().sum::<f64>() / v.len() as f64
+                }
+            })
             .collect()
     }
 
-    /// Distance between simulated and observed targets: root mean square of scaled differences.
-    pub fn distance(&self, sim: &[f64]) -> f64 {
+    /// Distance between one simulated history and the record: root mean square of scaled
+    /// differences over the targets; a statistic undefined for the history counts one scale unit.
+    pub fn distance(&self, sim: &[Option<f64>]) -> f64 {
         let n = self.targets.len().max(1) as f64;
         (self
             .targets
             .iter()
             .zip(sim)
             .zip(&self.observed)
-            .map(|((t, s), o)| ((s - o) / t.scale).powi(2))
+            .map(|((t, s), o)| s.map_or(1.0, |s| ((s - o) / t.scale).powi(2)))
             .sum::<f64>()
             / n)
             .sqrt()
@@ -146,7 +193,12 @@ pub struct Particle {
 }
 
 impl Particle {
-    fn new(theta: Vec<f64>, weight: f64, problem: &Problem<'_>, sims: &[Vec<f64>]) -> Particle {
+    fn new(
+        theta: Vec<f64>,
+        weight: f64,
+        problem: &Problem<'_>,
+        sims: &[Vec<Option<f64>>],
+    ) -> Particle {
         let mut distances: Vec<f64> = sims.iter().map(|s| problem.distance(s)).collect();
         let mut sorted = distances.clone();
         sorted.sort_by(f64::total_cmp);
@@ -183,6 +235,8 @@ pub struct GenerationLog {
     pub moves_accepted: u64,
     /// Particles with non-zero weight.
     pub alive: usize,
+    /// Distinct parameter vectors among them (resampling duplicates particles).
+    pub distinct: usize,
     /// Whether the particles were resampled.
     pub resampled: bool,
     /// Effective sample size of the weights after the generation, 1 / sum(w^2).
@@ -292,6 +346,18 @@ fn stream_seed(seed: u64, generation: usize, k: u64) -> u64 {
     mix64(mix64(mix64(seed) ^ generation as u64) ^ k)
 }
 
+/// Distinct parameter vectors among the particles with non-zero weight.
+fn distinct(ps: &[Particle]) -> usize {
+    let mut keys: Vec<Vec<u64>> = ps
+        .iter()
+        .filter(|p| p.weight > 0.0)
+        .map(|p| p.theta.iter().map(|x| x.to_bits()).collect())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.len()
+}
+
 fn ess(w: &[f64]) -> f64 {
     let s: f64 = w.iter().sum();
     let s2: f64 = w.iter().map(|x| x * x).sum();
@@ -345,6 +411,7 @@ pub fn run(
         simulated: n as u64,
         moves_accepted: 0,
         alive: ps.len(),
+        distinct: distinct(&ps),
         resampled: false,
         ess: ps.len() as f64,
     });
@@ -500,6 +567,7 @@ pub fn run(
             simulated,
             moves_accepted,
             alive,
+            distinct: distinct(&ps),
             resampled,
             ess: ess_now,
         });

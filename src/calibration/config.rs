@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::cycle::CycleSummary;
 use crate::scenario::date::Date;
 use crate::scenario::diag::closest;
 use crate::scenario::read::Bounds::{AtLeast, Closed};
 use crate::scenario::read::{Bounds, Cx, NumSpec, Obj};
 use crate::scenario::template::Template;
 use crate::scenario::{LoadError, Text, tree};
+
+use super::history::STATISTICS;
 
 /// A prior distribution of one parameter.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,63 +89,10 @@ pub struct Parameter {
     pub path: String,
     /// Prior.
     pub prior: Prior,
+    /// The one record it belongs to (a setting of that period), or `None`: shared by every
+    /// record (a behavioural constant).
+    pub record: Option<usize>,
 }
-
-/// A cycle statistic usable as a target, with its accessor.
-pub struct Statistic {
-    /// Name (as in runs.csv).
-    pub name: &'static str,
-    /// Value of a series' summary.
-    pub get: fn(&CycleSummary) -> f64,
-}
-
-/// The cycle statistics that can be targets.
-pub const STATISTICS: &[Statistic] = &[
-    Statistic {
-        name: "share_truce",
-        get: |c| c.share_truce,
-    },
-    Statistic {
-        name: "share_escalation",
-        get: |c| c.share_escalation,
-    },
-    Statistic {
-        name: "share_neither",
-        get: |c| c.share_neither,
-    },
-    Statistic {
-        name: "truces",
-        get: |c| f64::from(c.truces),
-    },
-    Statistic {
-        name: "broken_truces",
-        get: |c| f64::from(c.broken_truces),
-    },
-    Statistic {
-        name: "broken_truces_per_year",
-        get: |c| c.broken_truces_per_year,
-    },
-    Statistic {
-        name: "broken_truces_tariff_rule",
-        get: |c| f64::from(c.broken_truces_tariff_rule),
-    },
-    Statistic {
-        name: "longest_truce_weeks",
-        get: |c| f64::from(c.longest_truce_weeks),
-    },
-    Statistic {
-        name: "escalation_episodes",
-        get: |c| f64::from(c.escalation_episodes),
-    },
-    Statistic {
-        name: "longest_escalation_weeks",
-        get: |c| f64::from(c.longest_escalation_weeks),
-    },
-    Statistic {
-        name: "durable_deal",
-        get: |c| f64::from(u8::from(c.weeks_to_durable_deal.is_some())),
-    },
-];
 
 /// What a target compares.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,31 +111,72 @@ pub enum TargetKind {
 /// A target with its distance scale.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
+    /// The record it belongs to.
+    pub record: usize,
     /// What is compared.
     pub kind: TargetKind,
     /// Scale: the difference that counts as one unit of distance.
     pub scale: f64,
+    /// Last day of the window a statistic is computed over (default: the record's end).
+    pub to: Option<Date>,
+    /// An observed value given in the config (for readings the data files lack), with its note.
+    pub observed: Option<(f64, String)>,
 }
 
 impl Target {
-    /// Name for tables and CSV columns.
+    /// Name for tables and CSV columns (without the record).
     pub fn name(&self) -> String {
         match &self.kind {
-            TargetKind::Statistic(k) => STATISTICS[*k].name.to_string(),
+            TargetKind::Statistic(k) => match self.to {
+                Some(d) => format!("{}_to_{d}", STATISTICS[*k].name),
+                None => STATISTICS[*k].name.to_string(),
+            },
             TargetKind::Tariff { side, date } => {
                 format!("tariff_{}_{date}", crate::scenario::SIDE_KEYS[*side])
             }
         }
     }
+
+    /// Whether the statistic counts whole events (mid-rank percentiles).
+    pub fn discrete(&self) -> bool {
+        match self.kind {
+            TargetKind::Statistic(k) => STATISTICS[k].discrete,
+            TargetKind::Tariff { .. } => false,
+        }
+    }
+}
+
+/// Which built-in data a record uses when no files are given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltIn {
+    /// data/us_china_events_2018_2020.csv and the 2018-2021 tariffs.
+    FirstTerm,
+    /// data/us_china_events_2025_h1.csv and the 2025 tariffs.
+    SecondTerm,
+}
+
+/// One record of a calibration: a period's scenario and its data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Name.
+    pub name: String,
+    /// The period's scenario file.
+    pub scenario: PathBuf,
+    /// Built-in data (used for what no file gives).
+    pub data: BuiltIn,
+    /// Event file.
+    pub events: Option<PathBuf>,
+    /// Tariff file.
+    pub tariffs: Option<PathBuf>,
+    /// Threats table (default: the built-in table of both records).
+    pub threats: Option<PathBuf>,
 }
 
 /// A whole calibration configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
-    /// Event file (None: the built-in record).
-    pub events: Option<PathBuf>,
-    /// Tariff file (None: the built-in series).
-    pub tariffs: Option<PathBuf>,
+    /// The records (one when the config has no `[[records]]`: the command line's scenario).
+    pub records: Vec<Record>,
     /// Particles per generation.
     pub particles: usize,
     /// Generations after the prior one.
@@ -223,8 +212,12 @@ const fn spec(
     }
 }
 
-/// Reads CALIB.toml; parameter paths are checked against the scenario `template`.
-pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
+/// Reads CALIB.toml. Without `[[records]]` it calibrates the one scenario `single` (the command
+/// line's) against `[data]` (default: the built-in first-term record); with `[[records]]`, each
+/// record names its scenario (relative to the config file) and its built-in data, and targets and
+/// period-specific parameters name their record. Parameter paths are checked against the
+/// scenario of every record they apply to. Returns the config and the records' templates.
+pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>), LoadError> {
     let text = Text::read(path, "calibration config")?;
     let mut sources = tree::Sources::default();
     let mut cx = Cx::default();
@@ -235,7 +228,6 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
     }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut top = Obj::new(&mut cx, &root, "");
-    let mut data = top.table(&mut cx, "data");
     let file = |s: Option<String>| {
         s.map(|p| {
             if Path::new(&p).is_absolute() {
@@ -245,9 +237,132 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
             }
         })
     };
-    let events = file(data.string(&mut cx, "events", false));
-    let tariffs = file(data.string(&mut cx, "tariffs", false));
-    data.finish(&mut cx);
+    const DATA: [&str; 2] = ["first_term", "second_term"];
+    let built_in = |k: usize| {
+        if k == 0 {
+            BuiltIn::FirstTerm
+        } else {
+            BuiltIn::SecondTerm
+        }
+    };
+    let mut records: Vec<Record> = Vec::new();
+    let has_records = top.has("records");
+    if has_records {
+        for mut r in top.tables(&mut cx, "records") {
+            let origin = r.origin();
+            let item = r.path().to_string();
+            let name = r.string(&mut cx, "name", true).unwrap_or_default();
+            let scenario = file(r.string(&mut cx, "scenario", true));
+            let data = r.choice(
+                &mut cx,
+                "data",
+                &DATA,
+                Some(0),
+                "Built-in data of the record",
+            );
+            let events = file(r.string(&mut cx, "events", false));
+            let tariffs = file(r.string(&mut cx, "tariffs", false));
+            let threats = file(r.string(&mut cx, "threats", false));
+            r.finish(&mut cx);
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                cx.error(
+                    origin,
+                    &format!("{item}.name"),
+                    format!("record name '{name}' must be letters, digits, '_' or '-' (it names output files)"),
+                );
+                continue;
+            }
+            if records.iter().any(|x| x.name == name) {
+                cx.error(origin, &item, format!("record '{name}' is listed twice"));
+                continue;
+            }
+            if let Some(scenario) = scenario {
+                records.push(Record {
+                    name,
+                    scenario,
+                    data: built_in(data),
+                    events,
+                    tariffs,
+                    threats,
+                });
+            }
+        }
+        if single.is_some() {
+            cx.error(
+                top.origin(),
+                "records",
+                "this config names its records' scenarios; drop the SCENARIO argument",
+            );
+        }
+    } else {
+        let mut data = top.table(&mut cx, "data");
+        let events = file(data.string(&mut cx, "events", false));
+        let tariffs = file(data.string(&mut cx, "tariffs", false));
+        let threats = file(data.string(&mut cx, "threats", false));
+        data.finish(&mut cx);
+        match single {
+            Some(sc) => records.push(Record {
+                // The file stem, made safe as a file-name component.
+                name: sc
+                    .file_stem()
+                    .map_or_else(|| "record".into(), |s| s.to_string_lossy().into_owned())
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect(),
+                scenario: sc.to_path_buf(),
+                data: BuiltIn::FirstTerm,
+                events,
+                tariffs,
+                threats,
+            }),
+            None => cx.error(
+                top.origin(),
+                "records",
+                "give a SCENARIO argument, or name the records in the config ([[records]] name = ..., scenario = ...)",
+            ),
+        }
+    }
+    // The records' scenarios, loaded once (their errors name their own files).
+    let mut templates = Vec::with_capacity(records.len());
+    for r in &records {
+        let t = Text::read(&r.scenario, "scenario")?;
+        templates.push(Template::new(&t, &[])?);
+    }
+    let record_index = |cx: &mut Cx, o: &mut Obj<'_>| -> Option<Option<usize>> {
+        let origin = o.origin();
+        let item = o.path().to_string();
+        match o.string(cx, "record", false) {
+            None => Some(None),
+            Some(n) => match records.iter().position(|r| r.name == n) {
+                Some(i) => Some(Some(i)),
+                None => {
+                    cx.error(
+                        origin,
+                        &format!("{item}.record"),
+                        format!(
+                            "unknown record '{n}'; the config names: {}",
+                            records
+                                .iter()
+                                .map(|r| r.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        }
+    };
     let mut abc = top.table(&mut cx, "abc");
     let particles = abc.int(
         &mut cx,
@@ -304,6 +419,7 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
     let mut parameters = Vec::new();
     for mut p in top.tables(&mut cx, "parameters") {
         let ppath = p.string(&mut cx, "path", true).unwrap_or_default();
+        let record = record_index(&mut cx, &mut p);
         let kind = p.choice(
             &mut cx,
             "prior",
@@ -336,6 +452,7 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
         let origin = p.origin();
         let item = p.path().to_string();
         p.finish(&mut cx);
+        let Some(record) = record else { continue };
         if lo >= hi {
             cx.error(
                 origin,
@@ -352,25 +469,46 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
             );
             continue;
         }
-        if let Err(m) = template.check_path(&ppath) {
-            cx.error(origin, &format!("{item}.path"), m);
+        let applies: Vec<usize> = match record {
+            Some(r) => vec![r],
+            None => (0..templates.len()).collect(),
+        };
+        let mut ok = true;
+        for &r in &applies {
+            let template = &templates[r];
+            let whose = if templates.len() > 1 {
+                format!(" (record '{}')", records[r].name)
+            } else {
+                String::new()
+            };
+            if let Err(m) = template.check_path(&ppath) {
+                cx.error(origin, &format!("{item}.path"), format!("{m}{whose}"));
+                ok = false;
+                break;
+            }
+            if let Err(e) = template
+                .instantiate(&[(&ppath, lo), (&ppath, hi)])
+                .and_then(|_| template.instantiate(&[(&ppath, lo)]))
+            {
+                cx.error(
+                    origin,
+                    &item,
+                    format!(
+                        "the prior's range [{lo}, {hi}] leaves the parameter's allowed range{whose}: {}",
+                        e.lines.join("; ")
+                    ),
+                );
+                ok = false;
+                break;
+            }
+        }
+        if !ok {
             continue;
         }
-        if let Err(e) = template
-            .instantiate(&[(&ppath, lo), (&ppath, hi)])
-            .and_then(|_| template.instantiate(&[(&ppath, lo)]))
+        if parameters
+            .iter()
+            .any(|q: &Parameter| q.path == ppath && (q.record.is_none() || record.is_none() || q.record == record))
         {
-            cx.error(
-                origin,
-                &item,
-                format!(
-                    "the prior's range [{lo}, {hi}] leaves the parameter's allowed range: {}",
-                    e.lines.join("; ")
-                ),
-            );
-            continue;
-        }
-        if parameters.iter().any(|q: &Parameter| q.path == ppath) {
             cx.error(origin, &item, format!("'{ppath}' is listed twice"));
             continue;
         }
@@ -384,7 +522,11 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
                 hi,
             },
         };
-        parameters.push(Parameter { path: ppath, prior });
+        parameters.push(Parameter {
+            path: ppath,
+            prior,
+            record,
+        });
     }
     if parameters.is_empty() {
         cx.error(top.origin(), "parameters", "name at least one parameter to calibrate ([[parameters]] path = ..., prior = ..., low = ..., high = ...)");
@@ -393,6 +535,7 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
     for mut t in top.tables(&mut cx, "targets") {
         let origin = t.origin();
         let item = t.path().to_string();
+        let record = record_index(&mut cx, &mut t);
         let statistic = t.string(&mut cx, "statistic", false);
         let side = if t.has("tariff") {
             Some(t.choice(
@@ -406,6 +549,21 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
             None
         };
         let date = t.date(&mut cx, "date", side.is_some());
+        let to = t.date(&mut cx, "to", false).map(|d| d.0);
+        let observed = if t.has("observed") {
+            Some(t.num(
+                &mut cx,
+                &spec(
+                    "observed",
+                    None,
+                    Closed(-1e9, 1e9),
+                    "Observed value given here (for a reading the data files lack)",
+                ),
+            ))
+        } else {
+            None
+        };
+        let note = t.string(&mut cx, "note", false).unwrap_or_default();
         let scale = t.num(
             &mut cx,
             &spec(
@@ -416,6 +574,27 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
             ),
         );
         t.finish(&mut cx);
+        let Some(record) = record else { continue };
+        let record = match (record, records.len()) {
+            (Some(r), _) => r,
+            (None, 1) => 0,
+            (None, _) => {
+                cx.error(
+                    origin,
+                    &item,
+                    "with several records, every target names its record (record = \"...\")",
+                );
+                continue;
+            }
+        };
+        if observed.is_some() && note.trim().is_empty() {
+            cx.error(
+                origin,
+                &format!("{item}.observed"),
+                "an observed value given in the config needs a note saying where it comes from",
+            );
+            continue;
+        }
         let kind = match (statistic, side, date) {
             (Some(name), None, None) => match STATISTICS.iter().position(|s| s.name == name) {
                 Some(k) => TargetKind::Statistic(k),
@@ -448,7 +627,21 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
                 continue;
             }
         };
-        targets.push(Target { kind, scale });
+        if to.is_some() && matches!(kind, TargetKind::Tariff { .. }) {
+            cx.error(
+                origin,
+                &format!("{item}.to"),
+                "a tariff target is read at its date; `to` applies to statistics",
+            );
+            continue;
+        }
+        targets.push(Target {
+            record,
+            kind,
+            scale,
+            to,
+            observed: observed.map(|v| (v, note)),
+        });
     }
     if targets.is_empty() {
         cx.error(
@@ -461,17 +654,19 @@ pub fn load(path: &Path, template: &Template) -> Result<Config, LoadError> {
     if !cx.diags.is_empty() {
         return Err(LoadError::render(&sources, cx.diags));
     }
-    Ok(Config {
-        events,
-        tariffs,
-        particles,
-        generations,
-        replicates,
-        keep,
-        moves,
-        min_acceptance,
-        seed,
-        parameters,
-        targets,
-    })
+    Ok((
+        Config {
+            records,
+            particles,
+            generations,
+            replicates,
+            keep,
+            moves,
+            min_acceptance,
+            seed,
+            parameters,
+            targets,
+        },
+        templates,
+    ))
 }

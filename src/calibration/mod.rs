@@ -2,4 +2,5 @@
 
 pub mod abc;
 pub mod config;
+pub mod history;
 pub mod writer;

@@ -104,10 +104,11 @@ pub enum Command {
         #[arg(long, default_value_t = 52)]
         durable_weeks: u32,
     },
-    /// Calibrate a scenario's parameters against the real record (ABC-SMC).
+    /// Calibrate behavioural constants against real records (ABC-SMC): one scenario, or the
+    /// records a config names.
     Calibrate {
-        /// Scenario file.
-        scenario: PathBuf,
+        /// Scenario file (only for a config without [[records]]).
+        scenario: Option<PathBuf>,
         /// Calibration configuration (parameters with priors, targets, algorithm settings).
         #[arg(long)]
         config: PathBuf,

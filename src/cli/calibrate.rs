@@ -1,30 +1,45 @@
-//! `negsim calibrate`: ABC-SMC of a scenario's parameters against the real record.
+//! `negsim calibrate`: ABC-SMC of behavioural constants against one or more real records (each
+//! with its own scenario), with honest sampler diagnostics and a posterior-predictive check.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::analysis::facts::{facts, tariff_at};
-use crate::calibration::abc::{self, Particle, Problem, Settings, weighted_quantile};
-use crate::calibration::config::{self, STATISTICS, TargetKind};
+use crate::calibration::abc::{self, Particle, Problem, RecordProblem, Settings, weighted_quantile};
+use crate::calibration::config::{self, BuiltIn, Record, Target, TargetKind};
+use crate::calibration::history::{HistoryStats, STATISTICS};
 use crate::calibration::writer;
-use crate::data::{EVENTS_CSV, TARIFFS_CSV, read_events, read_tariffs};
+use crate::data::{
+    EVENTS_2025_CSV, EVENTS_CSV, RealThreat, TARIFFS_2025_CSV, TARIFFS_CSV, THREATS_CSV,
+    TariffPoint, ThreatKind, read_events, read_tariffs, read_threats,
+};
 use crate::model::rng::{Stream, mix64};
 use crate::report::charts::posterior::{self, PosteriorInput};
 use crate::report::csv::num;
 use crate::report::manifest::now_utc;
 use crate::report::output::OutputDir;
 use crate::report::table::render;
-use crate::scenario::Text;
+use crate::scenario::date::Date;
 use crate::scenario::template::Template;
+use crate::scenario::{EventKind, Scenario, Text};
 
 use super::Failure;
 
-/// Posterior-predictive draws (single replicates).
-const PREDICTIVE_DRAWS: u64 = 300;
+/// Posterior-predictive draws (one joint history each: a single replicate of every record).
+const PREDICTIVE_DRAWS: u64 = 1000;
 
-/// A parameter whose 90% posterior interval is narrower than this share of its prior's range is
-/// reported as pinned down by the record.
-const PINNED_WIDTH: f64 = 0.5;
+/// How much a record narrows a parameter, from the ratio of its 90% posterior interval to the
+/// prior's: below 0.5 "pinned down", below 0.8 "partly", otherwise "weakly". The one rule used by
+/// `calibrate`'s output and docs/CALIBRATION.md.
+pub fn identification(width_ratio: f64) -> &'static str {
+    if width_ratio < 0.5 {
+        "pinned down"
+    } else if width_ratio < 0.8 {
+        "partly"
+    } else {
+        "weakly"
+    }
+}
 
 fn input(e: impl std::fmt::Display) -> Failure {
     Failure::Input(e.to_string())
@@ -32,8 +47,8 @@ fn input(e: impl std::fmt::Display) -> Failure {
 
 /// Options of `negsim calibrate`.
 pub struct Options {
-    /// Scenario.
-    pub scenario: PathBuf,
+    /// Scenario (only for a config without `[[records]]`).
+    pub scenario: Option<PathBuf>,
     /// CALIB.toml.
     pub config: PathBuf,
     /// Output directory.
@@ -48,62 +63,218 @@ pub struct Options {
     pub charts: bool,
 }
 
-/// Runs `negsim calibrate`.
-pub fn run(o: &Options) -> Result<PathBuf, Failure> {
-    let started = Instant::now();
-    let base = Text::read(&o.scenario, "scenario").map_err(input)?;
-    let template = Template::new(&base, &[]).map_err(input)?;
-    let cfg = config::load(&o.config, &template).map_err(input)?;
-    let sc = &template.base.scenario;
-    let (start, weeks) = (sc.meta.start, sc.meta.weeks);
-    let end = start.add_days(7 * i64::from(weeks) - 1);
-    let read_text =
-        |p: &Option<PathBuf>, embedded: &str, name: &str| -> Result<(String, String), Failure> {
-            match p {
-                None => Ok((format!("built-in data/{name}"), embedded.to_string())),
-                Some(path) => Text::read(path, "data file")
-                    .map(|t| (t.path, t.text))
-                    .map_err(input),
-            }
-        };
-    let (epath, etext) = read_text(&cfg.events, EVENTS_CSV, "us_china_events_2018_2020.csv")?;
-    let (tpath, ttext) = read_text(&cfg.tariffs, TARIFFS_CSV, "us_china_tariffs_2018_2021.csv")?;
-    let events = read_events(&epath, &etext).map_err(input)?;
-    let series = read_tariffs(&tpath, &ttext).map_err(input)?;
-    let durable = sc.behaviour.observation.durable_weeks.ceil() as u32;
-    let threats = crate::data::embedded_threats();
-    let real = facts(
-        &events,
-        &threats,
-        start,
-        end,
-        durable,
-        sc.agreement.as_ref().map(|a| a.scope),
-    );
+/// A record's real data.
+struct RealData {
+    events_path: String,
+    tariffs_path: String,
+    events: Vec<crate::data::RealEvent>,
+    series: Vec<TariffPoint>,
+    threats: Vec<RealThreat>,
+}
+
+fn read_text(p: &Option<PathBuf>, embedded: &str, name: &str) -> Result<(String, String), Failure> {
+    match p {
+        None => Ok((format!("built-in data/{name}"), embedded.to_string())),
+        Some(path) => Text::read(path, "data file")
+            .map(|t| (t.path, t.text))
+            .map_err(input),
+    }
+}
+
+/// The threats-table rows a scenario's calendar stands for: every truce deadline, and each threat
+/// or scheduled increase dated as a calendar threat of the same side (the model decides only the
+/// threats its calendar holds, so only their real outcomes are comparable).
+fn threats_of(sc: &Scenario, all: Vec<RealThreat>) -> Vec<RealThreat> {
+    let calendar: Vec<(Date, usize)> = sc
+        .calendar
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Threat { side, .. } => Some((e.date, side)),
+            _ => None,
+        })
+        .collect();
+    all.into_iter()
+        .filter(|t| {
+            t.kind == ThreatKind::Deadline
+                || calendar.iter().any(|&(d, side)| {
+                    d == t.date
+                        && match t.actor {
+                            crate::data::Actor::Us => side == 0,
+                            crate::data::Actor::Cn => side == 1,
+                            crate::data::Actor::Both => true,
+                        }
+                })
+        })
+        .collect()
+}
+
+fn real_data(r: &Record, sc: &Scenario) -> Result<RealData, Failure> {
+    let (ev, tr, evn, trn) = match r.data {
+        BuiltIn::FirstTerm => (
+            EVENTS_CSV,
+            TARIFFS_CSV,
+            "us_china_events_2018_2020.csv",
+            "us_china_tariffs_2018_2021.csv",
+        ),
+        BuiltIn::SecondTerm => (
+            EVENTS_2025_CSV,
+            TARIFFS_2025_CSV,
+            "us_china_events_2025_h1.csv",
+            "us_china_tariffs_2025.csv",
+        ),
+    };
+    let (events_path, etext) = read_text(&r.events, ev, evn)?;
+    let (tariffs_path, ttext) = read_text(&r.tariffs, tr, trn)?;
+    let (hpath, htext) = read_text(&r.threats, THREATS_CSV, "us_china_threats_and_deadlines.csv")?;
+    Ok(RealData {
+        events: read_events(&events_path, &etext).map_err(input)?,
+        series: read_tariffs(&tariffs_path, &ttext).map_err(input)?,
+        threats: threats_of(sc, read_threats(&hpath, &htext).map_err(input)?),
+        events_path,
+        tariffs_path,
+    })
+}
+
+/// Highest reading of a side in `[from, to]`, counting the level in force at `from`.
+fn real_peak(series: &[TariffPoint], side: usize, from: Date, to: Date) -> Option<f64> {
+    let at_start = tariff_at(series, side, from);
+    series
+        .iter()
+        .filter(|p| p.date >= from && p.date <= to)
+        .filter_map(|p| if side == 0 { p.us } else { p.cn })
+        .chain(at_start)
+        .reduce(f64::max)
+}
+
+/// The observed value of every target.
+fn observed_values(
+    cfg: &config::Config,
+    templates: &[Template],
+    data: &[RealData],
+) -> Result<Vec<f64>, Failure> {
     let mut observed = Vec::new();
     for t in &cfg.targets {
+        let rec = &cfg.records[t.record];
+        let sc = &templates[t.record].base.scenario;
+        let (start, weeks) = (sc.meta.start, sc.meta.weeks);
+        let end = start.add_days(7 * i64::from(weeks) - 1);
+        let d = &data[t.record];
+        let label = format!("target {} of record '{}'", t.name(), rec.name);
+        if let Some((v, _)) = &t.observed {
+            observed.push(*v);
+            continue;
+        }
         observed.push(match &t.kind {
-            TargetKind::Statistic(k) => (STATISTICS[*k].get)(&real.summary),
+            TargetKind::Statistic(k) => {
+                let to = t.to.unwrap_or(end);
+                if to < start || to > end {
+                    return Err(Failure::Input(format!(
+                        "{label}: its window end {to} is outside the scenario's period {start} .. {end}"
+                    )));
+                }
+                let durable = sc.behaviour.observation.durable_weeks.ceil() as u32;
+                let f = facts(
+                    &d.events,
+                    &d.threats,
+                    start,
+                    to,
+                    durable,
+                    sc.agreement.as_ref().map(|a| a.scope),
+                );
+                let stats = HistoryStats {
+                    cycle: f.summary,
+                    outcomes: f.outcomes,
+                    peak: [0, 1].map(|s| real_peak(&d.series, s, start, to).unwrap_or(f64::NAN)),
+                };
+                match (STATISTICS[*k].get)(&stats) {
+                    Some(v) if v.is_finite() => v,
+                    _ => {
+                        return Err(Failure::Input(format!(
+                            "{label}: the record gives no value for it in {start} .. {to} (no events to take a share of, or no tariff reading); give `observed = ...` with a note, or drop it"
+                        )));
+                    }
+                }
+            }
             TargetKind::Tariff { side, date } => {
                 if *date < start || *date > end {
                     return Err(Failure::Input(format!(
-                        "target {}: {date} is outside the scenario's period {start} .. {end}",
-                        t.name()
+                        "{label}: {date} is outside the scenario's period {start} .. {end}"
                     )));
                 }
-                tariff_at(&series, *side, *date).ok_or_else(|| {
+                tariff_at(&d.series, *side, *date).ok_or_else(|| {
                     Failure::Input(format!(
-                        "target {}: {tpath} has no reading at or before {date}",
-                        t.name()
+                        "{label}: {} has no reading at or before {date}",
+                        d.tariffs_path
                     ))
                 })?
             }
         });
     }
+    Ok(observed)
+}
+
+/// Mid-rank percentile of `obs` among `draws` (ties count half), in [0, 1].
+pub fn mid_rank(draws: &[f64], obs: f64) -> f64 {
+    let below = draws.iter().filter(|&&v| v < obs).count() as f64;
+    let equal = draws.iter().filter(|&&v| v == obs).count() as f64;
+    (below + 0.5 * equal) / draws.len().max(1) as f64
+}
+
+/// Continuous ranked probability score of the sample `draws` for the outcome `obs`:
+/// E|X − y| − ½E|X − X'| (Gneiting & Raftery 2007), exact for the empirical distribution.
+pub fn crps(draws: &[f64], obs: f64) -> f64 {
+    let n = draws.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mut v = draws.to_vec();
+    v.sort_by(f64::total_cmp);
+    let nf = n as f64;
+    let e_abs = v.iter().map(|x| (x - obs).abs()).sum::<f64>() / nf;
+    let spread = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - nf - 1.0) * x)
+        .sum::<f64>()
+        * 2.0
+        / (nf * nf);
+    e_abs - 0.5 * spread
+}
+
+/// Runs `negsim calibrate`.
+pub fn run(o: &Options) -> Result<PathBuf, Failure> {
+    let started = Instant::now();
+    let (cfg, templates) = config::load(&o.config, o.scenario.as_deref()).map_err(input)?;
+    let data: Vec<RealData> = cfg
+        .records
+        .iter()
+        .zip(&templates)
+        .map(|(r, t)| real_data(r, &t.base.scenario))
+        .collect::<Result<_, _>>()?;
+    let observed = observed_values(&cfg, &templates, &data)?;
+    let records: Vec<RecordProblem<'_>> = cfg
+        .records
+        .iter()
+        .zip(&templates)
+        .map(|(r, t)| RecordProblem {
+            name: r.name.clone(),
+            template: t,
+            weeks: t.base.scenario.meta.weeks,
+            start: t.base.scenario.meta.start,
+        })
+        .collect();
+    let windows: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{} .. {}",
+                r.start,
+                r.start.add_days(7 * i64::from(r.weeks) - 1)
+            )
+        })
+        .collect();
     let problem = Problem {
-        template: &template,
-        weeks,
-        start,
+        records,
         params: &cfg.parameters,
         targets: &cfg.targets,
         observed: observed.clone(),
@@ -118,10 +289,18 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         seed: cfg.seed,
         threads: o.threads,
     };
+    let single = cfg.records.len() == 1;
+    let run_name = if single {
+        cfg.records[0].name.clone()
+    } else {
+        o.config
+            .file_stem()
+            .map_or_else(|| "joint".into(), |s| s.to_string_lossy().into_owned())
+    };
     let out_path = o
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("calibrate-{}", sc.meta.name)));
+        .unwrap_or_else(|| PathBuf::from("output").join(format!("calibrate-{run_name}")));
     let mut out = OutputDir::prepare(&out_path, &[], o.force).map_err(input)?;
 
     let bar = super::progress_bar(
@@ -134,9 +313,15 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     })
     .map_err(Failure::Input)?;
     bar.finish_and_clear();
-
-    // Posterior-predictive draws: single replicates under particles drawn by weight.
     let weights: Vec<f64> = particles.iter().map(|p| p.weight).collect();
+    let weights_ess = {
+        let s: f64 = weights.iter().sum();
+        let s2: f64 = weights.iter().map(|w| w * w).sum();
+        if s2 > 0.0 { s * s / s2 } else { 0.0 }
+    };
+    let n_distinct = logs.last().map_or(0, |l| l.distinct);
+
+    // Posterior-predictive draws: one joint history under a particle drawn by weight.
     let cumulative: Vec<f64> = weights
         .iter()
         .scan(0.0, |a, w| {
@@ -149,7 +334,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         observed: observed.clone(),
         ..problem
     };
-    let predictive: Vec<Vec<f64>> = {
+    let predictive: Vec<Vec<Option<f64>>> = {
         use rayon::prelude::*;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(o.threads.max(1))
@@ -174,155 +359,289 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
 
     // Files.
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
-    let names: Vec<String> = cfg.parameters.iter().map(|p| p.path.clone()).collect();
-    let tnames: Vec<String> = cfg.targets.iter().map(|t| t.name()).collect();
-    let mut csv = format!(
-        "particle,weight,distance,{},{}\n",
-        names.join(","),
-        tnames
-            .iter()
-            .map(|t| format!("sim_{t}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let rec_of = |p: &config::Parameter| p.record.map(|r| cfg.records[r].name.clone());
+    let names: Vec<String> = cfg
+        .parameters
+        .iter()
+        .map(|p| match rec_of(p) {
+            Some(r) => format!("{r}:{}", p.path),
+            None => p.path.clone(),
+        })
+        .collect();
+    let tnames: Vec<String> = cfg
+        .targets
+        .iter()
+        .map(|t| {
+            if single {
+                t.name()
+            } else {
+                format!("{}:{}", cfg.records[t.record].name, t.name())
+            }
+        })
+        .collect();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let head: Vec<String> = ["particle", "weight", "distance"]
+        .into_iter()
+        .map(String::from)
+        .chain(names.iter().cloned())
+        .chain(tnames.iter().map(|t| format!("sim_{t}")))
+        .collect();
+    let csv_err = |e: csv::Error| Failure::Input(format!("writing CSV: {e}"));
+    csv.write_record(&head).map_err(csv_err)?;
     for (i, p) in particles.iter().enumerate() {
         let row: Vec<String> = [i.to_string(), num(p.weight, 10), num(p.distance, 6)]
             .into_iter()
             .chain(p.theta.iter().map(|x| num(*x, 8)))
             .chain(p.sim.iter().map(|x| num(*x, 6)))
             .collect();
-        csv.push_str(&row.join(","));
-        csv.push('\n');
+        csv.write_record(&row).map_err(csv_err)?;
     }
-    out.write("posterior.csv", csv.as_bytes()).map_err(err)?;
-    let mut gens = String::from(
-        "generation,epsilon,simulations,moves_accepted,move_acceptance,alive,resampled,effective_sample_size\n",
-    );
+    let bytes = |w: csv::Writer<Vec<u8>>| -> Result<Vec<u8>, Failure> {
+        w.into_inner()
+            .map_err(|e| Failure::Input(format!("writing CSV: {e}")))
+    };
+    out.write("posterior.csv", &bytes(csv)?).map_err(err)?;
+    let mut gens = csv::Writer::from_writer(Vec::new());
+    gens.write_record([
+        "generation",
+        "epsilon",
+        "simulations",
+        "moves_accepted",
+        "move_acceptance",
+        "alive",
+        "distinct",
+        "resampled",
+        "effective_sample_size",
+    ])
+    .map_err(csv_err)?;
     for l in &logs {
-        gens.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            l.generation,
+        gens.write_record([
+            l.generation.to_string(),
             if l.epsilon.is_finite() {
                 num(l.epsilon, 6)
             } else {
                 "inf".into()
             },
-            l.simulated,
-            l.moves_accepted,
+            l.simulated.to_string(),
+            l.moves_accepted.to_string(),
             num(
                 l.moves_accepted as f64 / (l.alive * cfg.moves).max(1) as f64,
-                4
+                4,
             ),
-            l.alive,
-            l.resampled,
-            num(l.ess, 1)
-        ));
+            l.alive.to_string(),
+            l.distinct.to_string(),
+            l.resampled.to_string(),
+            num(l.ess, 1),
+        ])
+        .map_err(csv_err)?;
     }
-    out.write("generations.csv", gens.as_bytes()).map_err(err)?;
-    let column = |f: &dyn Fn(&Particle) -> f64| -> Vec<f64> { particles.iter().map(f).collect() };
-    let mut psum = String::from(
-        "parameter,prior,prior_low,prior_high,posterior_median,posterior_p05,posterior_p95,width_ratio,pinned_down\n",
-    );
+    out.write("generations.csv", &bytes(gens)?).map_err(err)?;
+    let column = |k: usize| -> Vec<f64> { particles.iter().map(|q| q.theta[k]).collect() };
+    let mut psum = csv::Writer::from_writer(Vec::new());
+    psum.write_record([
+        "parameter",
+        "record",
+        "prior",
+        "prior_low",
+        "prior_high",
+        "posterior_median",
+        "posterior_p05",
+        "posterior_p95",
+        "posterior_sd",
+        "width_ratio",
+        "identified",
+    ])
+    .map_err(csv_err)?;
     let mut ptable = Vec::new();
-    let mut updates = Vec::new();
-    let window = format!("{start} .. {end}");
+    let mut updates: Vec<Vec<(String, f64, String)>> = vec![Vec::new(); cfg.records.len()];
+    let sources: Vec<String> = cfg
+        .records
+        .iter()
+        .zip(&data)
+        .zip(&windows)
+        .map(|((r, d), w)| format!("{} ({}, {}, {w})", r.name, d.events_path, d.tariffs_path))
+        .collect();
+    let provenance = sources.join("; ");
     for (k, p) in cfg.parameters.iter().enumerate() {
-        let vals = column(&|q| q.theta[k]);
+        let vals = column(k);
         let (med, lo, hi) = (
             weighted_quantile(&vals, &weights, 0.5),
             weighted_quantile(&vals, &weights, 0.05),
             weighted_quantile(&vals, &weights, 0.95),
         );
+        let mean: f64 = vals.iter().zip(&weights).map(|(v, w)| v * w).sum();
+        let sd = vals
+            .iter()
+            .zip(&weights)
+            .map(|(v, w)| w * (v - mean).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let (plo, phi) = p.prior.bounds();
         let ratio = (hi - lo) / (phi - plo);
-        let pinned = ratio < PINNED_WIDTH;
-        psum.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\n",
-            p.path,
-            p.prior.describe().replace(',', ";"),
+        let ident = identification(ratio);
+        psum.write_record([
+            p.path.clone(),
+            rec_of(p).unwrap_or_else(|| "shared".into()),
+            p.prior.describe(),
             num(plo, 6),
             num(phi, 6),
             num(med, 6),
             num(lo, 6),
             num(hi, 6),
+            num(sd, 6),
             num(ratio, 4),
-            if pinned { "yes" } else { "no" }
-        ));
+            ident.into(),
+        ])
+        .map_err(csv_err)?;
         ptable.push(vec![
-            p.path.clone(),
+            names[k].clone(),
             p.prior.describe(),
             format!("{} [{}, {}]", num(med, 4), num(lo, 4), num(hi, 4)),
             format!("{:.2}", ratio),
-            if pinned { "yes".into() } else { "no".into() },
+            ident.into(),
         ]);
-        updates.push((p.path.clone(), (med * 1e6).round() / 1e6, format!("ABC-SMC posterior median (90% interval {} to {}) on {epath} and {tpath}, {window}; negsim {}", num(lo, 4), num(hi, 4), env!("CARGO_PKG_VERSION"))));
+        let note = format!(
+            "ABC-SMC posterior median (90% interval {} to {}, {ident} by the data) on {provenance}; negsim {}",
+            num(lo, 4),
+            num(hi, 4),
+            env!("CARGO_PKG_VERSION")
+        );
+        for (r, u) in updates.iter_mut().enumerate() {
+            if p.record.is_none_or(|x| x == r) {
+                u.push((p.path.clone(), (med * 1e6).round() / 1e6, note.clone()));
+            }
+        }
     }
-    out.write("posterior_summary.csv", psum.as_bytes())
+    out.write("posterior_summary.csv", &bytes(psum)?)
         .map_err(err)?;
-    let mut fit = String::from(
-        "target,observed,scale,predictive_mean,predictive_p05,predictive_p95,observed_percentile\n",
-    );
+    // The predictive check: every target's observed value among the predictive draws.
+    let mut fit = csv::Writer::from_writer(Vec::new());
+    fit.write_record([
+        "record",
+        "target",
+        "observed",
+        "scale",
+        "predictive_mean",
+        "predictive_p05",
+        "predictive_p95",
+        "band90_width",
+        "observed_percentile",
+        "percentile_method",
+        "crps",
+        "crps_scaled",
+        "draws_defined",
+        "observed_note",
+    ])
+    .map_err(csv_err)?;
     let mut ftable = Vec::new();
+    let mut outside95 = Vec::new();
+    let mut outside90 = 0usize;
+    let per_draw: Vec<Vec<f64>> = predictive
+        .iter()
+        .map(|v| v.iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+        .collect();
     for (k, t) in cfg.targets.iter().enumerate() {
-        let vals: Vec<f64> = predictive.iter().map(|v| v[k]).collect();
+        let vals: Vec<f64> = predictive.iter().filter_map(|v| v[k]).collect();
         let ones = vec![1.0; vals.len()];
         let mean = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
         let (lo, hi) = (
             weighted_quantile(&vals, &ones, 0.05),
             weighted_quantile(&vals, &ones, 0.95),
         );
-        let pct =
-            vals.iter().filter(|&&v| v <= observed[k]).count() as f64 / vals.len().max(1) as f64;
-        fit.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
+        let pct = if t.discrete() {
+            mid_rank(&vals, observed[k])
+        } else {
+            vals.iter().filter(|&&v| v <= observed[k]).count() as f64 / vals.len().max(1) as f64
+        };
+        let score = crps(&vals, observed[k]);
+        if !(0.025..=0.975).contains(&pct) {
+            outside95.push(tnames[k].clone());
+        }
+        if !(0.05..=0.95).contains(&pct) {
+            outside90 += 1;
+        }
+        fit.write_record([
+            cfg.records[t.record].name.clone(),
             t.name(),
             num(observed[k], 6),
             num(t.scale, 6),
             num(mean, 6),
             num(lo, 6),
             num(hi, 6),
-            num(pct, 4)
-        ));
+            num(hi - lo, 6),
+            num(pct, 4),
+            if t.discrete() {
+                "mid-rank".into()
+            } else {
+                "share at or below".into()
+            },
+            num(score, 6),
+            num(score / t.scale, 6),
+            vals.len().to_string(),
+            t.observed.as_ref().map_or(String::new(), |o| o.1.clone()),
+        ])
+        .map_err(csv_err)?;
         ftable.push(vec![
-            t.name(),
+            tnames[k].clone(),
             num(observed[k], 3),
             format!("{} [{}, {}]", num(mean, 3), num(lo, 3), num(hi, 3)),
             format!("{:.0}%", pct * 100.0),
         ]);
     }
-    out.write("fit.csv", fit.as_bytes()).map_err(err)?;
-    let header = format!(
-        "{} calibrated by `negsim calibrate` (adaptive ABC-SMC, {} particles, {} generations, {} replicates per particle)\nagainst {epath} and {tpath}, {window}. Calibrated values carry source = \"calibration\".",
-        sc.meta.name,
-        cfg.particles,
-        logs.len().saturating_sub(1),
-        cfg.replicates
-    );
-    let calibrated = writer::calibrated(&base.text, &updates, &header).map_err(Failure::Input)?;
-    let calibrated_name = format!("{}_calibrated.toml", sc.meta.name);
-    out.write(&calibrated_name, calibrated.as_bytes())
-        .map_err(err)?;
+    out.write("fit.csv", &bytes(fit)?).map_err(err)?;
+    let mut pred = csv::Writer::from_writer(Vec::new());
+    pred.write_record(&tnames).map_err(csv_err)?;
+    for v in &per_draw {
+        pred.write_record(v.iter().map(|x| {
+            if x.is_finite() {
+                num(*x, 6)
+            } else {
+                String::new()
+            }
+        }))
+        .map_err(csv_err)?;
+    }
+    out.write("predictive.csv", &bytes(pred)?).map_err(err)?;
     let mut files = vec![
         "posterior.csv".to_string(),
         "generations.csv".into(),
         "posterior_summary.csv".into(),
         "fit.csv".into(),
-        calibrated_name.clone(),
+        "predictive.csv".into(),
     ];
+    for (r, rec) in cfg.records.iter().enumerate() {
+        let base = Text::read(&rec.scenario, "scenario").map_err(input)?;
+        let header = format!(
+            "{} calibrated by `negsim calibrate` (adaptive ABC-SMC, {} particles, {} generations, {} replicates per particle)\nagainst {provenance}. Calibrated values carry source = \"calibration\".",
+            templates[r].base.scenario.meta.name,
+            cfg.particles,
+            logs.len().saturating_sub(1),
+            cfg.replicates
+        );
+        let calibrated =
+            writer::calibrated(&base.text, &updates[r], &header).map_err(Failure::Input)?;
+        let name = format!("{}_calibrated.toml", rec.name);
+        out.write(&name, calibrated.as_bytes()).map_err(err)?;
+        files.push(name);
+    }
     if o.charts {
         let priors: Vec<config::Prior> = cfg.parameters.iter().map(|p| p.prior).collect();
         let thetas: Vec<Vec<f64>> = particles.iter().map(|p| p.theta.clone()).collect();
         let caption = format!(
-            "scenario: {} · ABC-SMC, {} particles, {} generations, {} replicates each · seed {} · negsim {}",
-            sc.meta.name,
+            "{run_name} · ABC-SMC, {} particles, {} generations, {} replicates each · seed {} · negsim {}",
             cfg.particles,
             logs.len().saturating_sub(1),
             cfg.replicates,
             cfg.seed,
             env!("CARGO_PKG_VERSION")
         );
+        let complete: Vec<Vec<f64>> = per_draw
+            .iter()
+            .filter(|v| v.iter().all(|x| x.is_finite()))
+            .cloned()
+            .collect();
         let pin = PosteriorInput {
-            scenario: &sc.meta.name,
+            scenario: &run_name,
             caption,
             names: &names,
             priors: &priors,
@@ -330,7 +649,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             weights: &weights,
             targets: &tnames,
             observed: &observed,
-            predictive: &predictive,
+            predictive: &complete,
         };
         crate::report::charts::style::fonts();
         for c in [
@@ -347,15 +666,20 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         "negsim_version": env!("CARGO_PKG_VERSION"),
         "command": "calibrate",
         "command_line": std::env::args().collect::<Vec<_>>(),
-        "scenario": base.path,
         "config": o.config.display().to_string(),
-        "events": epath,
-        "tariffs": tpath,
-        "window": window,
+        "records": cfg.records.iter().zip(&data).zip(&windows).map(|((r, d), w)| serde_json::json!({
+            "name": r.name,
+            "scenario": r.scenario.display().to_string(),
+            "events": d.events_path,
+            "tariffs": d.tariffs_path,
+            "window": w,
+        })).collect::<Vec<_>>(),
         "particles": cfg.particles,
         "generations": logs.len().saturating_sub(1),
         "replicates": cfg.replicates,
         "seed": cfg.seed,
+        "distinct_particles": n_distinct,
+        "weights_ess": (weights_ess * 10.0).round() / 10.0,
         "threads": o.threads,
         "started_utc": now_utc(),
         "wall_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
@@ -365,7 +689,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    outln!("{} calibrated against {epath}, {window}\n", sc.meta.name);
+    outln!("{run_name} calibrated against {provenance}\n");
     out!(
         "{}",
         render(
@@ -374,12 +698,17 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
                 "prior".into(),
                 "posterior median [90%]".into(),
                 "90% width / prior".into(),
-                "pinned down".into()
+                "identified".into()
             ],
             &ptable
         )
     );
-    outln!("\nfit: each target, observed vs single simulated histories under the posterior\n");
+    outln!(
+        "\nidentified: the 90% interval's width over the prior's is below 0.5 (pinned down), below 0.8 (partly), or wider (weakly)"
+    );
+    outln!(
+        "\nfit: each target, observed vs single simulated histories drawn under the posterior ({PREDICTIVE_DRAWS} draws)\n"
+    );
     out!(
         "{}",
         render(
@@ -392,17 +721,71 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             &ftable
         )
     );
+    let n = cfg.targets.len();
+    let allowed = n.div_ceil(10);
+    outln!(
+        "\npredictive check: {} of {n} outside [2.5, 97.5]%{}; {outside90} outside [5, 95]% (at most {allowed} allowed): {}",
+        outside95.len(),
+        if outside95.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", outside95.join(", "))
+        },
+        if outside95.is_empty() && outside90 <= allowed {
+            "passes"
+        } else {
+            "FAILS"
+        }
+    );
     let last = logs.last();
     outln!(
-        "\n{} generations; final tolerance {}; effective sample size {} of {}; {} simulations in {:.1} s; wrote {} to {}",
+        "\n{} generations; final tolerance {}; {} distinct particles of {}, weights' effective sample size {:.0}; {} simulations in {:.1} s; wrote {} files to {}",
         logs.len().saturating_sub(1),
         last.map_or("-".into(), |l| num(l.epsilon, 4)),
-        last.map_or("-".into(), |l| num(l.ess, 0)),
+        n_distinct,
         cfg.particles,
+        weights_ess,
         logs.iter().map(|l| l.simulated).sum::<u64>(),
         started.elapsed().as_secs_f64(),
-        calibrated_name,
+        files.len() + 1,
         root.display()
     );
     Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crps_of_a_sample_matches_its_definition() {
+        // Brute force E|X - y| - 0.5 E|X - X'| over all pairs.
+        let x = [1.0, 4.0, 2.0, 8.0, 2.0];
+        let y = 3.0;
+        let n = x.len() as f64;
+        let a: f64 = x.iter().map(|v: &f64| (v - y).abs()).sum::<f64>() / n;
+        let b: f64 = x
+            .iter()
+            .flat_map(|u| x.iter().map(move |v| (u - v).abs()))
+            .sum::<f64>()
+            / (n * n);
+        assert!((crps(&x, y) - (a - 0.5 * b)).abs() < 1e-12);
+        // A point forecast at the outcome scores 0.
+        assert_eq!(crps(&[5.0, 5.0], 5.0), 0.0);
+    }
+
+    #[test]
+    fn mid_rank_counts_ties_half() {
+        assert_eq!(mid_rank(&[0.0, 1.0, 1.0, 2.0], 1.0), 0.5);
+        assert_eq!(mid_rank(&[0.0, 0.0], 3.0), 1.0);
+        assert_eq!(mid_rank(&[3.0, 3.0], 3.0), 0.5);
+    }
+
+    #[test]
+    fn one_identification_rule() {
+        assert_eq!(identification(0.3), "pinned down");
+        assert_eq!(identification(0.5), "partly");
+        assert_eq!(identification(0.79), "partly");
+        assert_eq!(identification(0.8), "weakly");
+    }
 }

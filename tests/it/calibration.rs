@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use negsim::analysis::facts::facts;
-use negsim::calibration::abc::{self, Problem, Settings, weighted_quantile};
-use negsim::calibration::config::{Parameter, Prior, STATISTICS, Target, TargetKind};
+use negsim::calibration::abc::{self, Problem, RecordProblem, Settings, weighted_quantile};
+use negsim::calibration::config::{Parameter, Prior, Target, TargetKind};
+use negsim::calibration::history::{HistoryStats, STATISTICS};
 use negsim::data::{Actor, RealEvent, RealKind};
 use negsim::ensemble::record::ReplicateCollector;
 use negsim::model::{Event, EventKind, Params, StreamKey, run_replicate};
@@ -254,10 +255,12 @@ fn synthetic_recovery_covers_the_truth() {
         Parameter {
             path: truth[0].0.into(),
             prior: Prior::Uniform { lo: -4.0, hi: 1.0 },
+            record: None,
         },
         Parameter {
             path: truth[1].0.into(),
             prior: Prior::Uniform { lo: 0.2, hi: 1.0 },
+            record: None,
         },
     ];
     let stat = |name: &str| {
@@ -269,29 +272,21 @@ fn synthetic_recovery_covers_the_truth() {
     let sc = &t.base.scenario;
     let dates = ["2018-09-24", "2019-09-01", "2020-12-30"]
         .map(|d| d.parse::<negsim::scenario::date::Date>().expect("date"));
+    let target = |kind: TargetKind, scale: f64| Target {
+        record: 0,
+        kind,
+        scale,
+        to: None,
+        observed: None,
+    };
     let mut targets = vec![
-        Target {
-            kind: TargetKind::Statistic(stat("share_truce")),
-            scale: 0.1,
-        },
-        Target {
-            kind: TargetKind::Statistic(stat("broken_truces_per_year")),
-            scale: 0.5,
-        },
-        Target {
-            kind: TargetKind::Statistic(stat("escalation_episodes")),
-            scale: 1.5,
-        },
-        Target {
-            kind: TargetKind::Statistic(stat("longest_truce_weeks")),
-            scale: 20.0,
-        },
+        target(TargetKind::Statistic(stat("share_truce")), 0.1),
+        target(TargetKind::Statistic(stat("broken_truces_per_year")), 0.5),
+        target(TargetKind::Statistic(stat("escalation_episodes")), 1.5),
+        target(TargetKind::Statistic(stat("longest_truce_weeks")), 20.0),
     ];
     for d in dates {
-        targets.push(Target {
-            kind: TargetKind::Tariff { side: 0, date: d },
-            scale: 4.0,
-        });
+        targets.push(target(TargetKind::Tariff { side: 0, date: d }, 4.0));
     }
     let mut covered = [0; 2];
     for rep in 0..5u64 {
@@ -301,16 +296,23 @@ fn synthetic_recovery_covers_the_truth() {
         let observed: Vec<f64> = targets
             .iter()
             .map(|tg| match tg.kind {
-                TargetKind::Statistic(k) => (STATISTICS[k].get)(&real.summary),
+                TargetKind::Statistic(k) => (STATISTICS[k].get)(&HistoryStats {
+                    cycle: real.summary.clone(),
+                    ..HistoryStats::default()
+                })
+                .expect("defined"),
                 TargetKind::Tariff { side, date } => {
                     path[date.week_index(sc.meta.start) as usize][side]
                 }
             })
             .collect();
         let problem = Problem {
-            template: &t,
-            weeks: sc.meta.weeks,
-            start: sc.meta.start,
+            records: vec![RecordProblem {
+                name: "first_term".into(),
+                template: &t,
+                weeks: sc.meta.weeks,
+                start: sc.meta.start,
+            }],
             params: &params,
             targets: &targets,
             observed,
