@@ -123,6 +123,7 @@ pub fn typed_outcomes(
     threats: &[RealThreat],
     from: Date,
     to: Date,
+    tariff_truces: &[Spell],
 ) -> TypedOutcomes {
     let mut t = TypedOutcomes::default();
     let inside = |d: Date| d >= from && d <= to;
@@ -161,7 +162,14 @@ pub fn typed_outcomes(
                 && f.date <= to
                 && f.date.days_since(e.date) <= TALKS_DEAL_DAYS
         });
-        t.add_talks(deal);
+        // Opening talks: no tariff-rule truce in force at the start of the talks' week. A truce
+        // of `length` weeks from `start` is in force at the start of weeks start+1 ..= start +
+        // length (the last of them is the week an escalation ended it, if one did).
+        let w = u32::try_from(e.date.week_index(from)).unwrap_or(0);
+        let in_truce = tariff_truces
+            .iter()
+            .any(|s| s.start < w && w <= s.start + s.length);
+        t.add_talks(deal, !in_truce);
     }
     t
 }
@@ -224,7 +232,7 @@ pub fn facts(
         truces_tariff: tracker.truces(Rule::Tariff).to_vec(),
         episodes: tracker.episodes().to_vec(),
         episodes_tariff: tracker.episodes_under(Rule::Tariff).to_vec(),
-        outcomes: typed_outcomes(events, threats, from, to),
+        outcomes: typed_outcomes(events, threats, from, to, tracker.truces(Rule::Tariff)),
         regimes,
         retaliations,
         counts,
@@ -373,6 +381,10 @@ mod tests {
         assert_eq!(o.threat(ThreatOutcome::WithdrawnInDeal), 3);
         assert_eq!(o.expiry(Expiry::Extended), 1);
         assert_eq!((o.scheduled_talks, o.scheduled_talks_deal), (8, 1));
+        // Opening talks (no tariff truce in force): May 3 and Aug 22 2018 (no deal within 14
+        // days) and Oct 10 2019 (the verbal Phase One next day). The May 9 2019 round came under
+        // the Buenos Aires truce, which broke the next day.
+        assert_eq!((o.opening_talks, o.opening_talks_deal), (3, 1));
         // No non-tariff escalation of the first term broke a truce while tariffs held.
         assert_eq!(f.summary.strict_breaks_in_tariff_truce, 0);
         assert_eq!(f.summary.escalation_episodes_tariff, 4);
@@ -387,6 +399,8 @@ mod tests {
         assert_eq!(o.expiry(Expiry::Extended), 1);
         assert_eq!(o.threats_total() + o.expiries.iter().sum::<u32>(), 3);
         assert_eq!((o.scheduled_talks, o.scheduled_talks_deal), (3, 2));
+        // Only Geneva opened a truce; the June call and Stockholm came under it.
+        assert_eq!((o.opening_talks, o.opening_talks_deal), (1, 1));
         // After Geneva the EDA curbs broke the strict-rule truce while the tariff truce held to
         // the end of the data; London was a transactional framework.
         assert_eq!(f.summary.strict_breaks_in_tariff_truce, 1);

@@ -63,6 +63,11 @@ pub struct TypedOutcomes {
     pub scheduled_talks: u32,
     /// Scheduled talks that led to a deal.
     pub scheduled_talks_deal: u32,
+    /// Scheduled talks held with no agreement (simulated) or truce (real, tariff rule) in force:
+    /// talks that could open a truce.
+    pub opening_talks: u32,
+    /// Opening talks that led to a deal.
+    pub opening_talks_deal: u32,
     /// Expiring agreements by outcome, indexed as [`EXPIRY_OUTCOMES`].
     pub expiries: [u32; 3],
 }
@@ -77,10 +82,13 @@ impl TypedOutcomes {
         self.threats[o as usize] += n;
     }
 
-    /// Counts one scheduled round or summit, and whether it led to a deal.
-    pub fn add_talks(&mut self, deal: bool) {
+    /// Counts one scheduled round or summit, whether it led to a deal, and whether it was held
+    /// with no agreement in force.
+    pub fn add_talks(&mut self, deal: bool, opening: bool) {
         self.scheduled_talks += 1;
         self.scheduled_talks_deal += u32::from(deal);
+        self.opening_talks += u32::from(opening);
+        self.opening_talks_deal += u32::from(opening && deal);
     }
 
     /// Counts one expiry's outcome.
@@ -96,7 +104,7 @@ impl TypedOutcomes {
         self.add_threats(ThreatOutcome::WithdrawnInDeal, w.threats_withdrawn_in_deal);
         self.add_threats(ThreatOutcome::Hanging, w.threats_hanging);
         if w.scheduled_talks {
-            self.add_talks(w.scheduled_talks_deal);
+            self.add_talks(w.scheduled_talks_deal, w.scheduled_talks_opening);
         }
         if let Some(e) = w.expiry {
             self.add_expiry(e);
@@ -133,6 +141,7 @@ mod tests {
             threats_hanging: 1,
             scheduled_talks: true,
             scheduled_talks_deal: true,
+            scheduled_talks_opening: false,
             expiry: Some(Expiry::Extended),
         };
         let mut a = TypedOutcomes::default();
@@ -146,7 +155,7 @@ mod tests {
             b.add_threat(ThreatOutcome::WithdrawnInDeal);
         }
         b.add_threat(ThreatOutcome::Hanging);
-        b.add_talks(true);
+        b.add_talks(true, false);
         b.add_expiry(Expiry::Extended);
         assert_eq!(a, b);
         assert_eq!(a.threats_total(), 7);

@@ -562,6 +562,34 @@ impl PairedCounts {
     }
 }
 
+/// Mid-rank percentile of `obs` among `draws` (ties count half), in [0, 1].
+pub fn mid_rank(draws: &[f64], obs: f64) -> f64 {
+    let below = draws.iter().filter(|&&v| v < obs).count() as f64;
+    let equal = draws.iter().filter(|&&v| v == obs).count() as f64;
+    (below + 0.5 * equal) / draws.len().max(1) as f64
+}
+
+/// Continuous ranked probability score of the sample `draws` for the outcome `obs`:
+/// E|X − y| − ½E|X − X'| (Gneiting & Raftery 2007), exact for the empirical distribution.
+pub fn crps(draws: &[f64], obs: f64) -> f64 {
+    let n = draws.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mut v = draws.to_vec();
+    v.sort_by(f64::total_cmp);
+    let nf = n as f64;
+    let e_abs = v.iter().map(|x| (x - obs).abs()).sum::<f64>() / nf;
+    let spread = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - nf - 1.0) * x)
+        .sum::<f64>()
+        * 2.0
+        / (nf * nf);
+    e_abs - 0.5 * spread
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,5 +689,28 @@ mod tests {
             neither: 0,
         };
         assert!((pc.mcnemar_p() - 0.0625).abs() < 1e-12);
+    }
+    #[test]
+    fn crps_of_a_sample_matches_its_definition() {
+        // Brute force E|X - y| - 0.5 E|X - X'| over all pairs.
+        let x = [1.0, 4.0, 2.0, 8.0, 2.0];
+        let y = 3.0;
+        let n = x.len() as f64;
+        let a: f64 = x.iter().map(|v: &f64| (v - y).abs()).sum::<f64>() / n;
+        let b: f64 = x
+            .iter()
+            .flat_map(|u| x.iter().map(move |v| (u - v).abs()))
+            .sum::<f64>()
+            / (n * n);
+        assert!((crps(&x, y) - (a - 0.5 * b)).abs() < 1e-12);
+        // A point forecast at the outcome scores 0.
+        assert_eq!(crps(&[5.0, 5.0], 5.0), 0.0);
+    }
+
+    #[test]
+    fn mid_rank_counts_ties_half() {
+        assert_eq!(mid_rank(&[0.0, 1.0, 1.0, 2.0], 1.0), 0.5);
+        assert_eq!(mid_rank(&[0.0, 0.0], 3.0), 1.0);
+        assert_eq!(mid_rank(&[3.0, 3.0], 3.0), 0.5);
     }
 }

@@ -100,7 +100,8 @@ impl Problem<'_> {
                 .map(|t| match t.kind {
                     TargetKind::Tariff { side, date } => Some((
                         side,
-                        date.week_index(rec.start).clamp(0, i64::from(rec.weeks) - 1) as u32,
+                        date.week_index(rec.start)
+                            .clamp(0, i64::from(rec.weeks) - 1) as u32,
                     )),
                     TargetKind::Statistic(_) => None,
                 })
@@ -317,7 +318,8 @@ fn reflect(mut z: f64) -> f64 {
     z.clamp(0.0, 1.0)
 }
 
-fn sample_prior(p: &Prior, u: f64) -> f64 {
+/// A draw from the prior by inversion of one uniform.
+pub fn sample_prior(p: &Prior, u: f64) -> f64 {
     match *p {
         Prior::Uniform { lo, hi } => lo + u * (hi - lo),
         Prior::LogUniform { lo, hi } => (lo.ln() + u * (hi.ln() - lo.ln())).exp(),

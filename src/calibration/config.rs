@@ -170,11 +170,32 @@ pub struct Record {
     pub tariffs: Option<PathBuf>,
     /// Threats table (default: the built-in table of both records).
     pub threats: Option<PathBuf>,
+    /// Last day of the record's window for statistics (default: the scenario's last day).
+    pub to: Option<Date>,
+}
+
+/// An intervention whose effect is computed under prior and posterior draws (`[effect]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EffectSpec {
+    /// The base scenario.
+    pub base: PathBuf,
+    /// The intervention's overlay.
+    pub overlay: PathBuf,
+    /// Metric (index into `ensemble::record::METRICS`).
+    pub metric: usize,
+    /// Parameter draws from the prior and from the posterior, each.
+    pub draws: usize,
+    /// Paired replicates per draw.
+    pub runs: u64,
 }
 
 /// A whole calibration configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
+    /// The effect to track, if any.
+    pub effect: Option<EffectSpec>,
+    /// Further scenarios that receive the shared constants' posterior medians (`[[carry]]`).
+    pub carry: Vec<PathBuf>,
     /// The records (one when the config has no `[[records]]`: the command line's scenario).
     pub records: Vec<Record>,
     /// Particles per generation.
@@ -263,6 +284,7 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
             let events = file(r.string(&mut cx, "events", false));
             let tariffs = file(r.string(&mut cx, "tariffs", false));
             let threats = file(r.string(&mut cx, "threats", false));
+            let to = r.date(&mut cx, "to", false).map(|d| d.0);
             r.finish(&mut cx);
             if name.is_empty()
                 || !name
@@ -288,6 +310,7 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
                     events,
                     tariffs,
                     threats,
+                    to,
                 });
             }
         }
@@ -324,6 +347,7 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
                 events,
                 tariffs,
                 threats,
+                to: None,
             }),
             None => cx.error(
                 top.origin(),
@@ -363,6 +387,62 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
             },
         }
     };
+    let effect = if top.has("effect") {
+        let mut e = top.table(&mut cx, "effect");
+        let origin = e.origin();
+        let base = file(e.string(&mut cx, "base", true));
+        let overlay = file(e.string(&mut cx, "with", true));
+        let metric_name = e
+            .string(&mut cx, "metric", false)
+            .unwrap_or_else(|| "share_truce".into());
+        let draws = e.int(
+            &mut cx,
+            "draws",
+            Some(100),
+            2,
+            100_000,
+            "Parameter draws from the prior and the posterior, each",
+        ) as usize;
+        let runs = e.int(
+            &mut cx,
+            "runs",
+            Some(200),
+            1,
+            1_000_000,
+            "Paired replicates per draw",
+        ) as u64;
+        e.finish(&mut cx);
+        let metrics = crate::ensemble::record::METRICS;
+        match metrics.iter().position(|m| m.name == metric_name) {
+            Some(metric) => base.zip(overlay).map(|(base, overlay)| EffectSpec {
+                base,
+                overlay,
+                metric,
+                draws,
+                runs,
+            }),
+            None => {
+                let hint = closest(&metric_name, metrics.iter().map(|m| m.name))
+                    .map(|c| format!(" (did you mean '{c}'?)"))
+                    .unwrap_or_default();
+                cx.error(
+                    origin,
+                    "effect.metric",
+                    format!("unknown metric '{metric_name}'{hint}"),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let mut carry = Vec::new();
+    for mut c in top.tables(&mut cx, "carry") {
+        if let Some(p) = file(c.string(&mut cx, "scenario", true)) {
+            carry.push(p);
+        }
+        c.finish(&mut cx);
+    }
     let mut abc = top.table(&mut cx, "abc");
     let particles = abc.int(
         &mut cx,
@@ -505,10 +585,9 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
         if !ok {
             continue;
         }
-        if parameters
-            .iter()
-            .any(|q: &Parameter| q.path == ppath && (q.record.is_none() || record.is_none() || q.record == record))
-        {
+        if parameters.iter().any(|q: &Parameter| {
+            q.path == ppath && (q.record.is_none() || record.is_none() || q.record == record)
+        }) {
             cx.error(origin, &item, format!("'{ppath}' is listed twice"));
             continue;
         }
@@ -635,6 +714,10 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
             );
             continue;
         }
+        let to = match kind {
+            TargetKind::Statistic(_) => to.or(records[record].to),
+            TargetKind::Tariff { .. } => None,
+        };
         targets.push(Target {
             record,
             kind,
@@ -656,6 +739,8 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
     }
     Ok((
         Config {
+            effect,
+            carry,
             records,
             particles,
             generations,

@@ -139,7 +139,7 @@ pub const STATISTICS: &[Statistic] = &[
     },
     Statistic {
         name: "threats_executed_share",
-        discrete: false,
+        discrete: true,
         get: |h| {
             let o = &h.outcomes;
             share(o.threat(ThreatOutcome::Executed), o.threats_total())
@@ -147,7 +147,7 @@ pub const STATISTICS: &[Statistic] = &[
     },
     Statistic {
         name: "threats_postponed_share",
-        discrete: false,
+        discrete: true,
         get: |h| {
             let o = &h.outcomes;
             share(o.threat(ThreatOutcome::Postponed), o.threats_total())
@@ -155,12 +155,17 @@ pub const STATISTICS: &[Statistic] = &[
     },
     Statistic {
         name: "scheduled_talks_deal_share",
-        discrete: false,
+        discrete: true,
         get: |h| share(h.outcomes.scheduled_talks_deal, h.outcomes.scheduled_talks),
     },
     Statistic {
+        name: "opening_talks_deal_share",
+        discrete: true,
+        get: |h| share(h.outcomes.opening_talks_deal, h.outcomes.opening_talks),
+    },
+    Statistic {
         name: "expiries_extended_share",
-        discrete: false,
+        discrete: true,
         get: |h| {
             let o = &h.outcomes;
             share(o.expiry(Expiry::Extended), o.expiries.iter().sum())

@@ -2,5 +2,6 @@
 
 pub mod abc;
 pub mod config;
+pub mod effect;
 pub mod history;
 pub mod writer;

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::analysis::facts::{facts, tariff_at};
-use crate::calibration::abc::{self, Particle, Problem, RecordProblem, Settings, weighted_quantile};
-use crate::calibration::config::{self, BuiltIn, Record, Target, TargetKind};
+use crate::analysis::stats::{crps, mid_rank};
+use crate::calibration::abc::{self, Problem, RecordProblem, Settings, weighted_quantile};
+use crate::calibration::config::{self, BuiltIn, Record, TargetKind};
+use crate::calibration::effect::{self, EffectProblem};
 use crate::calibration::history::{HistoryStats, STATISTICS};
 use crate::calibration::writer;
 use crate::data::{
@@ -125,7 +127,11 @@ fn real_data(r: &Record, sc: &Scenario) -> Result<RealData, Failure> {
     };
     let (events_path, etext) = read_text(&r.events, ev, evn)?;
     let (tariffs_path, ttext) = read_text(&r.tariffs, tr, trn)?;
-    let (hpath, htext) = read_text(&r.threats, THREATS_CSV, "us_china_threats_and_deadlines.csv")?;
+    let (hpath, htext) = read_text(
+        &r.threats,
+        THREATS_CSV,
+        "us_china_threats_and_deadlines.csv",
+    )?;
     Ok(RealData {
         events: read_events(&events_path, &etext).map_err(input)?,
         series: read_tariffs(&tariffs_path, &ttext).map_err(input)?,
@@ -213,34 +219,6 @@ fn observed_values(
     Ok(observed)
 }
 
-/// Mid-rank percentile of `obs` among `draws` (ties count half), in [0, 1].
-pub fn mid_rank(draws: &[f64], obs: f64) -> f64 {
-    let below = draws.iter().filter(|&&v| v < obs).count() as f64;
-    let equal = draws.iter().filter(|&&v| v == obs).count() as f64;
-    (below + 0.5 * equal) / draws.len().max(1) as f64
-}
-
-/// Continuous ranked probability score of the sample `draws` for the outcome `obs`:
-/// E|X − y| − ½E|X − X'| (Gneiting & Raftery 2007), exact for the empirical distribution.
-pub fn crps(draws: &[f64], obs: f64) -> f64 {
-    let n = draws.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let mut v = draws.to_vec();
-    v.sort_by(f64::total_cmp);
-    let nf = n as f64;
-    let e_abs = v.iter().map(|x| (x - obs).abs()).sum::<f64>() / nf;
-    let spread = v
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (2.0 * (i as f64 + 1.0) - nf - 1.0) * x)
-        .sum::<f64>()
-        * 2.0
-        / (nf * nf);
-    e_abs - 0.5 * spread
-}
-
 /// Runs `negsim calibrate`.
 pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     let started = Instant::now();
@@ -265,12 +243,11 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         .collect();
     let windows: Vec<String> = records
         .iter()
-        .map(|r| {
-            format!(
-                "{} .. {}",
-                r.start,
-                r.start.add_days(7 * i64::from(r.weeks) - 1)
-            )
+        .zip(&cfg.records)
+        .map(|(r, c)| {
+            let end =
+                c.to.unwrap_or_else(|| r.start.add_days(7 * i64::from(r.weeks) - 1));
+            format!("{} .. {end}", r.start)
         })
         .collect();
     let problem = Problem {
@@ -548,11 +525,9 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             weighted_quantile(&vals, &ones, 0.05),
             weighted_quantile(&vals, &ones, 0.95),
         );
-        let pct = if t.discrete() {
-            mid_rank(&vals, observed[k])
-        } else {
-            vals.iter().filter(|&&v| v <= observed[k]).count() as f64 / vals.len().max(1) as f64
-        };
+        // Mid-rank: ties count half, which matters for counts, shares of a few events and values
+        // at a ceiling (a tariff at tariff_max); for continuous values it is the plain rank.
+        let pct = mid_rank(&vals, observed[k]);
         let score = crps(&vals, observed[k]);
         if !(0.025..=0.975).contains(&pct) {
             outside95.push(tnames[k].clone());
@@ -571,9 +546,9 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             num(hi - lo, 6),
             num(pct, 4),
             if t.discrete() {
-                "mid-rank".into()
+                "mid-rank (count)".into()
             } else {
-                "share at or below".into()
+                "mid-rank".into()
             },
             num(score, 6),
             num(score / t.scale, 6),
@@ -609,6 +584,65 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         "fit.csv".into(),
         "predictive.csv".into(),
     ];
+    // The tracked effect under prior and posterior draws.
+    let mut effect_lines: Vec<String> = Vec::new();
+    if let Some(spec) = &cfg.effect {
+        let base_text = Text::read(&spec.base, "scenario").map_err(input)?;
+        let overlay_text = Text::read(&spec.overlay, "overlay").map_err(input)?;
+        let base_t = Template::new(&base_text, &[]).map_err(input)?;
+        let arm_t = Template::new(&base_text, &[overlay_text]).map_err(input)?;
+        let problem = EffectProblem {
+            base: &base_t,
+            arm: &arm_t,
+            metric: spec.metric,
+            runs: spec.runs,
+            params: &cfg.parameters,
+        };
+        let (prior, post) =
+            effect::prior_and_posterior(&problem, &particles, spec.draws, cfg.seed, o.threads)
+                .map_err(Failure::Input)?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["draw_from", "draw", "effect"])
+            .map_err(csv_err)?;
+        for (from, v) in [("prior", &prior), ("posterior", &post)] {
+            for (i, x) in v.iter().enumerate() {
+                w.write_record([from.to_string(), i.to_string(), num(*x, 6)])
+                    .map_err(csv_err)?;
+            }
+        }
+        out.write("effect.csv", &bytes(w)?).map_err(err)?;
+        files.push("effect.csv".into());
+        let ones = |v: &[f64]| vec![1.0; v.len()];
+        let band = |v: &[f64]| {
+            let w = ones(v);
+            (
+                weighted_quantile(v, &w, 0.05),
+                weighted_quantile(v, &w, 0.5),
+                weighted_quantile(v, &w, 0.95),
+            )
+        };
+        let (p5, p50, p95) = band(&prior);
+        let (q5, q50, q95) = band(&post);
+        let shrink = 1.0 - (q95 - q5) / (p95 - p5);
+        let what = format!(
+            "{} of {} on {}",
+            crate::ensemble::record::METRICS[spec.metric].name,
+            spec.overlay.display(),
+            spec.base.display()
+        );
+        effect_lines.push(format!(
+            "effect ({what}; {} draws each, {} paired replicates per draw): prior {} [{}, {}], posterior {} [{}, {}] (median [5%, 95%]); the posterior's 90% band is {:.0}% narrower than the prior's",
+            spec.draws,
+            spec.runs,
+            num(p50, 4),
+            num(p5, 4),
+            num(p95, 4),
+            num(q50, 4),
+            num(q5, 4),
+            num(q95, 4),
+            shrink * 100.0
+        ));
+    }
     for (r, rec) in cfg.records.iter().enumerate() {
         let base = Text::read(&rec.scenario, "scenario").map_err(input)?;
         let header = format!(
@@ -624,6 +658,51 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         out.write(&name, calibrated.as_bytes()).map_err(err)?;
         files.push(name);
     }
+    // The shared constants carried into further scenarios (the baseline), with provenance.
+    let shared: Vec<(String, f64, String)> = match updates.first() {
+        Some(u) => u
+            .iter()
+            .filter(|(path, _, _)| {
+                cfg.parameters
+                    .iter()
+                    .any(|p| p.record.is_none() && &p.path == path)
+            })
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    for path in &cfg.carry {
+        let base = Text::read(path, "scenario").map_err(input)?;
+        let header = format!(
+            "The shared behavioural constants carry posterior medians of the joint calibration ({run_name}: adaptive ABC-SMC, {} particles, {} generations, {} replicates per particle) against {provenance}. Calibrated values carry source = \"calibration\".",
+            cfg.particles,
+            logs.len().saturating_sub(1),
+            cfg.replicates
+        );
+        let calibrated =
+            writer::calibrated(&base.text, &shared, &header).map_err(Failure::Input)?;
+        let stem: String = path
+            .file_stem()
+            .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let name = format!("{stem}_calibrated.toml");
+        if files.contains(&name) {
+            return Err(Failure::Input(format!(
+                "[[carry]] {}: its output {name} is already written for a record",
+                path.display()
+            )));
+        }
+        out.write(&name, calibrated.as_bytes()).map_err(err)?;
+        files.push(name);
+    }
     if o.charts {
         let priors: Vec<config::Prior> = cfg.parameters.iter().map(|p| p.prior).collect();
         let thetas: Vec<Vec<f64>> = particles.iter().map(|p| p.theta.clone()).collect();
@@ -635,11 +714,6 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             cfg.seed,
             env!("CARGO_PKG_VERSION")
         );
-        let complete: Vec<Vec<f64>> = per_draw
-            .iter()
-            .filter(|v| v.iter().all(|x| x.is_finite()))
-            .cloned()
-            .collect();
         let pin = PosteriorInput {
             scenario: &run_name,
             caption,
@@ -649,7 +723,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             weights: &weights,
             targets: &tnames,
             observed: &observed,
-            predictive: &complete,
+            predictive: &per_draw,
         };
         crate::report::charts::style::fonts();
         for c in [
@@ -737,6 +811,9 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             "FAILS"
         }
     );
+    for l in &effect_lines {
+        outln!("\n{l}");
+    }
     let last = logs.last();
     outln!(
         "\n{} generations; final tolerance {}; {} distinct particles of {}, weights' effective sample size {:.0}; {} simulations in {:.1} s; wrote {} files to {}",
@@ -756,30 +833,6 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn crps_of_a_sample_matches_its_definition() {
-        // Brute force E|X - y| - 0.5 E|X - X'| over all pairs.
-        let x = [1.0, 4.0, 2.0, 8.0, 2.0];
-        let y = 3.0;
-        let n = x.len() as f64;
-        let a: f64 = x.iter().map(|v: &f64| (v - y).abs()).sum::<f64>() / n;
-        let b: f64 = x
-            .iter()
-            .flat_map(|u| x.iter().map(move |v| (u - v).abs()))
-            .sum::<f64>()
-            / (n * n);
-        assert!((crps(&x, y) - (a - 0.5 * b)).abs() < 1e-12);
-        // A point forecast at the outcome scores 0.
-        assert_eq!(crps(&[5.0, 5.0], 5.0), 0.0);
-    }
-
-    #[test]
-    fn mid_rank_counts_ties_half() {
-        assert_eq!(mid_rank(&[0.0, 1.0, 1.0, 2.0], 1.0), 0.5);
-        assert_eq!(mid_rank(&[0.0, 0.0], 3.0), 1.0);
-        assert_eq!(mid_rank(&[3.0, 3.0], 3.0), 0.5);
-    }
 
     #[test]
     fn one_identification_rule() {

@@ -73,6 +73,8 @@ pub struct WeekOutcomes {
     pub scheduled_talks: bool,
     /// It produced a deal.
     pub scheduled_talks_deal: bool,
+    /// It was held with no agreement in force (talks that could open a truce).
+    pub scheduled_talks_opening: bool,
     /// An expiring agreement: renewed by a deal, extended by decree, or lapsed.
     pub expiry: Option<Expiry>,
 }

@@ -755,6 +755,7 @@ fn hold_attempt<E: EventSink>(
     let success = u.success < p_success;
     obs.outcomes.scheduled_talks = scheduled;
     obs.outcomes.scheduled_talks_deal = scheduled && success;
+    obs.outcomes.scheduled_talks_opening = scheduled && s.agreement.is_none();
     let kind = match (is_summit, success) {
         (true, true) => EventKind::SummitSucceeded,
         (true, false) => EventKind::SummitFailed,
@@ -999,6 +1000,9 @@ fn make_deal<E: EventSink>(
         st.tension *= 1.0 - n.deal_tension_relief;
     }
     s.heat = 0.0;
+    // A threat is withdrawn by the deal that answers it, a new truce or a broad deal; a routine
+    // renewal of the agreement in force leaves pending threats to their deadline.
+    let withdraws = scope == Scope::Broad || s.agreement.is_none();
     let amb = n.ambiguity * (1.0 - detail);
     let own = |u: f64| clamp01(n.gray_tolerance + amb * u);
     let other = |u: f64| clamp01(n.gray_tolerance - amb * u);
@@ -1026,10 +1030,12 @@ fn make_deal<E: EventSink>(
         purchases: true,
         covers_controls,
     });
-    // Threats not yet at their first deadline count as withdrawn in a deal (see threats_due).
-    obs.outcomes.threats_withdrawn_in_deal +=
-        s.threats.iter().filter(|t| t.postponed == 0).count() as u32;
-    s.threats.clear();
+    if withdraws {
+        // Threats not yet at their first deadline count as withdrawn in a deal (see threats_due).
+        obs.outcomes.threats_withdrawn_in_deal +=
+            s.threats.iter().filter(|t| t.postponed == 0).count() as u32;
+        s.threats.clear();
+    }
     obs.deal = Some(scope);
     let kind = if scope == Scope::Broad {
         EventKind::BroadDeal
@@ -1586,6 +1592,38 @@ autonomy = 1.0
         assert_eq!(o.outcomes.expiry, Some(Expiry::Lapsed));
         assert_eq!(o.tariff_up[0], 24.0, "a lapse snaps back");
         assert!(s.agreement.is_none());
+    }
+
+    #[test]
+    fn a_renewal_leaves_a_threat_pending_and_a_new_truce_withdraws_it() {
+        // A US threat (deadline far ahead) and a round at week 1 that cannot fail.
+        let run_with = |negotiation: &str, agreement: &str| {
+            let extra = format!(
+                "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}logit_base = 50.0\n{negotiation}\n[behaviour.threats]\nexecute_base = -50.0\nconcession_base = -50.0\n{agreement}\n[[calendar]]\ndate = 2025-01-02\nkind = \"threat\"\nside = \"us\"\ntariff_pp = 50.0\ndeadline = 2025-06-05\n\n[[calendar]]\ndate = 2025-01-09\nkind = \"round\"\n"
+            );
+            let p = reduced(1.0, "", &extra);
+            let mut s = State::new(&p);
+            let mut r = streams(&p);
+            let mut withdrawn = 0;
+            for _ in 0..2 {
+                withdrawn += week(&p, &mut s, &mut r).outcomes.threats_withdrawn_in_deal;
+            }
+            (s.threats.len(), withdrawn)
+        };
+        let run = |agreement: &str| run_with("", agreement);
+        // Under a transactional agreement the round renews it and the threat stays pending.
+        assert_eq!(
+            run("\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\n"),
+            (1, 0)
+        );
+        // With no agreement in force the round makes a new truce, which withdraws the threat.
+        assert_eq!(run(""), (0, 1));
+        // A broad deal withdraws it even under an agreement.
+        let broad = run_with(
+            "broad_authority_min = 0.0\nbroad_share = 1.0\n",
+            "\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\n",
+        );
+        assert_eq!(broad, (0, 1));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub struct PosteriorInput<'a> {
     pub targets: &'a [String],
     /// Observed target values.
     pub observed: &'a [f64],
-    /// Posterior-predictive draws (single replicates), one vector per draw.
+    /// Posterior-predictive draws (single replicates), one vector per draw; NaN where a
+    /// statistic is undefined for that draw.
     pub predictive: &'a [Vec<f64>],
 }
 
@@ -206,7 +207,13 @@ pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
     let png = render(w, h, |root| {
         let body = frame(root, &title, &inp.caption)?;
         for (k, panel) in body.split_evenly((rows, cols)).iter().enumerate().take(n) {
-            let vals: Vec<f64> = inp.predictive.iter().map(|v| v[k]).collect();
+            // Draws where the statistic is defined (NaN marks an undefined share).
+            let vals: Vec<f64> = inp
+                .predictive
+                .iter()
+                .map(|v| v[k])
+                .filter(|x| x.is_finite())
+                .collect();
             let obs = inp.observed[k];
             let lo = vals.iter().copied().fold(obs, f64::min);
             let hi = vals.iter().copied().fold(obs, f64::max);
@@ -214,8 +221,8 @@ pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
             let (lo, hi) = (lo - pad, hi + pad);
             let hist = weighted_hist(vals.iter().map(|&v| (v, 1.0)), lo, hi);
             let ymax = hist.iter().copied().fold(0.0, f64::max).max(0.05) * 1.15;
-            let below =
-                vals.iter().filter(|&&v| v <= obs).count() as f64 / vals.len().max(1) as f64;
+            // Mid-rank, as fit.csv: ties count half.
+            let below = crate::analysis::stats::mid_rank(&vals, obs);
             let mut chart = ChartBuilder::on(panel)
                 .caption(
                     format!(
