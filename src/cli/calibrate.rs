@@ -679,8 +679,13 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             logs.len().saturating_sub(1),
             cfg.replicates
         );
-        let calibrated =
-            writer::calibrated(&base.text, &shared, &header).map_err(Failure::Input)?;
+        // A scenario carried into before keeps one header: the previous one is replaced.
+        let text: String = base
+            .text
+            .split_inclusive('\n')
+            .skip_while(|l| l.starts_with("# The shared behavioural constants carry"))
+            .collect();
+        let calibrated = writer::calibrated(&text, &shared, &header).map_err(Failure::Input)?;
         let stem: String = path
             .file_stem()
             .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
