@@ -631,7 +631,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             spec.base.display()
         );
         effect_lines.push(format!(
-            "effect ({what}; {} draws each, {} paired replicates per draw): prior {} [{}, {}], posterior {} [{}, {}] (median [5%, 95%]); the posterior's 90% band is {:.0}% narrower than the prior's",
+            "effect ({what}; {} draws each, {} paired replicates per draw): prior {} [{}, {}], posterior {} [{}, {}] (median [5%, 95%]); the posterior's 90% band is {:.0}% {} than the prior's",
             spec.draws,
             spec.runs,
             num(p50, 4),
@@ -640,7 +640,8 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             num(q50, 4),
             num(q5, 4),
             num(q95, 4),
-            shrink * 100.0
+            shrink.abs() * 100.0,
+            if shrink >= 0.0 { "narrower" } else { "wider" }
         ));
     }
     for (r, rec) in cfg.records.iter().enumerate() {

@@ -197,6 +197,11 @@ pub fn run(
         "scheduled_talks_deal".into(),
         o.scheduled_talks_deal.to_string(),
     ]);
+    rows.push(vec!["opening_talks".into(), o.opening_talks.to_string()]);
+    rows.push(vec![
+        "opening_talks_deal".into(),
+        o.opening_talks_deal.to_string(),
+    ]);
     for e in EXPIRY_OUTCOMES {
         rows.push(vec![
             format!("expiries_{}", expiry_name(e)),
@@ -211,7 +216,7 @@ pub fn run(
         )
     );
     outln!(
-        "threats_*, scheduled_talks*, expiries_*: typed outcomes ({hpath}, rows dated in the window with their outcome in it; talks led to a deal if one followed within {} days)",
+        "threats_*, scheduled_talks*, opening_talks*, expiries_*: typed outcomes ({hpath}: every row dated in the window with its outcome in it; `calibrate` compares only the threats its scenario's calendar holds); talks led to a deal if one followed within {} days; opening talks were held with no tariff-rule truce in force",
         facts::TALKS_DEAL_DAYS
     );
     let header: Vec<String> = ["start", "end", "weeks", "ended", "deal"]
@@ -286,7 +291,7 @@ pub fn run(
     }
     let [esc, de, truce, deal, talks, threat] = f.counts;
     outln!(
-        "\nevents in the window: {esc} escalations, {de} de-escalations, {truce} truces, {deal} deals, {talks} rounds of talks, {threat} threats"
+        "\nevents in the window, by kind: escalation {esc}, de-escalation {de}, truce {truce}, deal {deal}, talks {talks}, threat {threat}"
     );
     let readings: Vec<Vec<String>> = tr
         .iter()
