@@ -144,6 +144,8 @@ fn facts_on_the_2025_record_prints_both_rules_and_typed_outcomes() {
         "| scheduled_talks                 |     3 |",
         "| scheduled_talks_deal            |     2 |",
         "| expiries_extended               |     1 |",
+        "| opening_talks                   |     1 |",
+        "| opening_talks_deal              |     1 |",
     ] {
         assert!(out.contains(row), "missing {row:?} in\n{out}");
     }
