@@ -108,14 +108,6 @@ pub fn week_signals(events: &[RealEvent], from: Date, to: Date, weeks: u32) -> V
     out
 }
 
-fn sides(a: Actor) -> [bool; 2] {
-    match a {
-        Actor::Us => [true, false],
-        Actor::Cn => [false, true],
-        Actor::Both => [true, true],
-    }
-}
-
 /// Typed outcomes of a real record between `from` and `to` (inclusive), through the same tally
 /// as a simulated history.
 pub fn typed_outcomes(
@@ -209,12 +201,12 @@ pub fn facts(
         if e.kind != RealKind::Escalation || e.actor == Actor::Both {
             continue;
         }
-        let other = 1 - usize::from(sides(e.actor)[1]);
+        let other = 1 - usize::from(e.actor.involves(1));
         for f in &inside[i + 1..] {
             if matches!(f.kind, RealKind::Truce | RealKind::Deal) {
                 break;
             }
-            if f.kind == RealKind::Escalation && sides(f.actor)[other] {
+            if f.kind == RealKind::Escalation && f.actor.involves(other) {
                 retaliations.push(Retaliation {
                     date: e.date,
                     first: e.actor,

@@ -106,9 +106,20 @@ impl Problem<'_> {
                     TargetKind::Statistic(_) => None,
                 })
                 .collect();
+            // Each statistic target's (statistic, collector), fixed for the record.
+            let slot: Vec<(usize, usize, usize)> = mine
+                .iter()
+                .filter_map(|&k| match self.targets[k].kind {
+                    TargetKind::Statistic(i) => {
+                        let e = window_end(rec.start, rec.weeks, self.targets[k].to);
+                        Some((k, i, ends.partition_point(|&x| x < e)))
+                    }
+                    TargetKind::Tariff { .. } => None,
+                })
+                .collect();
             let record_seed = mix64(seed ^ mix64(ri as u64 + 1));
+            let tariff0 = [p.sides[0].tariff0, p.sides[1].tariff0];
             for (r, row) in out.iter_mut().enumerate() {
-                let tariff0 = [p.sides[0].tariff0, p.sides[1].tariff0];
                 for c in &mut cols {
                     c.reset(tariff0);
                 }
@@ -134,12 +145,8 @@ impl Problem<'_> {
                     },
                 );
                 let stats: Vec<_> = cols.iter_mut().map(WindowCollector::finish).collect();
-                for &k in &mine {
-                    if let TargetKind::Statistic(i) = self.targets[k].kind {
-                        let e = window_end(rec.start, rec.weeks, self.targets[k].to);
-                        let j = ends.partition_point(|&x| x < e);
-                        row[k] = (STATISTICS[i].get)(&stats[j]);
-                    }
+                for &(k, i, j) in &slot {
+                    row[k] = (STATISTICS[i].get)(&stats[j]);
                 }
             }
         }

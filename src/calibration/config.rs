@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::data::BuiltInRecord;
 use crate::scenario::date::Date;
 use crate::scenario::diag::closest;
 use crate::scenario::read::Bounds::{AtLeast, Closed};
@@ -146,13 +147,22 @@ impl Target {
     }
 }
 
-/// Which built-in data a record uses when no files are given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BuiltIn {
-    /// data/us_china_events_2018_2020.csv and the 2018-2021 tariffs.
-    FirstTerm,
-    /// data/us_china_events_2025_h1.csv and the 2025 tariffs.
-    SecondTerm,
+/// Whether `name` can be a file-name component as it is: letters, digits, '_' or '-'.
+fn is_file_stem(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The file stem of `path` made safe as a file-name component: every other character becomes
+/// '_' (output files are named after record scenarios and carried scenarios).
+pub fn file_stem_of(path: &Path, fallback: &str) -> String {
+    path.file_stem()
+        .map_or_else(|| fallback.into(), |s| s.to_string_lossy().into_owned())
+        .chars()
+        .map(|c| if is_file_stem(&c.to_string()) { c } else { '_' })
+        .collect()
 }
 
 /// One record of a calibration: a period's scenario and its data.
@@ -163,7 +173,7 @@ pub struct Record {
     /// The period's scenario file.
     pub scenario: PathBuf,
     /// Built-in data (used for what no file gives).
-    pub data: BuiltIn,
+    pub data: BuiltInRecord,
     /// Event file.
     pub events: Option<PathBuf>,
     /// Tariff file.
@@ -261,9 +271,9 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
     const DATA: [&str; 2] = ["first_term", "second_term"];
     let built_in = |k: usize| {
         if k == 0 {
-            BuiltIn::FirstTerm
+            BuiltInRecord::FirstTerm
         } else {
-            BuiltIn::SecondTerm
+            BuiltInRecord::SecondTerm
         }
     };
     let mut records: Vec<Record> = Vec::new();
@@ -286,11 +296,7 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
             let threats = file(r.string(&mut cx, "threats", false));
             let to = r.date(&mut cx, "to", false).map(|d| d.0);
             r.finish(&mut cx);
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
+            if !is_file_stem(&name) {
                 cx.error(
                     origin,
                     &format!("{item}.name"),
@@ -329,21 +335,9 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
         data.finish(&mut cx);
         match single {
             Some(sc) => records.push(Record {
-                // The file stem, made safe as a file-name component.
-                name: sc
-                    .file_stem()
-                    .map_or_else(|| "record".into(), |s| s.to_string_lossy().into_owned())
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect(),
+                name: file_stem_of(sc, "record"),
                 scenario: sc.to_path_buf(),
-                data: BuiltIn::FirstTerm,
+                data: BuiltInRecord::FirstTerm,
                 events,
                 tariffs,
                 threats,

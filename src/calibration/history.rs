@@ -4,8 +4,9 @@
 //! a real record goes through `analysis::facts` over the same window. Both end in the same
 //! `HistoryStats`, read by the same accessors.
 
-use crate::analysis::cycle::{CycleSummary, CycleTracker, WeekSignal};
+use crate::analysis::cycle::{CycleSummary, CycleTracker};
 use crate::analysis::outcomes::{ThreatOutcome, TypedOutcomes};
+use crate::ensemble::record::week_signal;
 use crate::model::observe::Expiry;
 use crate::model::{State, WeekObs};
 use crate::scenario::Scope;
@@ -214,14 +215,7 @@ impl WindowCollector {
         if o.week >= self.end {
             return;
         }
-        self.tracker.observe(
-            o.week,
-            &WeekSignal {
-                tariff_escalation: o.tariff_escalation[0] || o.tariff_escalation[1],
-                controls_escalation: o.controls_escalation[0] || o.controls_escalation[1],
-                deal: o.deal,
-            },
-        );
+        self.tracker.observe(o.week, &week_signal(o));
         self.outcomes.add_week(&o.outcomes);
         for (p, side) in self.peak.iter_mut().zip(&s.sides) {
             *p = p.max(side.tariff);

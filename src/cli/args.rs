@@ -369,11 +369,20 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-/// A built-in real record.
+/// A built-in real record (the command-line face of `data::BuiltInRecord`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Record {
     /// 2018-03-22 .. 2020 (data/us_china_events_2018_2020.csv, PIIE 2018-2021).
     FirstTerm,
     /// 2025-02-01 .. 2025-08-31 (data/us_china_events_2025_h1.csv, PIIE 2025).
     SecondTerm,
+}
+
+impl From<Record> for crate::data::BuiltInRecord {
+    fn from(r: Record) -> Self {
+        match r {
+            Record::FirstTerm => crate::data::BuiltInRecord::FirstTerm,
+            Record::SecondTerm => crate::data::BuiltInRecord::SecondTerm,
+        }
+    }
 }

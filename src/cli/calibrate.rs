@@ -7,13 +7,12 @@ use std::time::Instant;
 use crate::analysis::facts::{facts, tariff_at};
 use crate::analysis::stats::{crps, mid_rank};
 use crate::calibration::abc::{self, Problem, RecordProblem, Settings, weighted_quantile};
-use crate::calibration::config::{self, BuiltIn, Record, TargetKind};
+use crate::calibration::config::{self, Record, TargetKind};
 use crate::calibration::effect::{self, EffectProblem};
 use crate::calibration::history::{HistoryStats, STATISTICS};
 use crate::calibration::writer;
 use crate::data::{
-    EVENTS_2025_CSV, EVENTS_CSV, RealThreat, TARIFFS_2025_CSV, TARIFFS_CSV, THREATS_CSV,
-    TariffPoint, ThreatKind, read_events, read_tariffs, read_threats,
+    RealThreat, THREATS, TariffPoint, ThreatKind, read_events, read_tariffs, read_threats,
 };
 use crate::model::rng::{Stream, mix64};
 use crate::report::charts::posterior::{self, PosteriorInput};
@@ -26,6 +25,7 @@ use crate::scenario::template::Template;
 use crate::scenario::{EventKind, Scenario, Text};
 
 use super::Failure;
+use super::facts::read_data;
 
 /// Posterior-predictive draws (one joint history each: a single replicate of every record).
 const PREDICTIVE_DRAWS: u64 = 1000;
@@ -74,15 +74,6 @@ struct RealData {
     threats: Vec<RealThreat>,
 }
 
-fn read_text(p: &Option<PathBuf>, embedded: &str, name: &str) -> Result<(String, String), Failure> {
-    match p {
-        None => Ok((format!("built-in data/{name}"), embedded.to_string())),
-        Some(path) => Text::read(path, "data file")
-            .map(|t| (t.path, t.text))
-            .map_err(input),
-    }
-}
-
 /// The threats-table rows a scenario's calendar stands for: every truce deadline, and each threat
 /// or scheduled increase dated as a calendar threat of the same side (the model decides only the
 /// threats its calendar holds, so only their real outcomes are comparable).
@@ -98,40 +89,17 @@ fn threats_of(sc: &Scenario, all: Vec<RealThreat>) -> Vec<RealThreat> {
     all.into_iter()
         .filter(|t| {
             t.kind == ThreatKind::Deadline
-                || calendar.iter().any(|&(d, side)| {
-                    d == t.date
-                        && match t.actor {
-                            crate::data::Actor::Us => side == 0,
-                            crate::data::Actor::Cn => side == 1,
-                            crate::data::Actor::Both => true,
-                        }
-                })
+                || calendar
+                    .iter()
+                    .any(|&(d, side)| d == t.date && t.actor.involves(side))
         })
         .collect()
 }
 
 fn real_data(r: &Record, sc: &Scenario) -> Result<RealData, Failure> {
-    let (ev, tr, evn, trn) = match r.data {
-        BuiltIn::FirstTerm => (
-            EVENTS_CSV,
-            TARIFFS_CSV,
-            "us_china_events_2018_2020.csv",
-            "us_china_tariffs_2018_2021.csv",
-        ),
-        BuiltIn::SecondTerm => (
-            EVENTS_2025_CSV,
-            TARIFFS_2025_CSV,
-            "us_china_events_2025_h1.csv",
-            "us_china_tariffs_2025.csv",
-        ),
-    };
-    let (events_path, etext) = read_text(&r.events, ev, evn)?;
-    let (tariffs_path, ttext) = read_text(&r.tariffs, tr, trn)?;
-    let (hpath, htext) = read_text(
-        &r.threats,
-        THREATS_CSV,
-        "us_china_threats_and_deadlines.csv",
-    )?;
+    let (events_path, etext) = read_data(&r.events, r.data.events())?;
+    let (tariffs_path, ttext) = read_data(&r.tariffs, r.data.tariffs())?;
+    let (hpath, htext) = read_data(&r.threats, THREATS)?;
     Ok(RealData {
         events: read_events(&events_path, &etext).map_err(input)?,
         series: read_tariffs(&tariffs_path, &ttext).map_err(input)?,
@@ -291,11 +259,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     .map_err(Failure::Input)?;
     bar.finish_and_clear();
     let weights: Vec<f64> = particles.iter().map(|p| p.weight).collect();
-    let weights_ess = {
-        let s: f64 = weights.iter().sum();
-        let s2: f64 = weights.iter().map(|w| w * w).sum();
-        if s2 > 0.0 { s * s / s2 } else { 0.0 }
-    };
+    let weights_ess = logs.last().map_or(0.0, |l| l.ess);
     let n_distinct = logs.last().map_or(0, |l| l.distinct);
 
     // Posterior-predictive draws: one joint history under a particle drawn by weight.
@@ -431,6 +395,8 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     .map_err(csv_err)?;
     let mut ptable = Vec::new();
     let mut updates: Vec<Vec<(String, f64, String)>> = vec![Vec::new(); cfg.records.len()];
+    // The shared constants, also carried into further scenarios (the baseline).
+    let mut shared: Vec<(String, f64, String)> = Vec::new();
     let sources: Vec<String> = cfg
         .records
         .iter()
@@ -483,10 +449,14 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             num(hi, 4),
             env!("CARGO_PKG_VERSION")
         );
+        let update = (p.path.clone(), (med * 1e6).round() / 1e6, note);
         for (r, u) in updates.iter_mut().enumerate() {
             if p.record.is_none_or(|x| x == r) {
-                u.push((p.path.clone(), (med * 1e6).round() / 1e6, note.clone()));
+                u.push(update.clone());
             }
+        }
+        if p.record.is_none() {
+            shared.push(update);
         }
     }
     out.write("posterior_summary.csv", &bytes(psum)?)
@@ -659,19 +629,6 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
         out.write(&name, calibrated.as_bytes()).map_err(err)?;
         files.push(name);
     }
-    // The shared constants carried into further scenarios (the baseline), with provenance.
-    let shared: Vec<(String, f64, String)> = match updates.first() {
-        Some(u) => u
-            .iter()
-            .filter(|(path, _, _)| {
-                cfg.parameters
-                    .iter()
-                    .any(|p| p.record.is_none() && &p.path == path)
-            })
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
     for path in &cfg.carry {
         let base = Text::read(path, "scenario").map_err(input)?;
         let header = format!(
@@ -687,18 +644,7 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
             .skip_while(|l| l.starts_with("# The shared behavioural constants carry"))
             .collect();
         let calibrated = writer::calibrated(&text, &shared, &header).map_err(Failure::Input)?;
-        let stem: String = path
-            .file_stem()
-            .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let stem = config::file_stem_of(path, "scenario");
         let name = format!("{stem}_calibrated.toml");
         if files.contains(&name) {
             return Err(Failure::Input(format!(

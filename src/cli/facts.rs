@@ -5,10 +5,7 @@ use std::path::PathBuf;
 use crate::analysis::cycle::Spell;
 use crate::analysis::facts::{self, Facts};
 use crate::analysis::outcomes::{EXPIRY_OUTCOMES, THREAT_OUTCOMES, expiry_name};
-use crate::data::{
-    Actor, EVENTS_2025_CSV, EVENTS_CSV, TARIFFS_2025_CSV, TARIFFS_CSV, THREATS_CSV, read_events,
-    read_tariffs, read_threats,
-};
+use crate::data::{Actor, BuiltInRecord, THREATS, read_events, read_tariffs, read_threats};
 use crate::report::table::{render, render_text};
 use crate::scenario::Text;
 use crate::scenario::date::Date;
@@ -28,9 +25,14 @@ pub struct Inputs {
     pub threats: Option<PathBuf>,
 }
 
-fn read(path: &Option<PathBuf>, embedded: &str, what: &str) -> Result<(String, String), Failure> {
+/// A data file given on the command line, or the built-in copy `(name, text)`: its path as shown
+/// in messages, and its text.
+pub(super) fn read_data(
+    path: &Option<PathBuf>,
+    (name, embedded): (&str, &str),
+) -> Result<(String, String), Failure> {
     match path {
-        None => Ok((format!("built-in data/{what}"), embedded.to_string())),
+        None => Ok((format!("built-in data/{name}"), embedded.to_string())),
         Some(p) => Text::read(p, "data file")
             .map(|t| (t.path, t.text))
             .map_err(|e| Failure::Input(e.to_string())),
@@ -73,30 +75,13 @@ pub fn run(
     to: Option<String>,
     durable: u32,
 ) -> Result<(), Failure> {
-    let (events_csv, events_name, tariffs_csv, tariffs_name) = match inputs.record {
-        Record::FirstTerm => (
-            EVENTS_CSV,
-            "us_china_events_2018_2020.csv",
-            TARIFFS_CSV,
-            "us_china_tariffs_2018_2021.csv",
-        ),
-        Record::SecondTerm => (
-            EVENTS_2025_CSV,
-            "us_china_events_2025_h1.csv",
-            TARIFFS_2025_CSV,
-            "us_china_tariffs_2025.csv",
-        ),
-    };
+    let record = BuiltInRecord::from(inputs.record);
     let input = |e: crate::data::DataError| Failure::Input(e.to_string());
-    let (epath, etext) = read(&inputs.events, events_csv, events_name)?;
+    let (epath, etext) = read_data(&inputs.events, record.events())?;
     let ev = read_events(&epath, &etext).map_err(input)?;
-    let (tpath, ttext) = read(&inputs.tariffs, tariffs_csv, tariffs_name)?;
+    let (tpath, ttext) = read_data(&inputs.tariffs, record.tariffs())?;
     let tr = read_tariffs(&tpath, &ttext).map_err(input)?;
-    let (hpath, htext) = read(
-        &inputs.threats,
-        THREATS_CSV,
-        "us_china_threats_and_deadlines.csv",
-    )?;
+    let (hpath, htext) = read_data(&inputs.threats, THREATS)?;
     let threats = read_threats(&hpath, &htext).map_err(input)?;
     let date = |s: &Option<String>, flag: &str, default: Option<Date>| -> Result<Date, Failure> {
         match s {
@@ -108,11 +93,12 @@ pub fn run(
             }),
         }
     };
-    // The built-in second-term record is coded over a fixed window (data/README.md); any other
-    // record runs from its first to its last event unless told otherwise.
-    let window = match (inputs.record, &inputs.events) {
-        (Record::SecondTerm, None) => Date::from_ymd(2025, 2, 1).zip(Date::from_ymd(2025, 8, 31)),
-        _ => None,
+    // A built-in record coded over a fixed window (data/README.md) uses it; any other record runs
+    // from its first to its last event unless told otherwise.
+    let window = if inputs.events.is_none() {
+        record.window()
+    } else {
+        None
     };
     let from = date(
         &from,

@@ -19,6 +19,47 @@ pub const TARIFFS_2025_CSV: &str = include_str!("../../data/us_china_tariffs_202
 /// with their outcomes.
 pub const THREATS_CSV: &str = include_str!("../../data/us_china_threats_and_deadlines.csv");
 
+/// A built-in real record: its event list and tariff series (embedded copies of data/).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltInRecord {
+    /// 2018-03-22 .. 2020: data/us_china_events_2018_2020.csv, PIIE 2018-2021.
+    FirstTerm,
+    /// 2025-02-01 .. 2025-08-31: data/us_china_events_2025_h1.csv, PIIE 2025.
+    SecondTerm,
+}
+
+impl BuiltInRecord {
+    /// The event list: file name under data/ and text.
+    pub fn events(self) -> (&'static str, &'static str) {
+        match self {
+            BuiltInRecord::FirstTerm => ("us_china_events_2018_2020.csv", EVENTS_CSV),
+            BuiltInRecord::SecondTerm => ("us_china_events_2025_h1.csv", EVENTS_2025_CSV),
+        }
+    }
+
+    /// The tariff series: file name under data/ and text.
+    pub fn tariffs(self) -> (&'static str, &'static str) {
+        match self {
+            BuiltInRecord::FirstTerm => ("us_china_tariffs_2018_2021.csv", TARIFFS_CSV),
+            BuiltInRecord::SecondTerm => ("us_china_tariffs_2025.csv", TARIFFS_2025_CSV),
+        }
+    }
+
+    /// The window the record is coded over, when it is fixed (data/README.md); `None`: from its
+    /// first to its last event.
+    pub fn window(self) -> Option<(Date, Date)> {
+        match self {
+            BuiltInRecord::FirstTerm => None,
+            BuiltInRecord::SecondTerm => {
+                Date::from_ymd(2025, 2, 1).zip(Date::from_ymd(2025, 8, 31))
+            }
+        }
+    }
+}
+
+/// The threats table's file name under data/ and text.
+pub const THREATS: (&str, &str) = ("us_china_threats_and_deadlines.csv", THREATS_CSV);
+
 /// One reading of the average tariffs (a side may be missing at a date).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TariffPoint {
@@ -39,6 +80,17 @@ pub enum Actor {
     Cn,
     /// Both sides.
     Both,
+}
+
+impl Actor {
+    /// Whether the actor is, or includes, side `side` (0: US, 1: China).
+    pub fn involves(self, side: usize) -> bool {
+        match self {
+            Actor::Us => side == 0,
+            Actor::Cn => side == 1,
+            Actor::Both => true,
+        }
+    }
 }
 
 /// Kinds of real events.

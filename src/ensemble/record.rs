@@ -364,6 +364,16 @@ pub fn metric_index(name: &str) -> Option<usize> {
     METRICS.iter().position(|m| m.name == name)
 }
 
+/// The regime-relevant facts of a simulated week, as the cycle tracker reads them (either side's
+/// escalation counts).
+pub fn week_signal(o: &WeekObs) -> WeekSignal {
+    WeekSignal {
+        tariff_escalation: o.tariff_escalation[0] || o.tariff_escalation[1],
+        controls_escalation: o.controls_escalation[0] || o.controls_escalation[1],
+        deal: o.deal,
+    }
+}
+
 /// One week of a replicate's trajectory, for the weekly time series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WeekPoint {
@@ -418,12 +428,7 @@ impl ReplicateCollector {
 
     /// Takes one week; returns its regime.
     pub fn week(&mut self, s: &State, o: &WeekObs) -> Regime {
-        let sig = WeekSignal {
-            tariff_escalation: o.tariff_escalation[0] || o.tariff_escalation[1],
-            controls_escalation: o.controls_escalation[0] || o.controls_escalation[1],
-            deal: o.deal,
-        };
-        let regime = self.tracker.observe(o.week, &sig);
+        let regime = self.tracker.observe(o.week, &week_signal(o));
         let st = &mut self.stats;
         for i in 0..2 {
             st.peak_tariff[i] = st.peak_tariff[i].max(s.sides[i].tariff);

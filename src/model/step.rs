@@ -507,11 +507,11 @@ fn negotiate<E: EventSink>(
 ) -> f64 {
     let u = NegotiationDraws::draw(r);
     let agenda = read_calendar(p, s, ev);
-    let attempt = choose_attempt(p, s, &u, agenda, ev);
     let expiry_due = s
         .agreement
         .as_ref()
         .is_some_and(|a| a.expiry == Some(s.week));
+    let attempt = choose_attempt(p, s, &u, agenda, expiry_due, ev);
     let deal = match attempt {
         Some(att) => hold_attempt(p, s, &u, att, expiry_due, acts, changes, obs, ev),
         None => false,
@@ -582,6 +582,7 @@ fn choose_attempt<E: EventSink>(
     s: &mut State,
     u: &NegotiationDraws,
     agenda: Agenda,
+    expiry_due: bool,
     ev: &mut E,
 ) -> Option<Attempt> {
     let n = &p.b.negotiation;
@@ -598,7 +599,6 @@ fn choose_attempt<E: EventSink>(
             }
         }
     }
-    let expiry_due = s.agreement.as_ref().is_some_and(|a| a.expiry == Some(t));
     let mut attempt = None;
     if let Some((prepared_cal, calendar)) = summit {
         let prepared = prepared_cal
@@ -1323,7 +1323,7 @@ fn observe(p: &Params, s: &State, changes: &[Changes; 2], obs: &mut WeekObs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::cycle::{CycleTracker, WeekSignal};
+    use crate::analysis::cycle::CycleTracker;
     use crate::model::NoEvents;
     use crate::model::rng::StreamKey;
 
@@ -1537,14 +1537,7 @@ autonomy = 1.0
             let mut tracker = CycleTracker::new(Some(Scope::Transactional));
             for _ in 0..10 {
                 let o = week(&p, &mut s, &mut r);
-                tracker.observe(
-                    o.week,
-                    &WeekSignal {
-                        tariff_escalation: o.tariff_escalation.iter().any(|&x| x),
-                        controls_escalation: o.controls_escalation.iter().any(|&x| x),
-                        deal: o.deal,
-                    },
-                );
+                tracker.observe(o.week, &crate::ensemble::record::week_signal(&o));
             }
             tracker.finish();
             (s.agreement.is_some(), tracker.summary(52))
