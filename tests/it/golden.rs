@@ -11,7 +11,9 @@
 //!
 //! and say in the commit message what moved and why.
 
-use super::{root, run};
+use std::path::{Path, PathBuf};
+
+use super::{files, root, run};
 
 /// The command the goldens record.
 const ARGS: [&str; 10] = [
@@ -74,6 +76,146 @@ fn golden_outputs_are_byte_identical() {
         });
         if now != then {
             differ.push(kept);
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "outputs differ from tests/golden/: {differ:?}. If the change is intended, regenerate \
+         with NEGSIM_BLESS=1 cargo test --release --test it golden, and say why in the commit"
+    );
+}
+
+/// A study or calibration whose whole output tree (every file but manifest.json, which records
+/// the command line and the wall time) is kept under `tests/golden/<name>/`.
+struct TreeCase {
+    name: &'static str,
+    args: Vec<String>,
+}
+
+fn tree_cases(tmp: &Path) -> Vec<TreeCase> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // The shipped joint calibration config, shrunk to seconds (the same shrinking as the joint
+    // CLI test in calibration.rs), with its data paths made absolute.
+    let text = std::fs::read_to_string(root().join("scenarios/calibration/joint.toml"))
+        .expect("config")
+        .replace("particles = 3000", "particles = 30")
+        .replace("generations = 15", "generations = 2")
+        .replace("replicates = 20", "replicates = 3")
+        .replace("draws = 150", "draws = 3")
+        .replace("runs = 300", "runs = 5")
+        .replace("\"../", &format!("\"{}/scenarios/", root().display()));
+    let cfg = tmp.join("joint.toml");
+    std::fs::write(&cfg, &text).expect("write");
+    let mut calibrate = s(&["calibrate", "--config"]);
+    calibrate.push(cfg.to_str().expect("utf8").to_string());
+    vec![
+        TreeCase {
+            name: "sweep",
+            args: s(&[
+                "sweep",
+                "scenarios/baseline.toml",
+                "--vary",
+                "sides.cn.face_cost=0.2..1:3",
+                "--vary",
+                "negotiators.rapport=0..0.6:2",
+                "--runs",
+                "40",
+                "--seed",
+                "7",
+            ]),
+        },
+        TreeCase {
+            name: "sensitivity",
+            args: s(&[
+                "sensitivity",
+                "scenarios/baseline.toml",
+                "--params",
+                "sides.cn.initiative_aversion",
+                "sides.cn.face_cost",
+                "negotiators.rapport=0..0.5",
+                "--samples",
+                "4",
+                "--runs",
+                "40",
+                "--repeats",
+                "3",
+                "--seed",
+                "7",
+            ]),
+        },
+        TreeCase {
+            name: "discover",
+            args: s(&[
+                "discover",
+                "scenarios/baseline.toml",
+                "--vary",
+                "sides.cn.initiative_aversion",
+                "--vary",
+                "channels.official.authority",
+                "--outcome",
+                "weeks_to_durable_deal<=104",
+                "--samples",
+                "40",
+                "--runs",
+                "30",
+                "--seed",
+                "7",
+            ]),
+        },
+        TreeCase {
+            name: "calibration",
+            args: calibrate,
+        },
+    ]
+}
+
+#[test]
+fn golden_studies_and_calibration_are_byte_identical() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bless = std::env::var_os("NEGSIM_BLESS").is_some();
+    let mut differ = Vec::new();
+    for case in tree_cases(dir.path()) {
+        let out = dir.path().join(case.name);
+        let mut args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        args.extend(["--out", out.to_str().expect("utf8"), "--quiet"]);
+        let o = run(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            case.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let golden = root().join("tests/golden").join(case.name);
+        let produced: Vec<PathBuf> = files(&out)
+            .into_iter()
+            .filter(|f| f.file_name().is_none_or(|n| n != "manifest.json"))
+            .collect();
+        if bless {
+            let _ = std::fs::remove_dir_all(&golden);
+            for f in &produced {
+                let to = golden.join(f);
+                std::fs::create_dir_all(to.parent().expect("parent")).expect("golden dir");
+                std::fs::copy(out.join(f), &to).expect("golden written");
+            }
+            continue;
+        }
+        let kept = files(&golden);
+        assert!(
+            !kept.is_empty(),
+            "{}: no golden files; regenerate with NEGSIM_BLESS=1 (see tests/it/golden.rs)",
+            golden.display()
+        );
+        if kept != produced {
+            differ.push(format!("{}: file list {produced:?} vs {kept:?}", case.name));
+            continue;
+        }
+        for f in &produced {
+            let now = std::fs::read(out.join(f)).expect("read");
+            let then = std::fs::read(golden.join(f)).expect("read");
+            if now != then {
+                differ.push(format!("{}/{}", case.name, f.display()));
+            }
         }
     }
     assert!(
