@@ -110,6 +110,23 @@ fn tree_cases(tmp: &Path) -> Vec<TreeCase> {
     calibrate.push(cfg.to_str().expect("utf8").to_string());
     vec![
         TreeCase {
+            // Every file of a comparison (runs, events, charts, report), on fewer runs than the
+            // CSV goldens above.
+            name: "compare",
+            args: s(&[
+                "compare",
+                "scenarios/baseline.toml",
+                "--with",
+                "scenarios/interventions/restore_kushner_channel.toml",
+                "--with",
+                "scenarios/interventions/prepared_summit_agenda.toml",
+                "--runs",
+                "60",
+                "--seed",
+                "11",
+            ]),
+        },
+        TreeCase {
             name: "sweep",
             args: s(&[
                 "sweep",
