@@ -1,33 +1,9 @@
 //! The command line: flags → typed jobs → the pipeline; one error printer and documented exit
 //! codes (0 ok, 1 invalid input or failure, 2 usage error, 130 interrupted).
 
-/// `println!` to stdout that ignores write errors: a closed pipe (`negsim facts | head`) must not
-/// panic, and results on disk are already complete when the terminal summary is printed.
-macro_rules! outln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// `print!` to stdout that ignores write errors (see `outln!`).
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
-
 pub mod args;
-pub mod calibrate;
-pub mod defaults;
-pub mod explore;
-pub mod facts;
-pub mod inspect;
-pub mod job;
-pub mod merge;
+mod explore;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,16 +12,12 @@ use clap::Parser;
 
 use crate::scenario::{self, Files, Resolver};
 use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_SEED};
-use job::{Job, Runs};
+use crate::job::run::{Job, Runs};
+use crate::job::{self, calibrate, facts};
+use crate::report::inspect;
+use crate::scenario::builtin as defaults;
 
-/// Why a command failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// Bad input, an I/O problem or a refused size: exit code 1.
-    Input(String),
-    /// Stopped by Ctrl-C: exit code 130.
-    Interrupted,
-}
+pub use crate::error::Failure;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -56,20 +28,6 @@ fn install_interrupt_handler() {
             std::process::exit(130);
         }
     });
-}
-
-/// A progress bar on stderr counting `unit`, hidden when stderr is not a terminal or `--quiet`.
-pub fn progress_bar(enabled: bool, total: u64, unit: &str) -> indicatif::ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit}, ETA {{eta}}"
-    )) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn threads(requested: Option<usize>) -> Result<usize, Failure> {
@@ -149,7 +107,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             outln!(
                 "negsim: the built-in baseline (2025-10-23) against every built-in intervention, {DEFAULT_COMPARE_RUNS} runs each\n"
             );
-            job::execute(&j, &STOP).map(|_| ())
+            job::run::execute(&j, &STOP).map(|_| ())
         }
         Some(Command::Run {
             scenario,
@@ -165,7 +123,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 Runs::Fixed(runs),
             )?;
             j.single_arm_overlays = with.iter().map(|p| path_str(p)).collect();
-            job::execute(&j, &STOP).map(|_| ())
+            job::run::execute(&j, &STOP).map(|_| ())
         }
         Some(Command::Compare {
             base,
@@ -197,7 +155,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .iter()
                 .map(|w| w.split('+').map(str::to_string).collect())
                 .collect();
-            job::execute(&j, &STOP).map(|_| ())
+            job::run::execute(&j, &STOP).map(|_| ())
         }
         Some(Command::Calibrate {
             scenario,
@@ -228,7 +186,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }) => facts::run(
             facts::Inputs {
                 events,
-                record,
+                record: record.into(),
                 tariffs,
                 threats,
             },
@@ -241,17 +199,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             out,
             force,
             no_charts,
-        }) => merge::merge(&dirs, out, force, !no_charts, std::env::args().collect()).map(|_| ()),
+        }) => job::merge(&dirs, out, force, !no_charts, std::env::args().collect()).map(|_| ()),
         Some(
             cmd @ (Command::Sweep { .. } | Command::Sensitivity { .. } | Command::Discover { .. }),
         ) => {
-            let t = match &cmd {
-                Command::Sweep { x, .. }
-                | Command::Sensitivity { x, .. }
-                | Command::Discover { x, .. } => x.threads,
-                _ => None,
-            };
-            explore::run(&cmd, threads(t)?, &STOP).map(|_| ())
+            let options = explore::options(cmd, threads)?;
+            job::explore::run(&options, &STOP).map(|_| ())
         }
         Some(Command::Validate { scenario, with }) => {
             let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();

@@ -3,5 +3,6 @@
 
 pub mod design;
 pub mod indices;
+pub mod prepare;
 pub mod space;
 pub mod study;

@@ -100,7 +100,7 @@ pub fn grid_size(dims: &[Dim]) -> Option<usize> {
 }
 
 /// Sensitivity methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Method {
     /// Morris elementary effects.
     Morris,

@@ -4,6 +4,8 @@
 pub mod charts;
 pub mod csv;
 pub mod document;
+pub mod explore;
+pub mod inspect;
 pub mod manifest;
 pub mod output;
 pub mod report_doc;

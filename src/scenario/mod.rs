@@ -6,6 +6,7 @@
 //! column and key path. Nothing here knows about the model's internals or about output files.
 
 pub mod behaviour;
+pub mod builtin;
 pub mod date;
 pub mod diag;
 pub mod overlay;

@@ -24,7 +24,7 @@ use crate::scenario::date::Date;
 use crate::scenario::template::Template;
 use crate::scenario::{EventKind, Scenario, Text};
 
-use super::Failure;
+use crate::error::Failure;
 use super::facts::read_data;
 
 /// Posterior-predictive draws (one joint history each: a single replicate of every record).

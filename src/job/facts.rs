@@ -10,15 +10,14 @@ use crate::report::table::{render, render_text};
 use crate::scenario::Text;
 use crate::scenario::date::Date;
 
-use super::Failure;
-use super::args::Record;
+use crate::error::Failure;
 
 /// Where the record comes from: files given on the command line, else the built-in record.
 pub struct Inputs {
     /// Event list.
     pub events: Option<PathBuf>,
     /// Built-in record used for what is not given.
-    pub record: Record,
+    pub record: BuiltInRecord,
     /// Tariff series.
     pub tariffs: Option<PathBuf>,
     /// Threats table.
@@ -27,7 +26,7 @@ pub struct Inputs {
 
 /// A data file given on the command line, or the built-in copy `(name, text)`: its path as shown
 /// in messages, and its text.
-pub(super) fn read_data(
+pub fn read_data(
     path: &Option<PathBuf>,
     (name, embedded): (&str, &str),
 ) -> Result<(String, String), Failure> {
@@ -75,7 +74,7 @@ pub fn run(
     to: Option<String>,
     durable: u32,
 ) -> Result<(), Failure> {
-    let record = BuiltInRecord::from(inputs.record);
+    let record = inputs.record;
     let input = |e: crate::data::DataError| Failure::Input(e.to_string());
     let (epath, etext) = read_data(&inputs.events, record.events())?;
     let ev = read_events(&epath, &etext).map_err(input)?;

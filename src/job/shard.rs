@@ -13,8 +13,9 @@ use crate::report::manifest::now_utc;
 use crate::report::output::{OutputDir, finish as sync_file};
 use crate::scenario::Text;
 
-use super::Failure;
-use super::job::{Finish, PARTIAL_FORMAT, Partial, Runs, build_arms, finish};
+use crate::error::Failure;
+
+use super::run::{Finish, PARTIAL_FORMAT, Partial, Runs, build_arms, finish};
 
 /// Largest partial.json read, in bytes.
 const MAX_PARTIAL_BYTES: u64 = 2_000_000_000;
@@ -126,8 +127,8 @@ fn append(src: &Path, w: &mut impl Write, keep_header: bool) -> std::io::Result<
     Ok(())
 }
 
-/// Merges shard directories into `out`.
-pub fn merge(
+/// Merges the shard directories of a run or comparison into `out`.
+pub fn merge_runs(
     dirs: &[PathBuf],
     out: Option<PathBuf>,
     force: bool,
@@ -140,9 +141,6 @@ pub fn merge(
         return Err(Failure::Input(
             "merge needs the output directories of the shards".into(),
         ));
-    }
-    if dirs.first().is_some_and(|d| super::explore::is_partial(d)) {
-        return super::explore::merge(dirs, out, force, charts, command_line);
     }
     let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
     for d in dirs {

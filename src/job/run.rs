@@ -15,7 +15,7 @@ use crate::report::{charts, document, report_doc, table};
 use crate::scenario::overlay::valid_arm_name;
 use crate::scenario::{Loaded, MAX_WEEKS, Resolver, Text, load_texts, overlay_chain};
 
-use super::Failure;
+use crate::error::Failure;
 
 /// How many replicates to run.
 #[derive(Clone, Copy, Debug)]

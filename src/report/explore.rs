@@ -1,0 +1,821 @@
+//! The files of a study (sweep, sensitivity, discovery): points.csv and the method's tables,
+//! charts, the manifest and the terminal report, from the evaluated points of a prepared study.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::error::Failure;
+use crate::explore::prepare::{Kind, Study};
+use crate::explore::space::{Dim, Est, Outcome, Point, output_description, output_names};
+use crate::explore::study::{self, Group, Method, SensDesign, Sensitivity, SweepDesign};
+use crate::report::charts::explore as charts;
+use crate::report::csv::num;
+use crate::report::output::{OutputDir, OutputError};
+use crate::report::table::{render, render_text};
+use crate::scenario::read::claim_title;
+
+/// Parameters printed per output by `sensitivity` (all are in indices.csv).
+const TOP_PARAMETERS: usize = 10;
+
+/// Rows printed to the terminal for a sweep (all are in sweep.csv).
+const PRINTED_ROWS: usize = 40;
+
+/// One CSV row of numbers.
+fn row(cells: impl IntoIterator<Item = String>) -> String {
+    let mut s = cells.into_iter().collect::<Vec<_>>().join(",");
+    s.push('\n');
+    s
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| num(v, 6))
+}
+
+/// Rows of points: index, parameter values, then every output with its interval; `extra` adds
+/// columns (header, per-point cells).
+fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) -> String {
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(study.dims.iter().map(|d| d.path.clone()));
+    header.extend(extra.iter().map(|e| e.0.to_string()));
+    for n in output_names() {
+        header.extend([n.to_string(), format!("{n}_ci_low"), format!("{n}_ci_high")]);
+    }
+    let mut s = row(header);
+    for (i, (spec, p)) in study.specs.iter().zip(points).enumerate() {
+        let mut cells = vec![i.to_string()];
+        cells.extend(
+            study::values(&study.dims, &spec.unit)
+                .iter()
+                .map(|(_, v)| num(*v, 8)),
+        );
+        cells.extend(extra.iter().map(|e| e.1[i].clone()));
+        for e in &p.outputs {
+            cells.extend([opt(e.value), opt(e.lo), opt(e.hi)]);
+        }
+        s.push_str(&row(cells));
+    }
+    s
+}
+
+/// "1 parameter restricted", "3 parameters restricted".
+fn restricted_count(n: usize) -> String {
+    format!("{n} parameter{} restricted", if n == 1 { "" } else { "s" })
+}
+
+fn triple(e: &Est) -> (f64, f64, f64) {
+    let v = e.value.unwrap_or(f64::NAN);
+    (v, e.lo.unwrap_or(v), e.hi.unwrap_or(v))
+}
+
+fn cell(e: &Est) -> String {
+    match (e.value, e.lo, e.hi) {
+        (Some(v), Some(l), Some(h)) => format!("{} [{}, {}]", num(v, 4), num(l, 4), num(h, 4)),
+        (Some(v), _, _) => num(v, 4),
+        _ => "-".into(),
+    }
+}
+
+/// A short label for a parameter: its last two path segments and its claim.
+fn label(d: &Dim) -> String {
+    let parts: Vec<&str> = d.path.rsplitn(3, '.').collect();
+    let short = if parts.len() >= 2 {
+        format!("{}.{}", parts[1], parts[0])
+    } else {
+        d.path.clone()
+    };
+    match &d.claim {
+        Some(c) => format!("{short} ({c})"),
+        None => short,
+    }
+}
+
+/// What the analysis of a study writes: files in the output directory, the report printed to the
+/// terminal, and command-specific manifest entries.
+struct Written<'o> {
+    out: &'o mut OutputDir,
+    files: Vec<String>,
+    report: String,
+    manifest: serde_json::Map<String, serde_json::Value>,
+    charts: bool,
+    caption: String,
+}
+
+impl Written<'_> {
+    fn put(&mut self, name: String, bytes: &[u8]) -> Result<(), Failure> {
+        self.out
+            .write(&name, bytes)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        self.files.push(name);
+        Ok(())
+    }
+}
+
+/// sweep.csv, the sweep's charts and its table.
+fn write_sweep(
+    study: &Study,
+    points: &[Point],
+    w: &mut Written<'_>,
+    design: &SweepDesign,
+    charted: &[usize],
+) -> Result<(), Failure> {
+    let names = output_names();
+    w.put(
+        "sweep.csv".into(),
+        points_csv(study, points, &[]).as_bytes(),
+    )?;
+    let grid = *design == SweepDesign::Grid;
+    let d = study.dims.len();
+    if w.charts && grid && (d == 1 || d == 2) {
+        for &k in charted {
+            let c = if d == 1 {
+                let pts: Vec<(f64, f64, f64, f64)> = study
+                    .specs
+                    .iter()
+                    .zip(points)
+                    .filter_map(|(s, p)| {
+                        let (v, lo, hi) = triple(&p.outputs[k]);
+                        v.is_finite().then(|| (study.dims[0].at(s.unit[0]), v, lo, hi))
+                    })
+                    .collect();
+                if pts.len() < 2 {
+                    w.report.push_str(&format!("no chart of {}: defined at fewer than two points\n", names[k]));
+                    continue;
+                }
+                charts::line(
+                    &w.caption,
+                    &study.dims[0].path,
+                    names[k],
+                    output_description(k),
+                    &pts,
+                )
+            } else {
+                let (nx, ny) = (study.dims[0].steps, study.dims[1].steps);
+                let xs: Vec<f64> = (0..nx).map(|i| study.dims[0].at(study.specs[i * ny].unit[0])).collect();
+                let ys: Vec<f64> = (0..ny).map(|j| study.dims[1].at(study.specs[j].unit[1])).collect();
+                let v: Vec<Vec<f64>> = (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].value(k)).collect()).collect();
+                if nx < 2 || ny < 2 || v.iter().flatten().any(|z| !z.is_finite()) {
+                    w.report.push_str(&format!("no heatmap of {}: needs at least 2 steps per parameter and the output defined at every point\n", names[k]));
+                    continue;
+                }
+                charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v)
+            }
+            .map_err(Failure::Input)?;
+            w.put(format!("sweep_{}.png", names[k]), &c.png)?;
+        }
+    } else if w.charts {
+        w.report.push_str("no charts: they are drawn for grids of one or two parameters; sweep.csv has every point\n");
+    }
+    let mut header: Vec<String> = study.dims.iter().map(|d| d.path.clone()).collect();
+    header.extend(charted.iter().map(|&k| format!("{} [95% CI]", names[k])));
+    let rows: Vec<Vec<String>> = study
+        .specs
+        .iter()
+        .zip(points)
+        .take(PRINTED_ROWS)
+        .map(|(s, p)| {
+            let mut r: Vec<String> = study::values(&study.dims, &s.unit)
+                .iter()
+                .map(|(_, v)| num(*v, 4))
+                .collect();
+            r.extend(charted.iter().map(|&k| cell(&p.outputs[k])));
+            r
+        })
+        .collect();
+    w.report.insert_str(0, &render(&header, &rows));
+    if points.len() > PRINTED_ROWS {
+        w.report.push_str(&format!(
+            "... {} more points in sweep.csv\n",
+            points.len() - PRINTED_ROWS
+        ));
+    }
+    Ok(())
+}
+
+/// Indices, the claims ranking, the noise floor, points and charts of a sensitivity study.
+fn write_sensitivity(
+    study: &Study,
+    points: &[Point],
+    w: &mut Written<'_>,
+    design: &SensDesign,
+    outputs: &[usize],
+    groups: &[Group],
+) -> Result<(), Failure> {
+    let names = output_names();
+    let roles: Vec<String> = (0..points.len())
+        .map(|i| {
+            if i < points.len() - design.repeats {
+                "design".into()
+            } else {
+                "repeat".into()
+            }
+        })
+        .collect();
+    let seeds: Vec<String> = study.specs.iter().map(|s| s.seed.to_string()).collect();
+    w.put(
+        "points.csv".into(),
+        points_csv(study, points, &[("role", roles), ("seed", seeds)]).as_bytes(),
+    )?;
+    let (first_name, second_name, rank_name) = match design.method {
+        Method::Morris => ("mu_star", "sigma", "mu*"),
+        Method::Sobol => ("first_order", "total", "total index"),
+    };
+    let mut ind = row([
+        "output",
+        "parameter",
+        "claim",
+        "range_low",
+        "range_high",
+        "index",
+        "value",
+        "ci_low",
+        "ci_high",
+        "noise_floor",
+        "above_noise",
+    ]
+    .map(String::from));
+    let mut cl = row([
+        "output",
+        "rank",
+        "claim",
+        "parameters",
+        "index",
+        "sum",
+        "ci_low",
+        "ci_high",
+        "parameters_above_noise",
+        "strongest_parameter",
+        "strongest_value",
+    ]
+    .map(String::from));
+    let mut noise = row([
+        "output",
+        "repeats",
+        "sd_of_estimate",
+        "variance_over_design",
+        "noise_floor",
+        "floor_of",
+    ]
+    .map(String::from));
+    let mut analysed: Vec<serde_json::Value> = Vec::new();
+    for &k in outputs {
+        let s: Sensitivity = match study::sensitivity(design, points, groups, k, study.spec.seed) {
+            Ok(s) => s,
+            Err(e) => {
+                w.report
+                    .push_str(&format!("{}: not analysed: {e}\n", names[k]));
+                continue;
+            }
+        };
+        noise.push_str(&row([
+            names[k].into(),
+            design.repeats.to_string(),
+            num(s.noise_sd, 6),
+            num(s.variance, 6),
+            num(s.floor, 6),
+            rank_name.into(),
+        ]));
+        for (i, d) in study.dims.iter().enumerate() {
+            for (iname, b) in [
+                (first_name, s.indices.first[i]),
+                (second_name, s.indices.second[i]),
+            ] {
+                let ranked = iname == first_name && design.method == Method::Morris
+                    || iname == second_name && design.method == Method::Sobol;
+                ind.push_str(&row([
+                    names[k].into(),
+                    d.path.clone(),
+                    d.claim.clone().unwrap_or_default(),
+                    num(d.lo, 8),
+                    num(d.hi, 8),
+                    iname.into(),
+                    num(b.value, 6),
+                    num(b.lo, 6),
+                    num(b.hi, 6),
+                    num(s.floor, 6),
+                    if ranked {
+                        if s.resolved(i) {
+                            "yes".into()
+                        } else {
+                            "no".into()
+                        }
+                    } else {
+                        String::new()
+                    },
+                ]));
+            }
+        }
+        // Claims ranking.
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| {
+            s.group_ranking(b)
+                .value
+                .total_cmp(&s.group_ranking(a).value)
+        });
+        let mut table = Vec::new();
+        let mut chart_names = Vec::new();
+        let mut chart_vals = Vec::new();
+        for (rank, &g) in order.iter().enumerate() {
+            let grp = &groups[g];
+            let b = s.group_ranking(g);
+            let above = grp.members.iter().filter(|&&i| s.resolved(i)).count();
+            let top = grp
+                .members
+                .iter()
+                .copied()
+                .max_by(|&a, &b| s.ranking(a).value.total_cmp(&s.ranking(b).value));
+            let strongest = top.map_or(String::new(), |i| study.dims[i].path.clone());
+            cl.push_str(&row([
+                names[k].into(),
+                (rank + 1).to_string(),
+                grp.claim.clone(),
+                grp.members.len().to_string(),
+                rank_name.into(),
+                num(b.value, 6),
+                num(b.lo, 6),
+                num(b.hi, 6),
+                above.to_string(),
+                strongest.clone(),
+                top.map_or(String::new(), |i| num(s.ranking(i).value, 6)),
+            ]));
+            table.push(vec![
+                (rank + 1).to_string(),
+                format!(
+                    "{} {}",
+                    grp.claim,
+                    claim_title(&grp.claim).unwrap_or("cites no claim")
+                ),
+                format!("{} [{}, {}]", num(b.value, 4), num(b.lo, 4), num(b.hi, 4)),
+                format!("{above} of {}", grp.members.len()),
+                strongest,
+            ]);
+            chart_names.push(format!(
+                "{} {} ({})",
+                grp.claim,
+                claim_title(&grp.claim).unwrap_or("cites no claim"),
+                grp.members.len()
+            ));
+            chart_vals.push((b.value, b.lo, b.hi));
+        }
+        w.report.push_str(&format!(
+            "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% bootstrap CI); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
+            names[k],
+            num(s.floor, 4),
+            design.repeats,
+            num(s.noise_sd, 4)
+        ));
+        w.report.push_str(&render_text(
+            &[
+                "rank".into(),
+                "claim".into(),
+                format!("sum of {rank_name} [95% CI]"),
+                "parameters above noise".into(),
+                "strongest parameter".into(),
+            ],
+            &table,
+        ));
+        // The strongest parameters (all are in indices.csv).
+        let mut by: Vec<usize> = (0..study.dims.len()).collect();
+        by.sort_by(|&a, &b| s.ranking(b).value.total_cmp(&s.ranking(a).value));
+        let top: Vec<Vec<String>> = by
+            .iter()
+            .take(TOP_PARAMETERS)
+            .map(|&i| {
+                let d = &study.dims[i];
+                let (f, sec) = (s.indices.first[i], s.indices.second[i]);
+                vec![
+                    d.path.clone(),
+                    d.claim.clone().unwrap_or_default(),
+                    format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
+                    format!("{} [{}, {}]", num(f.value, 4), num(f.lo, 4), num(f.hi, 4)),
+                    format!(
+                        "{} [{}, {}]",
+                        num(sec.value, 4),
+                        num(sec.lo, 4),
+                        num(sec.hi, 4)
+                    ),
+                    if s.resolved(i) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                ]
+            })
+            .collect();
+        w.report.push_str(&format!(
+            "\n{}: the {} strongest of {} parameters (indices.csv has all)\n\n",
+            names[k],
+            top.len(),
+            study.dims.len()
+        ));
+        w.report.push_str(&render_text(
+            &[
+                "parameter".into(),
+                "claim".into(),
+                "range".into(),
+                format!("{first_name} [95% CI]"),
+                format!("{second_name} [95% CI]"),
+                "above noise".into(),
+            ],
+            &top,
+        ));
+        analysed.push(serde_json::json!({"output": names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
+        if w.charts {
+            let labels: Vec<String> = study.dims.iter().map(label).collect();
+            let c = match design.method {
+                Method::Morris => {
+                    let mu: Vec<(f64, f64, f64)> = s
+                        .indices
+                        .first
+                        .iter()
+                        .map(|b| (b.value, b.lo, b.hi))
+                        .collect();
+                    let sigma: Vec<f64> = s.indices.second.iter().map(|b| b.value).collect();
+                    charts::morris(&w.caption, names[k], &labels, &mu, &sigma, s.floor)
+                }
+                Method::Sobol => {
+                    let mut idx: Vec<usize> = (0..labels.len()).collect();
+                    idx.sort_by(|&a, &b| {
+                        s.indices.second[b]
+                            .value
+                            .total_cmp(&s.indices.second[a].value)
+                    });
+                    let l: Vec<String> = idx.iter().map(|&i| labels[i].clone()).collect();
+                    let s1: Vec<(f64, f64, f64)> = idx
+                        .iter()
+                        .map(|&i| s.indices.first[i])
+                        .map(|b| (b.value, b.lo, b.hi))
+                        .collect();
+                    let st: Vec<(f64, f64, f64)> = idx
+                        .iter()
+                        .map(|&i| s.indices.second[i])
+                        .map(|b| (b.value, b.lo, b.hi))
+                        .collect();
+                    charts::sobol(&w.caption, names[k], &l, &s1, &st, s.floor)
+                }
+            }
+            .map_err(Failure::Input)?;
+            w.put(
+                format!(
+                    "{}_{}.png",
+                    if design.method == Method::Morris {
+                        "morris"
+                    } else {
+                        "sobol"
+                    },
+                    names[k]
+                ),
+                &c.png,
+            )?;
+            let c = charts::claims(
+                &w.caption,
+                names[k],
+                rank_name,
+                &chart_names,
+                &chart_vals,
+                s.floor,
+            )
+            .map_err(Failure::Input)?;
+            w.put(format!("claims_{}.png", names[k]), &c.png)?;
+        }
+    }
+    w.put("indices.csv".into(), ind.as_bytes())?;
+    w.put("claims.csv".into(), cl.as_bytes())?;
+    w.put("noise.csv".into(), noise.as_bytes())?;
+    w.manifest.insert(
+        "method".into(),
+        format!("{:?}", design.method).to_lowercase().into(),
+    );
+    w.manifest.insert("samples".into(), design.samples.into());
+    w.manifest.insert("repeats".into(), design.repeats.into());
+    w.manifest.insert("outputs".into(), analysed.into());
+    Ok(())
+}
+
+/// The discovery's points, PRIM trajectory, boxes and chart.
+#[allow(clippy::too_many_arguments)]
+fn write_discover(
+    study: &Study,
+    points: &[Point],
+    w: &mut Written<'_>,
+    outcome: &Outcome,
+    threshold: f64,
+    alpha: f64,
+    min_support: f64,
+    min_coverage: f64,
+    max_p: f64,
+) -> Result<(), Failure> {
+    let min_pts = ((min_support * points.len() as f64).ceil() as usize).max(1);
+    let disc = study::discover(
+        &study.specs,
+        points,
+        threshold,
+        alpha,
+        min_pts,
+        min_coverage,
+    );
+    let shares: Vec<String> = points
+        .iter()
+        .map(|p| opt(p.outcome_share().and_then(|e| e.value)))
+        .collect();
+    let lows: Vec<String> = points
+        .iter()
+        .map(|p| opt(p.outcome_share().and_then(|e| e.lo)))
+        .collect();
+    let highs: Vec<String> = points
+        .iter()
+        .map(|p| opt(p.outcome_share().and_then(|e| e.hi)))
+        .collect();
+    let cases: Vec<String> = disc
+        .cases
+        .iter()
+        .map(|&c| if c { "yes".into() } else { "no".into() })
+        .collect();
+    w.put(
+        "points.csv".into(),
+        points_csv(
+            study,
+            points,
+            &[
+                ("outcome_share", shares),
+                ("outcome_share_ci_low", lows),
+                ("outcome_share_ci_high", highs),
+                ("case", cases),
+            ],
+        )
+        .as_bytes(),
+    )?;
+    let mut header: Vec<String> = ["step", "coverage", "density", "points"]
+        .map(String::from)
+        .to_vec();
+    for d in &study.dims {
+        header.extend([format!("{}_low", d.path), format!("{}_high", d.path)]);
+    }
+    let mut traj = row(header);
+    for (i, s) in disc.trajectory.iter().enumerate() {
+        let mut cells = vec![
+            i.to_string(),
+            num(s.coverage, 6),
+            num(s.density, 6),
+            s.support.to_string(),
+        ];
+        for (d, b) in study.dims.iter().zip(&s.bounds) {
+            cells.extend([num(d.at(b.0), 8), num(d.at(b.1), 8)]);
+        }
+        traj.push_str(&row(cells));
+    }
+    w.put("prim_trajectory.csv".into(), traj.as_bytes())?;
+    let n_cases = disc.cases.iter().filter(|&&c| c).count();
+    let best_share = disc.shares.iter().copied().fold(0.0, f64::max);
+    let chosen = &disc.trajectory[disc.chosen];
+    let simple = disc.simplified(max_p);
+    let ps = disc.quasi_p(&chosen.bounds);
+    let simple_ps = disc.quasi_p(&simple.bounds);
+    let wilson = |st: &crate::explore::indices::PrimStep| {
+        crate::analysis::stats::wilson(
+            (st.density * st.support as f64).round() as u64,
+            st.support as u64,
+            crate::analysis::summary::LEVEL,
+        )
+        .map_or("-".into(), |c| {
+            format!("{:.1}% to {:.1}%", c.0 * 100.0, c.1 * 100.0)
+        })
+    };
+    let mut boxcsv = row([
+        "parameter",
+        "claim",
+        "range_low",
+        "range_high",
+        "box_low",
+        "box_high",
+        "restricted",
+        "quasi_p",
+        "simplified_low",
+        "simplified_high",
+        "simplified_restricted",
+        "simplified_quasi_p",
+    ]
+    .map(String::from));
+    let mut table = Vec::new();
+    let restricted = |b: (f64, f64)| b.0 > 0.0 || b.1 < 1.0;
+    let yes = |c: bool| {
+        if c {
+            "yes".to_string()
+        } else {
+            "no".to_string()
+        }
+    };
+    let p_of = |ps: &[(usize, f64)], k: usize| {
+        ps.iter()
+            .find(|p| p.0 == k)
+            .map_or(String::new(), |p| format!("{:.3e}", p.1))
+    };
+    for (k, d) in study.dims.iter().enumerate() {
+        let (b, sb) = (chosen.bounds[k], simple.bounds[k]);
+        boxcsv.push_str(&row([
+            d.path.clone(),
+            d.claim.clone().unwrap_or_default(),
+            num(d.lo, 8),
+            num(d.hi, 8),
+            num(d.at(b.0), 8),
+            num(d.at(b.1), 8),
+            yes(restricted(b)),
+            p_of(&ps, k),
+            num(d.at(sb.0), 8),
+            num(d.at(sb.1), 8),
+            yes(restricted(sb)),
+            p_of(&simple_ps, k),
+        ]));
+        if restricted(b) || restricted(sb) {
+            let shown = |x: (f64, f64)| {
+                if restricted(x) {
+                    format!("{} .. {}", num(d.at(x.0), 4), num(d.at(x.1), 4))
+                } else {
+                    "-".to_string()
+                }
+            };
+            table.push(vec![
+                d.path.clone(),
+                d.claim.as_deref().map_or(String::new(), |c| {
+                    format!("{c} {}", claim_title(c).unwrap_or(""))
+                }),
+                format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
+                shown(b),
+                p_of(&ps, k),
+                shown(sb),
+                p_of(&simple_ps, k),
+            ]);
+        }
+    }
+    w.put("box.csv".into(), boxcsv.as_bytes())?;
+    if w.charts {
+        let t: Vec<(f64, f64)> = disc
+            .trajectory
+            .iter()
+            .map(|s| (s.coverage, s.density))
+            .collect();
+        let c = charts::prim(
+            &w.caption,
+            &t,
+            disc.chosen,
+            (simple.coverage, simple.density),
+        )
+        .map_err(Failure::Input)?;
+        w.put("prim.png".into(), &c.png)?;
+    }
+    w.report.push_str(&format!(
+        "outcome '{}': {n_cases} of {} points are cases (at least {:.0}% of their {} replicates meet it; the highest share seen is {:.1}%)\n",
+        outcome.text,
+        points.len(),
+        threshold * 100.0,
+        study.runs,
+        best_share * 100.0
+    ));
+    if n_cases == 0 {
+        w.report.push_str(
+            "no point is a case: PRIM has nothing to find; lower --threshold or widen the ranges\n",
+        );
+    } else {
+        let n_restricted = chosen.bounds.iter().filter(|b| restricted(**b)).count();
+        w.report.push_str(&format!(
+            "PRIM box (step {} of {}): {}; coverage {:.1}% of the cases, density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
+            disc.chosen,
+            disc.trajectory.len() - 1,
+            restricted_count(n_restricted),
+            chosen.coverage * 100.0,
+            chosen.density * 100.0,
+            wilson(chosen),
+            chosen.support,
+            disc.trajectory[0].density * 100.0
+        ));
+        w.report.push_str(&format!(
+            "simplified box (restrictions with quasi-p > {max_p} dropped): {}; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points\n\n",
+            restricted_count(simple.bounds.iter().filter(|b| restricted(**b)).count()),
+            simple.coverage * 100.0,
+            simple.density * 100.0,
+            wilson(&simple),
+            simple.support
+        ));
+        if table.is_empty() {
+            w.report.push_str("the box restricts no parameter\n");
+        } else {
+            w.report.push_str(&render_text(
+                &[
+                    "parameter".into(),
+                    "claim".into(),
+                    "range explored".into(),
+                    "PRIM box".into(),
+                    "quasi-p".into(),
+                    "simplified box".into(),
+                    "quasi-p".into(),
+                ],
+                &table,
+            ));
+        }
+    }
+    w.manifest
+        .insert("outcome".into(), outcome.text.clone().into());
+    w.manifest.insert("threshold".into(), (threshold).into());
+    w.manifest.insert("cases".into(), n_cases.into());
+    w.manifest.insert("chosen_step".into(), disc.chosen.into());
+    Ok(())
+}
+
+/// Writes a study's files, its manifest and its terminal report; commits the output directory.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
+    study: &Study,
+    points: &[Point],
+    mut out: OutputDir,
+    charts_on: bool,
+    command_line: Vec<String>,
+    threads: usize,
+    started: Instant,
+    started_utc: String,
+) -> Result<PathBuf, Failure> {
+    let err = |e: OutputError| Failure::Input(e.to_string());
+    if charts_on && !crate::report::charts::style::fonts() {
+        return Err(Failure::Input(
+            "cannot load the embedded DejaVu font".into(),
+        ));
+    }
+    let mut w = Written {
+        out: &mut out,
+        files: Vec::new(),
+        report: String::new(),
+        manifest: serde_json::Map::new(),
+        charts: charts_on,
+        caption: study.caption(),
+    };
+    match &study.kind {
+        Kind::Sweep { design, charted } => write_sweep(study, points, &mut w, design, charted)?,
+        Kind::Sensitivity {
+            design,
+            outputs,
+            groups,
+        } => write_sensitivity(study, points, &mut w, design, outputs, groups)?,
+        Kind::Discover {
+            outcome,
+            threshold,
+            alpha,
+            min_support,
+            min_coverage,
+            max_p,
+        } => write_discover(
+            study,
+            points,
+            &mut w,
+            outcome,
+            *threshold,
+            *alpha,
+            *min_support,
+            *min_coverage,
+            *max_p,
+        )?,
+    }
+    let Written {
+        mut files,
+        report,
+        manifest: extra_manifest,
+        ..
+    } = w;
+    let mut manifest = serde_json::json!({
+        "negsim_version": env!("CARGO_PKG_VERSION"),
+        "command": study.command,
+        "command_line": command_line,
+        "scenario": study.base.path,
+        "overlays": study.overlays.iter().map(|o| o.path.clone()).collect::<Vec<_>>(),
+        "parameters": study.dims.iter().map(|d| serde_json::json!({"path": d.path, "low": d.lo, "high": d.hi, "steps": d.steps, "claim": d.claim})).collect::<Vec<_>>(),
+        "points": study.specs.len(),
+        "replicates_per_point": study.runs,
+        "seed": study.spec.seed,
+        "weeks": study.weeks,
+        "fingerprint": study.fingerprint,
+        "threads": threads,
+        "started_utc": started_utc,
+        "wall_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "files": files.iter().cloned().chain(["manifest.json".to_string()]).collect::<Vec<_>>(),
+    });
+    if let Some(m) = manifest.as_object_mut() {
+        m.extend(extra_manifest);
+    }
+    out.write("manifest.json", format!("{manifest:#}\n").as_bytes())
+        .map_err(err)?;
+    files.push("manifest.json".into());
+    let root = out.root().to_path_buf();
+    out.commit().map_err(err)?;
+    out!("{report}");
+    outln!(
+        "\n{} points x {} replicates {} {:.1} s; wrote {} files to {}",
+        points.len(),
+        study.runs,
+        if threads == 0 {
+            "merged from shards in"
+        } else {
+            "in"
+        },
+        started.elapsed().as_secs_f64(),
+        files.len(),
+        root.display()
+    );
+    Ok(root)
+}
