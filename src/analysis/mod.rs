@@ -5,4 +5,3 @@ pub mod facts;
 pub mod km;
 pub mod outcomes;
 pub mod stats;
-pub mod summary;

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
-use crate::scenario::{self, Files, Resolver};
-use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_SEED};
-use crate::job::run::{Job, Runs};
+use crate::ensemble::job::{Job, Runs};
 use crate::job::{self, calibrate, facts};
 use crate::report::inspect;
 use crate::scenario::builtin as defaults;
+use crate::scenario::{self, Files, Resolver};
+use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_SEED};
 
 pub use crate::error::Failure;
 

@@ -11,7 +11,9 @@
 //! state once per batch.
 
 pub mod aggregate;
+pub mod job;
 pub mod record;
+pub mod summary;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -5,8 +5,8 @@
 
 use crate::analysis::km;
 use crate::analysis::stats::wilson;
-use crate::analysis::summary::{LEVEL, summarize_arm};
 use crate::ensemble::record::{METRICS, RunStats, metric_index};
+use crate::ensemble::summary::{LEVEL, summarize_arm};
 use crate::ensemble::{Arm, Plan, aggregate_serial};
 use crate::model::Params;
 use crate::scenario::template::Template;

@@ -24,8 +24,8 @@ use crate::scenario::date::Date;
 use crate::scenario::template::Template;
 use crate::scenario::{EventKind, Scenario, Text};
 
-use crate::error::Failure;
 use super::facts::read_data;
+use crate::error::Failure;
 
 /// Posterior-predictive draws (one joint history each: a single replicate of every record).
 const PREDICTIVE_DRAWS: u64 = 1000;

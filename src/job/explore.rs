@@ -16,7 +16,7 @@ use crate::report::manifest::now_utc;
 use crate::report::output::OutputDir;
 use crate::scenario::Text;
 
-use super::run::{MAX_SECONDS, SECONDS_PER_REPLICATE_WEEK, human_time, shard_range};
+use crate::ensemble::job::{MAX_SECONDS, SECONDS_PER_REPLICATE_WEEK, human_time, shard_range};
 
 /// Format of explore_partial.json.
 const PARTIAL_FORMAT: u32 = 2;

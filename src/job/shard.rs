@@ -15,7 +15,8 @@ use crate::scenario::Text;
 
 use crate::error::Failure;
 
-use super::run::{Finish, PARTIAL_FORMAT, Partial, Runs, build_arms, finish};
+use crate::ensemble::job::{Prepared, Runs, build_arms, prefixes};
+use crate::report::run::{Finish, finish};
 
 /// Largest partial.json read, in bytes.
 const MAX_PARTIAL_BYTES: u64 = 2_000_000_000;
@@ -273,4 +274,135 @@ pub fn merge_runs(
     };
     let runs_total = first.runs_total;
     finish(&ctx, &prep, od, &agg, &stories, runs_total)
+}
+
+/// A shard's mergeable result (partial.json).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Partial {
+    /// Format version of this file.
+    pub format: u32,
+    /// negsim version that wrote it (merging requires the same).
+    pub negsim_version: String,
+    /// "run" or "compare".
+    pub command: String,
+    /// Seed.
+    pub seed: u64,
+    /// Replicates of the whole run.
+    pub runs_total: u64,
+    /// This shard: (k, n).
+    pub shard: (u64, u64),
+    /// Its replicates.
+    pub range: (u64, u64),
+    /// Horizon.
+    pub weeks: u32,
+    /// Traced replicates.
+    pub trace: u64,
+    /// Independent streams.
+    pub independent: bool,
+    /// runs.csv written.
+    pub runs_csv: bool,
+    /// Base scenario: (path, text).
+    pub base: (String, String),
+    /// The arms, with what is needed to rebuild them.
+    pub arms: Vec<PartialArm>,
+    /// The aggregate of this shard's replicates.
+    pub aggregate: Aggregate,
+    /// First traced replicate per arm, if this shard traced one.
+    pub stories: Vec<Option<crate::report::csv::Story>>,
+}
+
+/// One arm of a partial result.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PartialArm {
+    /// Arm name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Overlay paths as given.
+    pub overlays: Vec<String>,
+    /// Overlay texts (path, text) as applied, includes expanded.
+    pub texts: Vec<(String, String)>,
+}
+
+/// Format version of partial.json.
+pub const PARTIAL_FORMAT: u32 = 1;
+
+#[allow(clippy::too_many_arguments)]
+pub fn write_partial(
+    ctx: &Finish,
+    prep: &Prepared,
+    mut out: OutputDir,
+    agg: &Aggregate,
+    stories: &[Option<crate::report::csv::Story>],
+    shard: (u64, u64),
+    range: std::ops::Range<u64>,
+    total: u64,
+) -> Result<PathBuf, Failure> {
+    let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
+    let partial = Partial {
+        format: PARTIAL_FORMAT,
+        negsim_version: env!("CARGO_PKG_VERSION").into(),
+        command: ctx.command.into(),
+        seed: ctx.seed,
+        runs_total: total,
+        shard,
+        range: (range.start, range.end),
+        weeks: prep.weeks,
+        trace: ctx.trace,
+        independent: ctx.independent,
+        runs_csv: ctx.runs_csv,
+        base: (prep.base_text.path.clone(), prep.base_text.text.clone()),
+        arms: prep
+            .arms
+            .iter()
+            .zip(&prep.overlay_lists)
+            .zip(&prep.overlay_texts)
+            .map(|((a, l), t)| PartialArm {
+                name: a.name.clone(),
+                description: a.description.clone(),
+                overlays: l.clone(),
+                texts: t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
+            })
+            .collect(),
+        aggregate: agg.clone(),
+        stories: stories.to_vec(),
+    };
+    let json = serde_json::to_string(&partial)
+        .map_err(|e| Failure::Input(format!("cannot encode the partial result: {e}")))?;
+    out.write("partial.json", json.as_bytes()).map_err(err)?;
+    let compare = ctx.command == "compare";
+    let mut files = Vec::new();
+    for p in prefixes(compare, &prep.arms) {
+        if ctx.runs_csv {
+            files.push(format!("{p}runs.csv"));
+        }
+        files.push(format!("{p}events.csv"));
+    }
+    files.extend(["partial.json".to_string(), "manifest.json".to_string()]);
+    out.write(
+        "manifest.json",
+        crate::report::run::manifest(ctx, prep, range.end - range.start, files.clone())
+            .to_json()
+            .as_bytes(),
+    )
+    .map_err(err)?;
+    let root = out.root().to_path_buf();
+    out.commit().map_err(err)?;
+    outln!(
+        "shard {}/{}: replicates {}..{} of {total} ({} arm{}) in {:.2} s; wrote {} files to {}",
+        shard.0,
+        shard.1,
+        range.start,
+        range.end,
+        prep.arms.len(),
+        if prep.arms.len() == 1 { "" } else { "s" },
+        ctx.started.elapsed().as_secs_f64(),
+        files.len(),
+        root.display()
+    );
+    outln!(
+        "merge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
+        shard.1
+    );
+    Ok(root)
 }

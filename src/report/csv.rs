@@ -6,9 +6,9 @@ use std::fs::File;
 use std::io::BufWriter;
 
 use crate::analysis::km::{Estimate, KmSummary};
-use crate::analysis::summary::{self, ArmSummary, Durations};
 use crate::ensemble::aggregate::{Aggregate, QUANTILES, WEEKLY_QUANTILED, WEEKLY_SERIES};
 use crate::ensemble::record::{Kind, METRICS, RunStats};
+use crate::ensemble::summary::{self, ArmSummary, Durations};
 use crate::ensemble::{Arm, Sink, WeekPoint};
 use crate::model::Event;
 use crate::scenario::{SIDE_KEYS, Scenario};

@@ -574,7 +574,7 @@ fn write_discover(
         crate::analysis::stats::wilson(
             (st.density * st.support as f64).round() as u64,
             st.support as u64,
-            crate::analysis::summary::LEVEL,
+            crate::ensemble::summary::LEVEL,
         )
         .map_or("-".into(), |c| {
             format!("{:.1}% to {:.1}%", c.0 * 100.0, c.1 * 100.0)

@@ -9,4 +9,5 @@ pub mod inspect;
 pub mod manifest;
 pub mod output;
 pub mod report_doc;
+pub mod run;
 pub mod table;

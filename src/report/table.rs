@@ -1,10 +1,10 @@
 //! Terminal tables: aligned, pipe-separated (they paste into Markdown reports as they are).
 
 use crate::analysis::km::Estimate;
-use crate::analysis::summary::{self, ArmSummary, Durations, HEADLINE};
 use crate::ensemble::Arm;
 use crate::ensemble::aggregate::Aggregate;
 use crate::ensemble::record::metric_index;
+use crate::ensemble::summary::{self, ArmSummary, Durations, HEADLINE};
 
 use super::csv::num;
 

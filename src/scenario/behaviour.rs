@@ -6,7 +6,7 @@ use super::read::Bounds::{AtLeast, Closed, Positive};
 use crate::param_group;
 
 /// Upper bound of every parameter measured in weeks (the longest horizon).
-const WEEKS_CAP: f64 = super::schema::MAX_WEEKS as f64;
+const WEEKS_CAP: f64 = super::read::MAX_WEEKS as f64;
 
 param_group! {
     /// Step 2, perception: how a week's moves are read through a channel.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::tree::{Origin, Sources};
+use super::source::{Origin, Sources};
 
 /// One problem found in an input file.
 #[derive(Clone, Debug, PartialEq)]

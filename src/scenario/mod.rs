@@ -12,6 +12,7 @@ pub mod diag;
 pub mod overlay;
 pub mod read;
 pub mod schema;
+pub mod source;
 pub mod template;
 pub mod tree;
 

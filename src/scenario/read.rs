@@ -8,6 +8,9 @@ use super::date::Date;
 use super::diag::{Diagnostic, closest, unknown_key_message};
 use super::tree::{Node, Origin, Table, Value, format_float};
 
+/// Longest horizon a scenario file may ask for, in weeks (about 1,900 years).
+pub const MAX_WEEKS: i64 = 100_000;
+
 /// The article's claim ids (see `docs/CLAIMS.md`).
 pub const CLAIM_IDS: [&str; 14] = [
     "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14",

@@ -11,8 +11,7 @@ use super::tree::Node;
 /// The two sides, in the fixed order used everywhere: index 0 is the US, index 1 is China.
 pub const SIDE_KEYS: [&str; 2] = ["us", "cn"];
 
-/// Longest horizon a scenario file may ask for, in weeks (about 1,900 years).
-pub const MAX_WEEKS: i64 = 100_000;
+pub use super::read::MAX_WEEKS;
 
 /// How a leader approaches summits (P13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 
 use std::sync::atomic::AtomicBool;
 
-use negsim::analysis::summary::metric_difference;
 use negsim::ensemble::record::metric_index;
+use negsim::ensemble::summary::metric_difference;
 use negsim::ensemble::{self, Aggregate, Arm, NullSink, Plan, RunStats, Sink};
 use negsim::model::{Event, Params};
 use negsim::scenario::{Text, load_texts};
@@ -91,10 +91,10 @@ fn an_overlay_that_changes_nothing_gives_zero_differences_everywhere() {
         assert!(d.n > 0, "metric {k} was never compared");
     }
     // Kaplan–Meier differences too.
-    let (rmst, median) = negsim::analysis::summary::km_difference(
+    let (rmst, median) = negsim::ensemble::summary::km_difference(
         &agg,
         1,
-        negsim::analysis::summary::Durations::TruceStrict,
+        negsim::ensemble::summary::Durations::TruceStrict,
     );
     assert_eq!(rmst.value, Some(0.0));
     assert_eq!(median.value, Some(0.0));

@@ -4,8 +4,8 @@
 use plotters::prelude::*;
 
 use crate::analysis::km::Estimate;
-use crate::analysis::summary::{self, Durations};
 use crate::ensemble::record::metric_index;
+use crate::ensemble::summary::{self, Durations};
 
 use super::style::{self, BLACK, arm_colour, err};
 use super::{Chart, Input, frame, render};

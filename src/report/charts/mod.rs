@@ -15,8 +15,8 @@ mod survival;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::summary::ArmSummary;
 use crate::data::TariffPoint;
+use crate::ensemble::summary::ArmSummary;
 use crate::ensemble::{Aggregate, Arm};
 
 use super::csv::Story;

@@ -5,8 +5,8 @@
 use crate::ensemble::aggregate::{Aggregate, ArmAggregate};
 use crate::ensemble::record::{Kind, METRICS, Metric};
 
-use super::km::{self, Estimate, KmSummary};
-use super::stats::{Moments, wilson};
+use crate::analysis::km::{self, Estimate, KmSummary};
+use crate::analysis::stats::{Moments, wilson};
 
 /// Confidence level of every interval negsim reports.
 pub const LEVEL: f64 = 0.95;

@@ -1,0 +1,294 @@
+//! A run or comparison as specified (`Job`), and its arms loaded and compiled (`Prepared`): the
+//! base scenario and each arm's overlays, names checked, sizes estimated against the safety
+//! limits, and the replicate range of a shard.
+
+use std::path::PathBuf;
+
+use crate::ensemble::Arm;
+use crate::error::Failure;
+use crate::model::Params;
+use crate::scenario::overlay::valid_arm_name;
+use crate::scenario::{Loaded, MAX_WEEKS, Resolver, Text, load_texts, overlay_chain};
+
+/// How many replicates to run.
+#[derive(Clone, Copy, Debug)]
+pub enum Runs {
+    /// Exactly this many per arm.
+    Fixed(u64),
+    /// Batches until the headline half-width is at most `width`, up to `max` runs.
+    Target {
+        /// Wanted half-width.
+        width: f64,
+        /// Cap.
+        max: u64,
+    },
+}
+
+/// Replicates per batch in `--target-ci` mode (fixed, so the stopping point does not depend on
+/// threads).
+pub const TARGET_STEP: u64 = 1_000;
+
+/// A fully specified job.
+pub struct Job<'r> {
+    /// "run" or "compare".
+    pub command: &'static str,
+    /// Base scenario path.
+    pub base: String,
+    /// Where texts come from.
+    pub resolver: &'r dyn Resolver,
+    /// Arms after the baseline: each a list of overlay paths applied in order.
+    pub arms: Vec<Vec<String>>,
+    /// `run` applies these overlays to the single arm.
+    pub single_arm_overlays: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Horizon override.
+    pub weeks: Option<u32>,
+    /// Threads.
+    pub threads: usize,
+    /// Output directory (None: derived from the scenario name).
+    pub out: Option<PathBuf>,
+    /// Default output directory name pattern: `output/{prefix}{name}`.
+    pub out_prefix: &'static str,
+    /// Traced replicates.
+    pub trace: u64,
+    /// Progress bar.
+    pub progress: bool,
+    /// Overwrite.
+    pub force: bool,
+    /// Write runs.csv.
+    pub runs_csv: bool,
+    /// Draw charts.
+    pub charts: bool,
+    /// Replicates.
+    pub runs: Runs,
+    /// Independent streams.
+    pub independent: bool,
+    /// Skip size limits.
+    pub allow_large: bool,
+    /// Compute only shard k of n (1-based) and write a mergeable partial result.
+    pub shard: Option<(u64, u64)>,
+    /// Command line, for the manifest.
+    pub command_line: Vec<String>,
+}
+
+/// Safety limits checked before a run (override with --allow-large).
+pub const MAX_RUNS_CSV_BYTES: f64 = 2e9;
+/// Longest expected run accepted without --allow-large, seconds.
+pub const MAX_SECONDS: f64 = 3_600.0;
+/// Largest aggregate memory accepted without --allow-large, bytes.
+pub const MAX_MEMORY_BYTES: f64 = 4e9;
+/// Cost of one replicate-week on one thread used for estimates, seconds (measured ~0.35 µs).
+pub const SECONDS_PER_REPLICATE_WEEK: f64 = 4e-7;
+/// Bytes of one runs.csv row.
+const BYTES_PER_ROW: f64 = 260.0;
+
+fn human_bytes(b: f64) -> String {
+    if b >= 1e12 {
+        format!("{:.1} TB", b / 1e12)
+    } else if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
+pub fn human_time(s: f64) -> String {
+    if s >= 86_400.0 {
+        format!("{:.1} days", s / 86_400.0)
+    } else if s >= 3_600.0 {
+        format!("{:.1} hours", s / 3_600.0)
+    } else if s >= 60.0 {
+        format!("{:.0} minutes", s / 60.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Refuses sizes that would run out of time, memory or disk, with an estimate.
+pub fn check_size(
+    runs: u64,
+    arms: &[Arm],
+    threads: usize,
+    runs_csv: bool,
+    allow_large: bool,
+) -> Result<(), Failure> {
+    let weeks = arms.first().map_or(0, |a| a.params.weeks) as f64;
+    let n_arms = arms.len() as f64;
+    let seconds = runs as f64 * n_arms * weeks * SECONDS_PER_REPLICATE_WEEK / threads.max(1) as f64;
+    let disk = if runs_csv {
+        runs as f64 * n_arms * BYTES_PER_ROW
+    } else {
+        0.0
+    };
+    let memory: f64 = arms
+        .iter()
+        .map(|a| {
+            let p = &a.params;
+            let bins = 2.0 * (p.sides[0].tariff_max.max(p.sides[1].tariff_max) / crate::ensemble::aggregate::TARIFF_RES + 1.0)
+                + 2.0 * (p.b.implementation.controls_max / crate::ensemble::aggregate::CONTROLS_RES + 1.0);
+            weeks * (bins * 8.0 + 6.0 * 8.0 + 3.0 * 8.0) + 3.0 * 20.0 * 2.0 * 8.0 * weeks
+        })
+        .sum::<f64>()
+        // A batch in flight holds its trajectories.
+        + (threads as f64 * 3.0) * crate::ensemble::BATCH as f64 * n_arms * weeks * 56.0;
+    if allow_large {
+        return Ok(());
+    }
+    let mut problems = Vec::new();
+    if disk > MAX_RUNS_CSV_BYTES {
+        problems.push(format!(
+            "it would write {} of runs.csv (limit {}); use --no-runs-csv or fewer --runs",
+            human_bytes(disk),
+            human_bytes(MAX_RUNS_CSV_BYTES)
+        ));
+    }
+    if memory > MAX_MEMORY_BYTES {
+        problems.push(format!(
+            "it would need about {} of memory for weekly statistics (limit {}); use fewer --weeks",
+            human_bytes(memory),
+            human_bytes(MAX_MEMORY_BYTES)
+        ));
+    }
+    if seconds > MAX_SECONDS {
+        problems.push(format!(
+            "it would take about {} on {threads} threads (limit {}); use fewer --runs or --weeks",
+            human_time(seconds),
+            human_time(MAX_SECONDS)
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!(
+            "refusing {runs} runs x {} arms x {weeks} weeks: {}; add --allow-large to run anyway",
+            arms.len(),
+            problems.join("; ")
+        )))
+    }
+}
+
+/// The arms of a job, loaded and compiled.
+pub struct Prepared {
+    /// The base scenario text.
+    pub base_text: Text,
+    /// Each arm's loaded scenario.
+    pub loaded: Vec<Loaded>,
+    /// Each arm's overlay paths, as given.
+    pub overlay_lists: Vec<Vec<String>>,
+    /// Each arm's overlay texts, includes expanded, in the order applied.
+    pub overlay_texts: Vec<Vec<Text>>,
+    /// The arms.
+    pub arms: Vec<Arm>,
+    /// Horizon.
+    pub weeks: u32,
+}
+
+/// Loads and compiles every arm of a job.
+pub fn prepare(job: &Job<'_>) -> Result<Prepared, Failure> {
+    let base_text = job
+        .resolver
+        .read(&job.base, "scenario")
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let lists: Vec<Vec<String>> = std::iter::once(job.single_arm_overlays.clone())
+        .chain(job.arms.iter().cloned())
+        .collect();
+    let mut texts = Vec::new();
+    let mut names = Vec::new();
+    for list in &lists {
+        let mut t = Vec::new();
+        let mut tops = Vec::new();
+        for o in list {
+            t.extend(overlay_chain(o, job.resolver).map_err(|e| Failure::Input(e.to_string()))?);
+            tops.push(t.len() - 1);
+        }
+        texts.push(t);
+        names.push(tops);
+    }
+    let mut p = build_arms(base_text, texts, lists, job.weeks)?;
+    // Each top-level overlay names the arm by its own [overlay] name (not that of its includes).
+    for (a, tops) in names.iter().enumerate() {
+        let l = &p.loaded[a];
+        let top_names: Vec<String> = tops
+            .iter()
+            .filter_map(|&i| l.overlays.get(i).map(|o| o.name.clone()))
+            .collect();
+        let name = match (a, top_names.is_empty()) {
+            (0, true) => l.scenario.meta.name.clone(),
+            (0, false) => format!("{}+{}", l.scenario.meta.name, top_names.join("+")),
+            _ => top_names.join("+"),
+        };
+        if p.arms[..a].iter().any(|x| x.name == name) {
+            return Err(Failure::Input(format!(
+                "two arms are named '{name}'; give each overlay its own [overlay] name"
+            )));
+        }
+        if !valid_arm_name(&name.replace('+', "_")) {
+            return Err(Failure::Input(format!(
+                "arm name '{name}' cannot name an output folder: use letters, digits, '_' and '-'"
+            )));
+        }
+        p.arms[a].name = name;
+    }
+    Ok(p)
+}
+
+/// Loads arms from texts (used by `prepare` and by `merge`, which reloads them from a partial).
+pub fn build_arms(
+    base_text: Text,
+    overlay_texts: Vec<Vec<Text>>,
+    overlay_lists: Vec<Vec<String>>,
+    weeks: Option<u32>,
+) -> Result<Prepared, Failure> {
+    let mut loaded = Vec::new();
+    let mut arms = Vec::new();
+    let mut horizon = 0;
+    for (i, texts) in overlay_texts.iter().enumerate() {
+        let l = load_texts(&base_text, texts).map_err(|e| Failure::Input(e.to_string()))?;
+        if i == 0 {
+            horizon = weeks.unwrap_or(l.scenario.meta.weeks);
+            if horizon == 0 || i64::from(horizon) > MAX_WEEKS {
+                return Err(Failure::Input(format!(
+                    "--weeks {horizon} is out of range: expected 1 to {MAX_WEEKS}"
+                )));
+            }
+        }
+        let description = l
+            .overlays
+            .last()
+            .map_or(l.scenario.meta.description.clone(), |o| {
+                o.description.clone()
+            });
+        arms.push(Arm {
+            name: l.scenario.meta.name.clone(),
+            description,
+            params: Params::compile(&l.scenario, horizon),
+        });
+        loaded.push(l);
+    }
+    Ok(Prepared {
+        base_text,
+        loaded,
+        overlay_lists,
+        overlay_texts,
+        arms,
+        weeks: horizon,
+    })
+}
+
+/// The replicates of shard `k` (1-based) of `n` out of `total`: a contiguous range.
+pub fn shard_range(total: u64, k: u64, n: u64) -> std::ops::Range<u64> {
+    let at = |i: u64| ((u128::from(total) * u128::from(i)) / u128::from(n)) as u64;
+    at(k - 1)..at(k)
+}
+
+/// Output sub-folder prefixes of the arms ("" for a single-arm run).
+pub fn prefixes(compare: bool, arms: &[Arm]) -> Vec<String> {
+    if compare {
+        arms.iter().map(|a| format!("{}/", a.name)).collect()
+    } else {
+        vec![String::new()]
+    }
+}
