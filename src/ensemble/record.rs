@@ -64,15 +64,45 @@ pub enum Kind {
     Binary,
 }
 
+/// Which direction of a metric is better for the negotiation (fewer broken truces, more weeks in
+/// truce); `Neither` where the article gives no direction (e.g. how many threats hang).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// Higher is better.
+    Higher,
+    /// Lower is better.
+    Lower,
+    /// No direction.
+    Neither,
+}
+
+impl Kind {
+    /// The unit a metric of this kind is reported in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Kind::Share => "share (0-1)",
+            Kind::Count => "count",
+            Kind::Rate => "per year",
+            Kind::Tariff => "percentage points",
+            Kind::Weeks => "weeks",
+            Kind::Binary => "probability",
+        }
+    }
+}
+
 /// A metric of runs.csv.
 #[derive(Clone, Copy)]
 pub struct Metric {
+    /// Typed key.
+    pub id: MetricId,
     /// Column name.
     pub name: &'static str,
     /// What it is.
     pub description: &'static str,
     /// Kind.
     pub kind: Kind,
+    /// Which direction is better.
+    pub better: Better,
     /// Value for a replicate (`None` when it does not apply, e.g. no truce at all).
     pub get: fn(&RunStats) -> Option<f64>,
 }
@@ -83,285 +113,106 @@ impl std::fmt::Debug for Metric {
     }
 }
 
-macro_rules! metric {
-    ($name:ident, $kind:ident, $desc:literal, |$r:ident| $e:expr) => {
-        Metric {
-            name: stringify!($name),
-            description: $desc,
-            kind: Kind::$kind,
-            get: |$r: &RunStats| $e,
+/// Declares the metric registry: `MetricId` (one variant per metric, so a wrong name is a compile
+/// error) and `METRICS` (the table, indexed by `MetricId as usize`).
+macro_rules! metrics {
+    ($($id:ident $name:ident: $kind:ident, $better:ident, $desc:literal, |$r:ident| $e:expr;)*) => {
+        /// A metric of runs.csv by its typed key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum MetricId {
+            $(
+                #[doc = $desc]
+                $id,
+            )*
         }
+
+        /// Every metric of runs.csv, in column order (`METRICS[id as usize]`).
+        pub const METRICS: &[Metric] = &[
+            $(Metric {
+                id: MetricId::$id,
+                name: stringify!($name),
+                description: $desc,
+                kind: Kind::$kind,
+                better: Better::$better,
+                get: |$r: &RunStats| $e,
+            },)*
+        ];
     };
 }
 
-/// Every metric of runs.csv, in column order.
-pub const METRICS: &[Metric] = &[
-    metric!(
-        share_truce,
-        Share,
-        "share of weeks in truce (strict rule)",
-        |r| Some(r.cycle.share_truce)
-    ),
-    metric!(
-        share_escalation,
-        Share,
-        "share of weeks in an escalation episode",
-        |r| Some(r.cycle.share_escalation)
-    ),
-    metric!(
-        share_neither,
-        Share,
-        "share of weeks in neither regime",
-        |r| Some(r.cycle.share_neither)
-    ),
-    metric!(
-        truces,
-        Count,
-        "truces (strict rule), including one in force at the start",
-        |r| Some(f64::from(r.cycle.truces))
-    ),
-    metric!(
-        broken_truces,
-        Count,
-        "truces ended by an escalation event (strict rule)",
-        |r| Some(f64::from(r.cycle.broken_truces))
-    ),
-    metric!(
-        broken_truces_per_year,
-        Rate,
-        "broken truces per year",
-        |r| Some(r.cycle.broken_truces_per_year)
-    ),
-    metric!(
-        broken_truces_tariff_rule,
-        Count,
-        "truces ended by a tariff escalation (tariff rule)",
-        |r| Some(f64::from(r.cycle.broken_truces_tariff_rule))
-    ),
-    metric!(
-        truces_censored,
-        Count,
-        "truces still holding at the horizon",
-        |r| Some(f64::from(r.cycle.truces_censored))
-    ),
-    metric!(longest_truce_weeks, Weeks, "longest truce in weeks", |r| {
-        Some(f64::from(r.cycle.longest_truce_weeks))
-    }),
-    metric!(
-        first_truce_weeks,
-        Weeks,
-        "length of the first truce in weeks (censored if first_truce_censored)",
-        |r| r.cycle.first_truce.map(|t| f64::from(t.length))
-    ),
-    metric!(
-        first_truce_censored,
-        Binary,
-        "first truce still holding at the horizon",
-        |r| r.cycle.first_truce.map(|t| f64::from(u8::from(t.censored)))
-    ),
-    metric!(escalation_episodes, Count, "escalation episodes", |r| Some(
-        f64::from(r.cycle.escalation_episodes)
-    )),
-    metric!(
-        longest_escalation_weeks,
-        Weeks,
-        "longest escalation episode in weeks",
-        |r| Some(f64::from(r.cycle.longest_escalation_weeks))
-    ),
-    metric!(
-        peak_tariff_us,
-        Tariff,
-        "highest US average tariff on China, %",
-        |r| Some(r.peak_tariff[0])
-    ),
-    metric!(
-        peak_tariff_cn,
-        Tariff,
-        "highest Chinese average tariff on the US, %",
-        |r| Some(r.peak_tariff[1])
-    ),
-    metric!(
-        final_tariff_us,
-        Tariff,
-        "US average tariff on China at the horizon, %",
-        |r| Some(r.final_tariff[0])
-    ),
-    metric!(
-        final_tariff_cn,
-        Tariff,
-        "Chinese average tariff on the US at the horizon, %",
-        |r| Some(r.final_tariff[1])
-    ),
-    metric!(
-        weeks_to_durable_deal,
-        Weeks,
-        "start week of the first truce lasting the durable length (empty if none)",
-        |r| r.cycle.weeks_to_durable_deal.map(f64::from)
-    ),
-    metric!(
-        durable_deal,
-        Binary,
-        "a truce lasted the durable length",
-        |r| Some(f64::from(u8::from(r.cycle.weeks_to_durable_deal.is_some())))
-    ),
-    metric!(
-        transactional_deals,
-        Count,
-        "transactional deals, renewals included",
-        |r| Some(f64::from(r.transactional_deals))
-    ),
-    metric!(broad_deals, Count, "broad deals", |r| Some(f64::from(
-        r.broad_deals
-    ))),
-    metric!(
-        broad_deals_unravelled,
-        Count,
-        "truces with a broad deal broken before the horizon",
-        |r| Some(f64::from(r.cycle.broad_deals_unravelled))
-    ),
-    metric!(
-        contradiction_index,
-        Share,
-        "share of weeks in which a side made both a conciliatory and a hostile move",
-        |r| Some(r.contradiction_index)
-    ),
-    metric!(
-        record_disputes,
-        Count,
-        "gray-zone moves read as violations of the record",
-        |r| Some(f64::from(r.record_disputes))
-    ),
-    metric!(
-        perceived_violations,
-        Count,
-        "weeks perceived as hostile under an agreement (both sides)",
-        |r| Some(f64::from(r.perceived_violations))
-    ),
-    metric!(
-        misperceptions,
-        Count,
-        "moves misread (both directions, both sides)",
-        |r| Some(f64::from(r.misperceptions))
-    ),
-    metric!(rounds, Count, "negotiators' rounds held", |r| Some(
-        f64::from(r.rounds)
-    )),
-    metric!(summits, Count, "leaders' summits held", |r| Some(
-        f64::from(r.summits)
-    )),
-    metric!(
-        summits_succeeded,
-        Count,
-        "summits that succeeded",
-        |r| Some(f64::from(r.summits_succeeded))
-    ),
-    metric!(
-        channel_uptime,
-        Share,
-        "mean share of weeks each channel was open",
-        |r| Some(r.channel_uptime)
-    ),
-    metric!(
-        share_truce_tariff,
-        Share,
-        "share of weeks in truce (tariff rule)",
-        |r| Some(r.cycle.share_truce_tariff)
-    ),
-    metric!(
-        escalation_episodes_tariff,
-        Count,
-        "escalation episodes under the tariff rule",
-        |r| Some(f64::from(r.cycle.escalation_episodes_tariff))
-    ),
-    metric!(
-        longest_escalation_weeks_tariff,
-        Weeks,
-        "longest tariff-rule escalation episode in weeks",
-        |r| Some(f64::from(r.cycle.longest_escalation_weeks_tariff))
-    ),
-    metric!(
-        strict_breaks_in_tariff_truce,
-        Count,
-        "strict-rule truces ended by a non-tariff escalation while the tariff truce held",
-        |r| Some(f64::from(r.cycle.strict_breaks_in_tariff_truce))
-    ),
-    metric!(
-        largest_tariff_rise,
-        Tariff,
-        "largest one-week tariff rise of either side, pp",
-        |r| Some(r.largest_tariff_rise)
-    ),
-    metric!(
-        largest_tariff_cut,
-        Tariff,
-        "largest one-week tariff cut of either side, pp",
-        |r| Some(r.largest_tariff_cut)
-    ),
-    metric!(
-        threats_executed,
-        Count,
-        "threats carried out at their first deadline",
-        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Executed)))
-    ),
-    metric!(
-        threats_postponed,
-        Count,
-        "threats postponed at their first deadline",
-        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Postponed)))
-    ),
-    metric!(
-        threats_conceded,
-        Count,
-        "threats withdrawn at their first deadline for a concession",
-        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Conceded)))
-    ),
-    metric!(
-        threats_withdrawn_in_deal,
-        Count,
-        "pending threats withdrawn by a deal",
-        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::WithdrawnInDeal)))
-    ),
-    metric!(
-        threats_hanging,
-        Count,
-        "threats left hanging at their first deadline",
-        |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Hanging)))
-    ),
-    metric!(
-        scheduled_talks,
-        Count,
-        "scheduled (calendar) rounds and summits held",
-        |r| Some(f64::from(r.outcomes.scheduled_talks))
-    ),
-    metric!(
-        scheduled_talks_deal,
-        Count,
-        "scheduled rounds and summits that led to a deal",
-        |r| Some(f64::from(r.outcomes.scheduled_talks_deal))
-    ),
-    metric!(
-        expiries_renewed,
-        Count,
-        "expiring agreements renewed by a deal",
-        |r| Some(f64::from(r.outcomes.expiry(Expiry::Renewed)))
-    ),
-    metric!(
-        expiries_extended,
-        Count,
-        "expiring agreements extended by decree",
-        |r| Some(f64::from(r.outcomes.expiry(Expiry::Extended)))
-    ),
-    metric!(
-        expiries_lapsed,
-        Count,
-        "expiring agreements that lapsed",
-        |r| Some(f64::from(r.outcomes.expiry(Expiry::Lapsed)))
-    ),
-];
+// Every metric of runs.csv, in column order: the typed key, the column name, how it is measured,
+// which direction is better (for the report's marks, regret and rank probabilities), its label,
+// and its value for a replicate. `MetricId` and `METRICS` are generated from this one list.
+metrics! {
+    ShareTruce share_truce: Share, Higher, "share of weeks in truce (strict rule)", |r| Some(r.cycle.share_truce);
+    ShareEscalation share_escalation: Share, Lower, "share of weeks in an escalation episode", |r| Some(r.cycle.share_escalation);
+    ShareNeither share_neither: Share, Neither, "share of weeks in neither regime", |r| Some(r.cycle.share_neither);
+    Truces truces: Count, Higher, "truces (strict rule), including one in force at the start", |r| Some(f64::from(r.cycle.truces));
+    BrokenTruces broken_truces: Count, Lower, "truces ended by an escalation event (strict rule)", |r| Some(f64::from(r.cycle.broken_truces));
+    BrokenTrucesPerYear broken_truces_per_year: Rate, Lower, "broken truces per year", |r| Some(r.cycle.broken_truces_per_year);
+    BrokenTrucesTariffRule broken_truces_tariff_rule: Count, Lower, "truces ended by a tariff escalation (tariff rule)", |r| Some(f64::from(r.cycle.broken_truces_tariff_rule));
+    TrucesCensored truces_censored: Count, Neither, "truces still holding at the horizon", |r| Some(f64::from(r.cycle.truces_censored));
+    LongestTruceWeeks longest_truce_weeks: Weeks, Higher, "longest truce in weeks", |r| { Some(f64::from(r.cycle.longest_truce_weeks)) };
+    FirstTruceWeeks first_truce_weeks: Weeks, Higher, "length of the first truce in weeks (censored if first_truce_censored)", |r| r.cycle.first_truce.map(|t| f64::from(t.length));
+    FirstTruceCensored first_truce_censored: Binary, Neither, "first truce still holding at the horizon", |r| r.cycle.first_truce.map(|t| f64::from(u8::from(t.censored)));
+    EscalationEpisodes escalation_episodes: Count, Lower, "escalation episodes", |r| Some( f64::from(r.cycle.escalation_episodes) );
+    LongestEscalationWeeks longest_escalation_weeks: Weeks, Lower, "longest escalation episode in weeks", |r| Some(f64::from(r.cycle.longest_escalation_weeks));
+    PeakTariffUs peak_tariff_us: Tariff, Lower, "highest US average tariff on China, %", |r| Some(r.peak_tariff[0]);
+    PeakTariffCn peak_tariff_cn: Tariff, Lower, "highest Chinese average tariff on the US, %", |r| Some(r.peak_tariff[1]);
+    FinalTariffUs final_tariff_us: Tariff, Lower, "US average tariff on China at the horizon, %", |r| Some(r.final_tariff[0]);
+    FinalTariffCn final_tariff_cn: Tariff, Lower, "Chinese average tariff on the US at the horizon, %", |r| Some(r.final_tariff[1]);
+    WeeksToDurableDeal weeks_to_durable_deal: Weeks, Lower, "start week of the first truce lasting the durable length (empty if none)", |r| r.cycle.weeks_to_durable_deal.map(f64::from);
+    DurableDeal durable_deal: Binary, Higher, "a truce lasted the durable length", |r| Some(f64::from(u8::from(r.cycle.weeks_to_durable_deal.is_some())));
+    TransactionalDeals transactional_deals: Count, Higher, "transactional deals, renewals included", |r| Some(f64::from(r.transactional_deals));
+    BroadDeals broad_deals: Count, Higher, "broad deals", |r| Some(f64::from( r.broad_deals ));
+    BroadDealsUnravelled broad_deals_unravelled: Count, Lower, "truces with a broad deal broken before the horizon", |r| Some(f64::from(r.cycle.broad_deals_unravelled));
+    ContradictionIndex contradiction_index: Share, Lower, "share of weeks in which a side made both a conciliatory and a hostile move", |r| Some(r.contradiction_index);
+    RecordDisputes record_disputes: Count, Lower, "gray-zone moves read as violations of the record", |r| Some(f64::from(r.record_disputes));
+    PerceivedViolations perceived_violations: Count, Lower, "weeks perceived as hostile under an agreement (both sides)", |r| Some(f64::from(r.perceived_violations));
+    Misperceptions misperceptions: Count, Lower, "moves misread (both directions, both sides)", |r| Some(f64::from(r.misperceptions));
+    Rounds rounds: Count, Higher, "negotiators' rounds held", |r| Some( f64::from(r.rounds) );
+    Summits summits: Count, Neither, "leaders' summits held", |r| Some( f64::from(r.summits) );
+    SummitsSucceeded summits_succeeded: Count, Higher, "summits that succeeded", |r| Some(f64::from(r.summits_succeeded));
+    ChannelUptime channel_uptime: Share, Higher, "mean share of weeks each channel was open", |r| Some(r.channel_uptime);
+    ShareTruceTariff share_truce_tariff: Share, Higher, "share of weeks in truce (tariff rule)", |r| Some(r.cycle.share_truce_tariff);
+    EscalationEpisodesTariff escalation_episodes_tariff: Count, Lower, "escalation episodes under the tariff rule", |r| Some(f64::from(r.cycle.escalation_episodes_tariff));
+    LongestEscalationWeeksTariff longest_escalation_weeks_tariff: Weeks, Lower, "longest tariff-rule escalation episode in weeks", |r| Some(f64::from(r.cycle.longest_escalation_weeks_tariff));
+    StrictBreaksInTariffTruce strict_breaks_in_tariff_truce: Count, Lower, "strict-rule truces ended by a non-tariff escalation while the tariff truce held", |r| Some(f64::from(r.cycle.strict_breaks_in_tariff_truce));
+    LargestTariffRise largest_tariff_rise: Tariff, Lower, "largest one-week tariff rise of either side, pp", |r| Some(r.largest_tariff_rise);
+    LargestTariffCut largest_tariff_cut: Tariff, Higher, "largest one-week tariff cut of either side, pp", |r| Some(r.largest_tariff_cut);
+    ThreatsExecuted threats_executed: Count, Lower, "threats carried out at their first deadline", |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Executed)));
+    ThreatsPostponed threats_postponed: Count, Neither, "threats postponed at their first deadline", |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Postponed)));
+    ThreatsConceded threats_conceded: Count, Higher, "threats withdrawn at their first deadline for a concession", |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Conceded)));
+    ThreatsWithdrawnInDeal threats_withdrawn_in_deal: Count, Higher, "pending threats withdrawn by a deal", |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::WithdrawnInDeal)));
+    ThreatsHanging threats_hanging: Count, Neither, "threats left hanging at their first deadline", |r| Some(f64::from(r.outcomes.threat(ThreatOutcome::Hanging)));
+    ScheduledTalks scheduled_talks: Count, Neither, "scheduled (calendar) rounds and summits held", |r| Some(f64::from(r.outcomes.scheduled_talks));
+    ScheduledTalksDeal scheduled_talks_deal: Count, Higher, "scheduled rounds and summits that led to a deal", |r| Some(f64::from(r.outcomes.scheduled_talks_deal));
+    ExpiriesRenewed expiries_renewed: Count, Higher, "expiring agreements renewed by a deal", |r| Some(f64::from(r.outcomes.expiry(Expiry::Renewed)));
+    ExpiriesExtended expiries_extended: Count, Higher, "expiring agreements extended by decree", |r| Some(f64::from(r.outcomes.expiry(Expiry::Extended)));
+    ExpiriesLapsed expiries_lapsed: Count, Lower, "expiring agreements that lapsed", |r| Some(f64::from(r.outcomes.expiry(Expiry::Lapsed)));
+}
 
-/// Index of a metric by name.
+/// Index of a metric by its column name, for names a user typed (callers turn `None` into an
+/// error with a hint); code names metrics by `MetricId`.
 pub fn metric_index(name: &str) -> Option<usize> {
     METRICS.iter().position(|m| m.name == name)
+}
+
+impl MetricId {
+    /// Position in [`METRICS`] and in every per-metric vector.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The metric's entry in the registry.
+    pub fn metric(self) -> &'static Metric {
+        &METRICS[self as usize]
+    }
+
+    /// Column name.
+    pub fn name(self) -> &'static str {
+        self.metric().name
+    }
 }
 
 /// The regime-relevant facts of a simulated week, as the cycle tracker reads them (either side's
@@ -474,5 +325,23 @@ impl ReplicateCollector {
     /// Truces of the finished replicate under a rule.
     pub fn truces(&self, rule: Rule) -> &[Spell] {
         self.tracker.truces(rule)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_keys_index_their_own_row_and_names_are_unique() {
+        for (k, m) in METRICS.iter().enumerate() {
+            assert_eq!(m.id.index(), k, "{}", m.name);
+            assert_eq!(metric_index(m.name), Some(k));
+            assert_eq!(m.id.name(), m.name);
+        }
+        assert_eq!(MetricId::ShareTruce.name(), "share_truce");
+        assert_eq!(MetricId::DurableDeal.metric().kind, Kind::Binary);
+        assert_eq!(MetricId::BrokenTruces.metric().better, Better::Lower);
+        assert_eq!(metric_index("share_truc"), None);
     }
 }

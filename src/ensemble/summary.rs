@@ -3,7 +3,7 @@
 //! nothing (report/ does).
 
 use crate::ensemble::aggregate::{Aggregate, ArmAggregate};
-use crate::ensemble::record::{Kind, METRICS, Metric};
+use crate::ensemble::record::{Kind, METRICS, Metric, MetricId};
 
 use crate::analysis::km::{self, Estimate, KmSummary};
 use crate::analysis::stats::{Moments, wilson};
@@ -12,7 +12,7 @@ use crate::analysis::stats::{Moments, wilson};
 pub const LEVEL: f64 = 0.95;
 
 /// The metric whose paired difference is the headline (ranking, `--target-ci`).
-pub const HEADLINE: &str = "share_truce";
+pub const HEADLINE: MetricId = MetricId::ShareTruce;
 
 /// One metric of one arm.
 #[derive(Clone, Debug)]
@@ -174,7 +174,7 @@ impl VarianceReduction {
 
 /// Variance reduction of the headline metric for arm `a` (>= 1).
 pub fn variance_reduction(agg: &Aggregate, a: usize) -> Option<VarianceReduction> {
-    let k = crate::ensemble::record::metric_index(HEADLINE)?;
+    let k = HEADLINE.index();
     Some(VarianceReduction {
         paired: agg.paired.get(a.checked_sub(1)?)?.diffs[k].variance(),
         independent: agg.arms[a].moments[k].variance() + agg.arms[0].moments[k].variance(),
@@ -183,7 +183,7 @@ pub fn variance_reduction(agg: &Aggregate, a: usize) -> Option<VarianceReduction
 
 /// Largest 95% half-width of the headline paired difference over the non-baseline arms.
 pub fn headline_half_width(agg: &Aggregate) -> Option<f64> {
-    let k = crate::ensemble::record::metric_index(HEADLINE)?;
+    let k = HEADLINE.index();
     agg.paired
         .iter()
         .map(|p| p.diffs[k].ci(LEVEL).map(|(lo, hi)| (hi - lo) / 2.0))

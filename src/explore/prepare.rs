@@ -427,3 +427,15 @@ impl Study {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_outputs_are_registered_names() {
+        for n in SWEEP_CHARTED.iter().chain(&SENSITIVITY_OUTPUTS) {
+            assert!(output_index(n).is_ok(), "{n}");
+        }
+    }
+}

@@ -262,7 +262,7 @@ fn variance_reduction_csv(agg: &Aggregate, arms: &[Arm], independent: bool) -> S
             s.push_str(&format!(
                 "{},{},{},{},{},{}\n",
                 arm.name,
-                summary::HEADLINE,
+                summary::HEADLINE.name(),
                 if independent { "independent" } else { "common" },
                 crate::report::csv::num(v.paired, 8),
                 crate::report::csv::num(v.independent, 8),
@@ -282,7 +282,7 @@ fn crn_lines(agg: &Aggregate, arms: &[Arm], independent: bool) -> String {
     };
     s.push_str(&format!(
         "\nvariance of the paired difference in {} ({streams}) vs Var(arm) + Var(baseline):\n",
-        summary::HEADLINE
+        summary::HEADLINE.name()
     ));
     for (a, arm) in arms.iter().enumerate().skip(1) {
         if let Some(v) = summary::variance_reduction(agg, a) {

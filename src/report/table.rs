@@ -3,7 +3,7 @@
 use crate::analysis::km::Estimate;
 use crate::ensemble::Arm;
 use crate::ensemble::aggregate::Aggregate;
-use crate::ensemble::record::metric_index;
+use crate::ensemble::record::MetricId;
 use crate::ensemble::summary::{self, ArmSummary, Durations, HEADLINE};
 
 use super::csv::num;
@@ -88,17 +88,17 @@ fn signed(e: &Estimate, d: usize) -> String {
 }
 
 /// Metrics shown in the run summary table.
-const RUN_TABLE: [&str; 10] = [
-    "share_truce",
-    "share_escalation",
-    "broken_truces_per_year",
-    "escalation_episodes",
-    "transactional_deals",
-    "broad_deals",
-    "durable_deal",
-    "peak_tariff_us",
-    "peak_tariff_cn",
-    "record_disputes",
+const RUN_TABLE: [MetricId; 10] = [
+    MetricId::ShareTruce,
+    MetricId::ShareEscalation,
+    MetricId::BrokenTrucesPerYear,
+    MetricId::EscalationEpisodes,
+    MetricId::TransactionalDeals,
+    MetricId::BroadDeals,
+    MetricId::DurableDeal,
+    MetricId::PeakTariffUs,
+    MetricId::PeakTariffCn,
+    MetricId::RecordDisputes,
 ];
 
 /// The short summary table of a run.
@@ -113,8 +113,10 @@ pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
         .map(String::from)
         .to_vec();
     let mut rows = Vec::new();
-    for name in RUN_TABLE {
-        if let Some(k) = metric_index(name) {
+    for id in RUN_TABLE {
+        let name = id.name();
+        {
+            let k = id.index();
             let m = &s.metrics[k];
             let d = if matches!(m.metric.kind, crate::ensemble::record::Kind::Tariff) {
                 1
@@ -155,9 +157,9 @@ pub fn compare_rows(
     arms: &[Arm],
     sums: &[ArmSummary],
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    let k_head = metric_index(HEADLINE).unwrap_or(0);
-    let k_broken = metric_index("broken_truces_per_year").unwrap_or(0);
-    let k_durable = metric_index("durable_deal").unwrap_or(0);
+    let k_head = HEADLINE.index();
+    let k_broken = MetricId::BrokenTrucesPerYear.index();
+    let k_durable = MetricId::DurableDeal.index();
     let header = [
         "arm",
         "share of weeks in truce",

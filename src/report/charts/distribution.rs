@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use crate::ensemble::record::metric_index;
+use crate::ensemble::record::MetricId;
 
 use super::style::{self, arm_colour, err, grid, nice_max, panel_title};
 use super::{Chart, Input, frame, render};
@@ -14,7 +14,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         if cols == 1 { 1300 } else { 1700 },
         56 + 34 + rows as u32 * 320,
     );
-    let k = metric_index("broken_truces").unwrap_or(0);
+    let k = MetricId::BrokenTruces.index();
     let mut xmax = 1usize;
     let mut ymax: f64 = 0.0;
     for a in 0..n {

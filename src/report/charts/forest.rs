@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use crate::analysis::km::Estimate;
-use crate::ensemble::record::metric_index;
+use crate::ensemble::record::MetricId;
 use crate::ensemble::summary::{self, Durations};
 
 use super::style::{self, BLACK, arm_colour, err};
@@ -18,8 +18,8 @@ struct Panel {
 
 fn panels(inp: &Input<'_>) -> Vec<Panel> {
     let n = inp.arms.len();
-    let metric = |name: &str| -> Vec<Estimate> {
-        let k = metric_index(name).unwrap_or(0);
+    let metric = |id: MetricId| -> Vec<Estimate> {
+        let k = id.index();
         (1..n)
             .map(|a| summary::metric_difference(inp.agg, a, k).est)
             .collect()
@@ -28,7 +28,7 @@ fn panels(inp: &Input<'_>) -> Vec<Panel> {
         Panel {
             title: "Δ share of weeks in truce",
             unit: "share (0-1)",
-            est: metric("share_truce"),
+            est: metric(MetricId::ShareTruce),
         },
         Panel {
             title: "Δ restricted mean truce length",
@@ -40,12 +40,12 @@ fn panels(inp: &Input<'_>) -> Vec<Panel> {
         Panel {
             title: "Δ broken truces per year",
             unit: "per year",
-            est: metric("broken_truces_per_year"),
+            est: metric(MetricId::BrokenTrucesPerYear),
         },
         Panel {
             title: "Δ P(durable deal)",
             unit: "probability",
-            est: metric("durable_deal"),
+            est: metric(MetricId::DurableDeal),
         },
     ]
 }
