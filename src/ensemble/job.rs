@@ -83,28 +83,14 @@ pub const SECONDS_PER_REPLICATE_WEEK: f64 = 4e-7;
 /// Bytes of one runs.csv row.
 const BYTES_PER_ROW: f64 = 260.0;
 
+/// A size for messages, through indicatif's formatter (binary units: KiB, MiB, GiB, TiB).
 fn human_bytes(b: f64) -> String {
-    if b >= 1e12 {
-        format!("{:.1} TB", b / 1e12)
-    } else if b >= 1e9 {
-        format!("{:.1} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.0} MB", b / 1e6)
-    } else {
-        format!("{:.0} kB", b / 1e3)
-    }
+    indicatif::HumanBytes(b.max(0.0) as u64).to_string()
 }
 
+/// A duration for messages ("3 hours", "2 days"), through indicatif's formatter.
 pub fn human_time(s: f64) -> String {
-    if s >= 86_400.0 {
-        format!("{:.1} days", s / 86_400.0)
-    } else if s >= 3_600.0 {
-        format!("{:.1} hours", s / 3_600.0)
-    } else if s >= 60.0 {
-        format!("{:.0} minutes", s / 60.0)
-    } else {
-        format!("{s:.1} s")
-    }
+    indicatif::HumanDuration(std::time::Duration::from_secs_f64(s.clamp(0.0, 1e15))).to_string()
 }
 
 /// Refuses sizes that would run out of time, memory or disk, with an estimate.

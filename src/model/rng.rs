@@ -7,7 +7,7 @@
 //! (common random numbers). Uniforms, normals and Poisson counts are made here from raw 64-bit
 //! outputs by inversion, so a value-breaking change in `rand`'s distributions cannot shift results.
 
-use rand::{Rng, SeedableRng};
+use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// Identifies a mechanism's streams.

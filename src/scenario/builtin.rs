@@ -6,46 +6,45 @@ use crate::scenario::{LoadError, Resolver, Text};
 /// Path of the built-in base scenario.
 pub const BASELINE: &str = "scenarios/baseline.toml";
 
-/// Built-in files: (path, contents).
-pub const FILES: [(&str, &str); 8] = [
+/// Every intervention overlay, embedded whole from `scenarios/interventions/` at build time, so
+/// a new intervention file is never silently left out of the default job.
+static INTERVENTIONS: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios/interventions");
+
+/// Built-in scenarios besides the interventions: (path, contents).
+const SCENARIOS: [(&str, &str); 2] = [
     (BASELINE, include_str!("../../scenarios/baseline.toml")),
     (
         "scenarios/first_term.toml",
         include_str!("../../scenarios/first_term.toml"),
     ),
-    (
-        "scenarios/interventions/all_of_the_above.toml",
-        include_str!("../../scenarios/interventions/all_of_the_above.toml"),
-    ),
-    (
-        "scenarios/interventions/cui_backchannel_succeeds.toml",
-        include_str!("../../scenarios/interventions/cui_backchannel_succeeds.toml"),
-    ),
-    (
-        "scenarios/interventions/prepared_summit_agenda.toml",
-        include_str!("../../scenarios/interventions/prepared_summit_agenda.toml"),
-    ),
-    (
-        "scenarios/interventions/rebuild_nsc_coordination.toml",
-        include_str!("../../scenarios/interventions/rebuild_nsc_coordination.toml"),
-    ),
-    (
-        "scenarios/interventions/restore_kushner_channel.toml",
-        include_str!("../../scenarios/interventions/restore_kushner_channel.toml"),
-    ),
-    (
-        "scenarios/interventions/treasury_expertise.toml",
-        include_str!("../../scenarios/interventions/treasury_expertise.toml"),
-    ),
 ];
 
-/// The intervention overlays of the default job, in arm order.
+/// Every built-in file: (path, contents), interventions in name order.
+pub fn files() -> Vec<(String, &'static str)> {
+    let mut v: Vec<(String, &'static str)> =
+        SCENARIOS.iter().map(|(p, t)| (p.to_string(), *t)).collect();
+    let mut iv: Vec<(String, &'static str)> = INTERVENTIONS
+        .files()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+        .filter_map(|f| {
+            Some((
+                format!("scenarios/interventions/{}", f.path().to_str()?),
+                f.contents_utf8()?,
+            ))
+        })
+        .collect();
+    iv.sort();
+    v.extend(iv);
+    v
+}
+
+/// The intervention overlays of the default job, in arm order (by file name).
 pub fn interventions() -> Vec<String> {
-    FILES
-        .iter()
-        .map(|(p, _)| *p)
+    files()
+        .into_iter()
+        .map(|(p, _)| p)
         .filter(|p| p.starts_with("scenarios/interventions/"))
-        .map(String::from)
         .collect()
 }
 
@@ -69,12 +68,12 @@ fn normalise(path: &str) -> String {
 impl Resolver for Builtin {
     fn read(&self, path: &str, what: &str) -> Result<Text, LoadError> {
         let key = normalise(path);
-        FILES
-            .iter()
+        files()
+            .into_iter()
             .find(|(p, _)| *p == key)
             .map(|(p, t)| Text {
                 path: format!("built-in {p}"),
-                text: (*t).to_string(),
+                text: t.to_string(),
             })
             .ok_or_else(|| LoadError::plain(format!("no built-in {what} '{path}'")))
     }
@@ -83,5 +82,24 @@ impl Resolver for Builtin {
             Some(i) => normalise(&format!("{}/{rel}", &from[..i])),
             None => normalise(rel),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_intervention_file_on_disk_is_built_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/interventions");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("interventions folder")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".toml"))
+            .map(|n| format!("scenarios/interventions/{n}"))
+            .collect();
+        on_disk.sort();
+        assert_eq!(interventions(), on_disk);
+        assert!(Builtin.read(BASELINE, "scenario").is_ok());
     }
 }

@@ -361,7 +361,10 @@ fn absurd_sizes_are_refused_early_with_an_estimate() {
         "1000000000000",
         "--quiet",
     ]);
-    assert_fails_with(&o, &["refusing", "TB of runs.csv", "--no-runs-csv", "days"]);
+    assert_fails_with(
+        &o,
+        &["refusing", "TiB of runs.csv", "--no-runs-csv", "weeks"],
+    );
     let o = run(&[
         "run",
         "scenarios/baseline.toml",
@@ -370,7 +373,7 @@ fn absurd_sizes_are_refused_early_with_an_estimate() {
         "--no-runs-csv",
         "--quiet",
     ]);
-    assert_fails_with(&o, &["refusing", "days", "--allow-large"]);
+    assert_fails_with(&o, &["refusing", "weeks on", "--allow-large"]);
     let o = run(&["run", "scenarios/baseline.toml", "--weeks", "1000000000"]);
     assert_fails_with(&o, &["--weeks 1000000000 is out of range", "100000"]);
     let o = run(&[
