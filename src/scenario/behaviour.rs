@@ -348,6 +348,44 @@ pub const GROUPS: [(&str, &[super::read::NumSpec]); 11] = [
     ("observation", Observation::SPECS),
 ];
 
+/// The parameter reference of docs/MODEL.md §10.1, generated from [`GROUPS`]: one Markdown row
+/// per behavioural constant (group, key, default, range, unit, meaning). A test keeps the
+/// committed file equal to it.
+pub fn reference_rows() -> String {
+    use super::read::Bounds;
+    let mut s = String::from(
+        "| group | key | default | range | unit | meaning |\n|---|---|---|---|---|---|\n",
+    );
+    for (group, specs) in GROUPS {
+        for spec in specs {
+            let range = match spec.bounds {
+                // Week counts are capped by the horizon limit; the row shows the lower bound.
+                Bounds::Closed(lo, hi) if hi == WEEKS_CAP => format!("≥ {lo}"),
+                Bounds::Closed(lo, hi) => format!("[{lo}, {hi}]"),
+                Bounds::AtLeast(lo) => format!("≥ {lo}"),
+                Bounds::Positive => "> 0".to_string(),
+            };
+            // Typographic minus signs, as in the rest of docs/MODEL.md.
+            let range = range.replace('-', "−");
+            let default = spec.default.map_or_else(
+                || "req.".to_string(),
+                |d| format!("{d:?}").replace('-', "−"),
+            );
+            let unit = if spec.unit.is_empty() {
+                "–"
+            } else {
+                spec.unit
+            };
+            s.push_str(&format!(
+                "| {group} | `{}` | {default} | {range} | {unit} | {} |\n",
+                spec.key,
+                spec.doc.trim()
+            ));
+        }
+    }
+    s
+}
+
 impl Behaviour {
     /// Reads `[behaviour]` with its sub-tables.
     pub fn read(obj: &mut super::read::Obj<'_>, cx: &mut super::read::Cx) -> Behaviour {

@@ -6,6 +6,7 @@ mod charts;
 mod cli;
 mod crn;
 mod determinism;
+mod docs;
 mod explore;
 mod golden;
 mod limits;
