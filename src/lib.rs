@@ -28,6 +28,7 @@ pub mod data;
 pub mod ensemble;
 pub mod error;
 pub mod explore;
+pub mod fmt;
 pub mod job;
 pub mod model;
 pub mod report;

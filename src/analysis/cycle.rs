@@ -333,6 +333,7 @@ mod tests {
         }
     }
 
+    // long: a hand-written oracle for the tracker, kept in one piece so it reads as the rules of MODEL.md §4.
     #[test]
     fn hand_computed_cycle() {
         // week: 0 esc, 1 -, 2 deal, 3 -, 4 controls esc, 5 deal, 6 -, 7 - (end, censored)

@@ -25,6 +25,7 @@ use super::history::{STATISTICS, WindowCollector};
 
 /// One record of a calibration: its scenario (the period's channels, negotiators, factions and
 /// calendar) and its observation window.
+#[derive(Clone)]
 pub struct RecordProblem<'a> {
     /// Name (for tables and file names).
     pub name: String,
@@ -61,6 +62,7 @@ pub fn window_end(start: Date, weeks: u32, to: Option<Date>) -> u32 {
 impl Problem<'_> {
     /// Target values of each simulated joint history (replicate r of every record) with
     /// parameters `theta`; `None` where a statistic is undefined for that history.
+    // long: one joint history of every record, window by window; the steps share the per-record streams and collectors.
     pub fn simulate(&self, theta: &[f64], seed: u64) -> Result<Vec<Vec<Option<f64>>>, String> {
         let n = self.replicates as usize;
         let mut out = vec![vec![None; self.targets.len()]; n];
@@ -375,6 +377,7 @@ fn ess(w: &[f64]) -> f64 {
 
 /// Runs ABC-SMC; returns the final particles (weights summing to 1) and the log of every
 /// generation. `progress` gets (generation, simulations so far in it).
+// long: the ABC-SMC loop (Beaumont et al. 2009, Del Moral et al. 2012) in the order of its paper: tolerance, move, weights, log.
 pub fn run(
     problem: &Problem<'_>,
     s: &Settings,

@@ -248,6 +248,7 @@ const fn spec(
 /// record names its scenario (relative to the config file) and its built-in data, and targets and
 /// period-specific parameters name their record. Parameter paths are checked against the
 /// scenario of every record they apply to. Returns the config and the records' templates.
+// long: a declarative reader: one key of CALIB.toml per few lines, each with its error; splitting would scatter the format.
 pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>), LoadError> {
     let text = Text::read(path, "calibration config")?;
     let mut sources = tree::Sources::default();

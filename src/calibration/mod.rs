@@ -4,4 +4,5 @@ pub mod abc;
 pub mod config;
 pub mod effect;
 pub mod history;
+pub mod result;
 pub mod writer;

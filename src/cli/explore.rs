@@ -8,6 +8,7 @@ use super::Failure;
 use super::args::{Command, DesignArg, Explore, MethodArg};
 
 /// The study options of an explore command.
+// long: a match from the three clap structs to the typed spec, one field per line.
 pub fn options(
     cmd: Command,
     threads: fn(Option<usize>) -> Result<usize, Failure>,

@@ -76,6 +76,7 @@ fn path_str(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
+// long: one arm per command, each only flags → typed options → a job.
 fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => {

@@ -478,6 +478,20 @@ pub fn read_threats(file: &str, text: &str) -> Result<Vec<RealThreat>, DataError
     Ok(out)
 }
 
+/// A data file given by the user, or the built-in copy `(name, text)`: its path as shown in
+/// messages, and its text (read through the bounded scenario reader).
+pub fn read_data(
+    path: &Option<std::path::PathBuf>,
+    (name, embedded): (&str, &str),
+) -> Result<(String, String), String> {
+    match path {
+        None => Ok((format!("built-in data/{name}"), embedded.to_string())),
+        Some(p) => crate::scenario::Text::read(p, "data file")
+            .map(|t| (t.path, t.text))
+            .map_err(|e| e.to_string()),
+    }
+}
+
 /// The embedded tariff series of both records, in date order (known to parse; an empty list if
 /// it somehow does not).
 pub fn embedded_tariffs() -> Vec<TariffPoint> {

@@ -245,6 +245,7 @@ pub fn stream_key(plan: &Plan, arm: usize, replicate: u64) -> StreamKey {
 /// Runs replicates `range` of every arm and merges them into `agg`, in order. `progress` is called
 /// on the calling thread with the number of replicates merged so far in this call. Stops early
 /// (returning `Interrupted`) when `stop` is set.
+// long: the parallel fold: workers claim batches, the calling thread writes rows in batch order and merges; its invariants hold only together.
 pub fn run(
     arms: &[Arm],
     plan: &Plan,

@@ -237,6 +237,7 @@ fn outputs_from(names: &[String], default: &[&str]) -> Result<Vec<usize>, Failur
 
 /// Prepares a study from its spec and the scenario's texts (read from files by a run, carried in
 /// the partial result by `merge`).
+// long: one arm per study kind, each checking its settings with the message a user sees.
 pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Study, Failure> {
     let runs = spec.runs;
     check_count("runs", runs, 1, 1_000_000_000)?;

@@ -274,6 +274,7 @@ fn sd(xs: &[f64]) -> f64 {
 
 /// Analyses output `k` of a sensitivity study. Errors when fewer than two trajectories or rows
 /// have the output defined everywhere.
+// long: the Morris and Sobol estimators with their bootstrap, side by side so both read the same design.
 pub fn sensitivity(
     design: &SensDesign,
     points: &[Point],

@@ -71,6 +71,7 @@ struct Partial {
     points: Vec<Point>,
 }
 /// Runs an explore command.
+// long: prepare → size check → evaluate → partial or finish, in order; each step needs the last.
 pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let threads = o.threads;
     let started = Instant::now();
@@ -183,6 +184,7 @@ pub fn is_partial(dir: &Path) -> bool {
 }
 
 /// Merges explore shards into the result one run would have written.
+// long: checks every shard against the first (study, duplicates, ranges) before rebuilding the study.
 pub fn merge(
     dirs: &[PathBuf],
     out: Option<PathBuf>,

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use crate::analysis::cycle::Spell;
 use crate::analysis::facts::{self, Facts};
 use crate::analysis::outcomes::{EXPIRY_OUTCOMES, THREAT_OUTCOMES, expiry_name};
-use crate::data::{Actor, BuiltInRecord, THREATS, read_events, read_tariffs, read_threats};
+use crate::data::{
+    Actor, BuiltInRecord, THREATS, read_data, read_events, read_tariffs, read_threats,
+};
 use crate::report::table::{render, render_text};
-use crate::scenario::Text;
 use crate::scenario::date::Date;
 
 use crate::error::Failure;
@@ -22,20 +23,6 @@ pub struct Inputs {
     pub tariffs: Option<PathBuf>,
     /// Threats table.
     pub threats: Option<PathBuf>,
-}
-
-/// A data file given on the command line, or the built-in copy `(name, text)`: its path as shown
-/// in messages, and its text.
-pub fn read_data(
-    path: &Option<PathBuf>,
-    (name, embedded): (&str, &str),
-) -> Result<(String, String), Failure> {
-    match path {
-        None => Ok((format!("built-in data/{name}"), embedded.to_string())),
-        Some(p) => Text::read(p, "data file")
-            .map(|t| (t.path, t.text))
-            .map_err(|e| Failure::Input(e.to_string())),
-    }
 }
 
 fn spell_rows(f: &Facts, spells: &[Spell], to: Date) -> Vec<Vec<String>> {
@@ -68,6 +55,7 @@ fn spell_rows(f: &Facts, spells: &[Spell], to: Date) -> Vec<Vec<String>> {
 }
 
 /// Runs `negsim facts`.
+// long: the facts report: one block per table printed, in the order shown to the user.
 pub fn run(
     inputs: Inputs,
     from: Option<String>,
@@ -76,11 +64,11 @@ pub fn run(
 ) -> Result<(), Failure> {
     let record = inputs.record;
     let input = |e: crate::data::DataError| Failure::Input(e.to_string());
-    let (epath, etext) = read_data(&inputs.events, record.events())?;
+    let (epath, etext) = read_data(&inputs.events, record.events()).map_err(Failure::Input)?;
     let ev = read_events(&epath, &etext).map_err(input)?;
-    let (tpath, ttext) = read_data(&inputs.tariffs, record.tariffs())?;
+    let (tpath, ttext) = read_data(&inputs.tariffs, record.tariffs()).map_err(Failure::Input)?;
     let tr = read_tariffs(&tpath, &ttext).map_err(input)?;
-    let (hpath, htext) = read_data(&inputs.threats, THREATS)?;
+    let (hpath, htext) = read_data(&inputs.threats, THREATS).map_err(Failure::Input)?;
     let threats = read_threats(&hpath, &htext).map_err(input)?;
     let date = |s: &Option<String>, flag: &str, default: Option<Date>| -> Result<Date, Failure> {
         match s {

@@ -16,6 +16,7 @@ use crate::report::output::OutputDir;
 use crate::report::run::{Finish, finish};
 
 /// Runs the job; prints the table; returns the output directory.
+// long: prepare → size check → output directory → ensemble batches (with --target-ci) → finish, in order.
 pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let started = Instant::now();
     let started_utc = now_utc();

@@ -129,6 +129,7 @@ fn append(src: &Path, w: &mut impl Write, keep_header: bool) -> std::io::Result<
 }
 
 /// Merges the shard directories of a run or comparison into `out`.
+// long: checks every shard against the first, then concatenates rows and sums aggregates in shard order.
 pub fn merge_runs(
     dirs: &[PathBuf],
     out: Option<PathBuf>,

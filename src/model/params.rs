@@ -189,6 +189,7 @@ pub struct Params {
 
 impl Params {
     /// Compiles a scenario for a horizon of `weeks` (calendar entries at or after it are dropped).
+    // long: one compiled field per line (rates to weekly probabilities, dates to weeks); declarative.
     pub fn compile(s: &Scenario, weeks: u32) -> Params {
         let side = |i: usize| {
             let sd = &s.sides[i];

@@ -223,6 +223,7 @@ fn pains(p: &Params, s: &mut State) {
 
 /// Step 2: each side reads the other's last move through the best open channel; gray-zone moves
 /// beyond one's own record of the agreement become record disputes.
+// long: MODEL.md §7.1 line by line: per side, channel choice, misreading, clarification.
 fn perceive<E: EventSink>(
     p: &Params,
     s: &mut State,
@@ -648,6 +649,7 @@ fn choose_attempt<E: EventSink>(
 
 /// 6c: the attempt is held: its success probability, then a deal or the costs of failure.
 /// Returns whether a deal was made.
+// long: MODEL.md §7.6 (holding a round or summit) line by line; its draws sit at fixed positions of the negotiation stream.
 #[allow(clippy::too_many_arguments)]
 fn hold_attempt<E: EventSink>(
     p: &Params,
@@ -873,6 +875,7 @@ fn expire<E: EventSink>(
 /// it rolls back part of its escalation); otherwise the threat is carried out, postponed (talks
 /// in progress or a summit near, up to `max_postponements`), or left hanging. A side's threats
 /// due in one week share its two uniforms.
+// long: MODEL.md §7.8 (a threat at its deadline) line by line, at fixed draw positions.
 fn threats_due<E: EventSink>(
     p: &Params,
     s: &mut State,
@@ -959,6 +962,7 @@ fn threats_due<E: EventSink>(
 
 /// Applies a deal: rollback (more of it the more the war hurts), agreement and records, trust and
 /// tension relief, escalation heat reset, threats withdrawn.
+// long: MODEL.md §7.6 (the terms of a deal) line by line.
 #[allow(clippy::too_many_arguments)]
 fn make_deal<E: EventSink>(
     p: &Params,
@@ -1054,6 +1058,7 @@ fn raise_tariff(p: &Params, s: &mut State, i: usize, amount: f64, ch: &mut Chang
 
 /// Step 7: moves change tariffs and controls within their bounds; gray-zone moves under an
 /// agreement; purchases; an agreement collapses when a side escalates.
+// long: MODEL.md step 7 line by line, per side and instrument, at fixed draw positions of the moves stream.
 #[allow(clippy::too_many_arguments)]
 fn implement<E: EventSink>(
     p: &Params,

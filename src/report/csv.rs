@@ -17,28 +17,7 @@ use super::output::{OutputDir, OutputError, finish};
 
 type Csv = csv::Writer<BufWriter<File>>;
 
-/// A number with `decimals` decimals, trailing zeros trimmed ("-0" printed as "0").
-pub fn num(x: f64, decimals: usize) -> String {
-    if !x.is_finite() {
-        return if x.is_nan() {
-            String::new()
-        } else if x > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        };
-    }
-    let mut s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    if s == "-0" { "0".into() } else { s }
-}
+pub use crate::fmt::num;
 
 fn opt(x: Option<f64>, decimals: usize) -> String {
     x.map_or(String::new(), |v| num(v, decimals))
@@ -398,6 +377,7 @@ pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(
 
 /// Writes comparison.csv: every metric of every arm with its interval and, for arms after the
 /// baseline, the paired difference with its interval and p-value.
+// long: one block of columns per metric kind of comparison.csv, in column order.
 pub fn write_comparison(
     out: &mut OutputDir,
     rel: &str,

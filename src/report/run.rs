@@ -75,6 +75,7 @@ pub fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) ->
 }
 
 /// Writes summaries, time series, comparisons, charts, the report and the manifest; commits.
+// long: every file of a run in the order the report lists them; to be split into exporters (issue 13 follow-up).
 pub fn finish(
     ctx: &Finish,
     prep: &Prepared,

@@ -363,6 +363,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Reads a number according to `spec` (integers are accepted as numbers).
+    // long: every accepted shape of a numeric key (plain, table with provenance) with its own error.
     pub fn num(&mut self, cx: &mut Cx, spec: &NumSpec) -> f64 {
         let path = join(&self.path, spec.key);
         let fallback = spec.default.unwrap_or(match spec.bounds {

@@ -398,6 +398,7 @@ fn read_meta(top: &mut Obj<'_>, cx: &mut Cx) -> Meta {
     }
 }
 
+// long: a declarative reader: one key of [sides.X] per line, each with its range and doc.
 fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
     let key = SIDE_KEYS[index];
     if !sides.has(key) {
@@ -650,6 +651,7 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
     }
 }
 
+// long: a declarative reader: one key of a faction per line, with the cross-field checks after.
 fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
     let path = format!("sides.{key}.factions");
     let origin = side.origin();
@@ -823,6 +825,7 @@ fn read_negotiator(neg: &mut Obj<'_>, cx: &mut Cx, key: &'static str) -> Negotia
     n
 }
 
+// long: a declarative reader: one key of a channel per line, with the cross-field checks after.
 fn read_channels(top: &mut Obj<'_>, cx: &mut Cx) -> Vec<Channel> {
     let mut out: Vec<Channel> = Vec::new();
     let items = top.tables(cx, "channels");
@@ -934,6 +937,7 @@ fn read_channels(top: &mut Obj<'_>, cx: &mut Cx) -> Vec<Channel> {
     out
 }
 
+// long: a declarative reader: one key per calendar entry kind, with the date checks after.
 fn read_calendar(
     top: &mut Obj<'_>,
     cx: &mut Cx,

@@ -119,6 +119,7 @@ fn contour(xs: &[f64], ys: &[f64], v: &[Vec<f64>], z: f64) -> Vec<[(f64, f64); 2
 }
 
 /// Two parameters on a grid: the output as colours, with contour lines.
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub fn heatmap(
     caption: &str,
     xname: &str,
@@ -268,6 +269,7 @@ pub const MORRIS_LABELS: usize = 15;
 
 /// Morris plane: mu* against sigma, one point per parameter (the strongest labelled), with
 /// intervals on mu*.
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub fn morris(
     caption: &str,
     output: &str,
@@ -411,6 +413,7 @@ pub struct Bars<'a> {
 
 /// Horizontal bars with interval whiskers, one group of bars per row name, and a grey band up
 /// to the noise floor.
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 #[allow(clippy::too_many_arguments)]
 fn bars(
     file: &'static str,

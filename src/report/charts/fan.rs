@@ -20,6 +20,7 @@ fn q(inp: &Input<'_>, a: usize, t: usize, s: usize, qi: usize) -> f64 {
         .unwrap_or(0.0)
 }
 
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let n = inp.arms.len();
     let (rows, cols) = grid(n);

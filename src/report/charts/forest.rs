@@ -50,6 +50,7 @@ fn panels(inp: &Input<'_>) -> Vec<Panel> {
     ]
 }
 
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let n = inp.arms.len();
     let rows = n - 1;

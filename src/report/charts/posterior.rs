@@ -52,6 +52,7 @@ fn short(path: &str) -> &str {
 }
 
 /// Marginal posterior of each parameter over its prior's range.
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
     let n = inp.names.len();
     let (rows, cols) = grid(n);
@@ -198,6 +199,7 @@ pub fn pairs(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
 
 /// Posterior-predictive check: single-replicate target values under posterior draws against the
 /// observed record.
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
     let n = inp.targets.len();
     let (rows, cols) = grid(n);

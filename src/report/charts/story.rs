@@ -31,6 +31,7 @@ enum Mark {
 }
 use super::{Chart, Input, frame, render};
 
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let (w, h) = (1700u32, 900u32);
     let arm = &inp.arms[0];

@@ -9,6 +9,7 @@ use super::{Chart, Input, frame, render};
 /// Most censoring marks drawn per curve.
 const MAX_MARKS: usize = 30;
 
+// long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let (w, h) = (1500u32, 900u32);
     let title = "How long truces last: Kaplan–Meier survival of truce duration".to_string();
