@@ -327,6 +327,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn censoring_counts_medians_and_bands_on_a_hand_made_sample() {
+        // Ten spells, one per replicate (so ten jackknife groups): ends at 1, 2, 2, 3, 5, 5, 6,
+        // censored at 3, 4 and 8.
+        let mut c = KmCounts::new(8);
+        for (r, (d, cens)) in [
+            (1, false),
+            (2, false),
+            (2, false),
+            (3, false),
+            (5, false),
+            (5, false),
+            (6, false),
+            (3, true),
+            (4, true),
+            (8, true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            c.add(r as u64, d, cens);
+        }
+        assert_eq!(c.censored_at(3), 1);
+        assert_eq!(c.censored_at(4), 1);
+        assert_eq!(c.censored_at(8), 1);
+        assert_eq!(c.censored_at(5), 0);
+        assert_eq!(c.totals(), (10, 7));
+        // S(1) = 0.9, S(2) = 0.9 * 7/9 = 0.7, S(3) = 0.7 * 6/7 = 0.6; the censored spells at 3 and
+        // 4 leave 4 at risk at week 5, so S(5) = 0.6 * 2/4 = 0.3.
+        let curve = c.curve(None);
+        assert!((curve[2] - 0.7).abs() < 1e-12 && (curve[3] - 0.6).abs() < 1e-12);
+        assert!((curve[5] - 0.3).abs() < 1e-12, "{curve:?}");
+        assert_eq!(median(&curve), Some(5.0));
+        // Interpolated: from 0.6 at week 4 to 0.3 at week 5, 0.5 is reached 0.1/0.3 of the way.
+        let mi = median_interpolated(&curve).expect("reached");
+        assert!((mi - (4.0 + 0.1 / 0.3)).abs() < 1e-12, "{mi}");
+        let s = summarize(&c, 8, 0.95);
+        let (lo, hi) = (s.median.lo.expect("lower limit"), s.median.hi);
+        assert!(lo <= 5.0, "lower limit {lo} is at or before the median");
+        assert!(
+            hi.is_none_or(|h| h >= 5.0),
+            "upper limit {hi:?} is at or after it"
+        );
+        // The lower limit is the first week the band's lower edge reaches 0.5.
+        let first = s.band.iter().position(|b| b.0 <= 0.5).map(|d| d as f64);
+        assert_eq!(Some(lo), first);
+    }
+
+    #[test]
     fn hand_computed_curve_with_censoring() {
         // Durations: 2, 3 (censored), 3, 5, 6 (censored).
         // d=2: at risk 5, 1 event -> S = 0.8; d=3: at risk 4, 1 event (censored one stays at

@@ -595,6 +595,130 @@ mod tests {
     use super::*;
 
     #[test]
+    fn moments_match_direct_formulas_from_two_values_on() {
+        let xs = [1.5, 2.0, 4.25, -3.0, 10.0];
+        let mut m = Moments::default();
+        for &x in &xs {
+            m.push(x);
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        assert!((m.mean() - mean).abs() < 1e-12);
+        assert!((m.sum() - xs.iter().sum::<f64>()).abs() < 1e-12);
+        assert!((m.variance() - var).abs() < 1e-9);
+        let h = t_quantile(0.975, n - 1.0) * (var / n).sqrt();
+        let (lo, hi) = m.ci(0.95).expect("five values");
+        assert!((lo - (mean - h)).abs() < 1e-9 && (hi - (mean + h)).abs() < 1e-9);
+        // Two values already have a variance; one has none and no interval.
+        let mut two = Moments::default();
+        two.push(1.0);
+        two.push(3.0);
+        assert!((two.variance() - 2.0).abs() < 1e-12);
+        let mut one = Moments::default();
+        one.push(1.0);
+        assert_eq!(one.variance(), 0.0);
+        assert!(one.ci(0.95).is_none());
+    }
+
+    #[test]
+    fn histogram_bins_clamp_and_sparse_round_trip_checks_bins() {
+        let mut h = Histogram::new(10.0, 1.0);
+        let last = h.counts.len() - 1;
+        h.add_bin(last + 5, 2);
+        h.add_bin(0, 1);
+        assert_eq!(
+            h.counts[last], 2,
+            "a bin past the end lands in the last one"
+        );
+        let s = SparseHistogram::from(h.clone());
+        let back = Histogram::try_from(s).expect("valid bins");
+        assert_eq!(back.counts, h.counts);
+        let bad = SparseHistogram {
+            res: 1.0,
+            bins: 3,
+            counts: vec![(3, 1)],
+        };
+        assert!(Histogram::try_from(bad).is_err());
+    }
+
+    #[test]
+    fn special_functions_match_statrs_over_a_grid() {
+        // statrs (a dev-dependency) as the oracle for the hand-written special functions, over grids
+        // that span the arguments the intervals use (shape parameters from counts 0.5..500, degrees of
+        // freedom 1..1e6, probabilities in the tails).
+        use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+        use statrs::function::{beta, gamma};
+        let shapes = [0.5, 1.0, 1.5, 2.0, 3.7, 10.0, 25.5, 100.0, 500.0];
+        let mut worst = [0.0f64; 6];
+        for &a in &shapes {
+            let rel =
+                ((ln_gamma(a) - gamma::ln_gamma(a)) / gamma::ln_gamma(a).abs().max(1.0)).abs();
+            worst[0] = worst[0].max(rel);
+            for &b in &shapes {
+                for i in 1..20 {
+                    let x = f64::from(i) / 20.0;
+                    worst[1] = worst[1].max((inc_beta(a, b, x) - beta::beta_reg(a, b, x)).abs());
+                }
+            }
+            for &x in &[0.01, 0.3, 1.0, 2.5, 7.0, 30.0, 120.0, 600.0] {
+                worst[2] = worst[2].max((inc_gamma_p(a, x) - gamma::gamma_lr(a, x)).abs());
+            }
+        }
+        let n = Normal::standard();
+        for i in -80..=80 {
+            let x = f64::from(i) / 10.0;
+            worst[3] = worst[3].max((normal_cdf(x) - n.cdf(x)).abs());
+        }
+        for &p in &[
+            1e-9,
+            1e-5,
+            0.001,
+            0.025,
+            0.1,
+            0.5,
+            0.8,
+            0.95,
+            0.975,
+            0.999,
+            1.0 - 1e-7,
+        ] {
+            let q = n.inverse_cdf(p);
+            worst[4] = worst[4].max(((normal_quantile(p) - q) / q.abs().max(1.0)).abs());
+            // Beyond ~1e5 degrees of freedom statrs's own t quantile drifts (at 1e6 it gives 1.95985
+            // for p = 0.975, below the normal's 1.95996), so there the normal is the oracle.
+            // At 1e6 df the t quantile is the normal's plus the first Cornish-Fisher term
+            // (z³ + z) / (4 df), to within the next term (< 1e-8 here) and the bisection's 1e-5.
+            let tn = t_quantile(p, 1e6);
+            let cf = q + (q.powi(3) + q) / 4e6;
+            assert!(
+                (tn - cf).abs() < 1e-5,
+                "t quantile at 1e6 df, p = {p}: {tn} vs {cf}"
+            );
+            for &df in &[1.0, 2.0, 3.0, 5.0, 9.0, 29.0, 99.0, 999.0, 1e5] {
+                let t = StudentsT::new(0.0, 1.0, df).expect("valid");
+                if (0.001..=0.999).contains(&p) {
+                    let q = t.inverse_cdf(p);
+                    worst[5] = worst[5].max(((t_quantile(p, df) - q) / q.abs().max(1.0)).abs());
+                }
+                for &x in &[-6.0, -2.0, -0.5, 0.0, 1.0, 3.0] {
+                    worst[5] = worst[5].max((t_cdf(x, df) - t.cdf(x)).abs());
+                }
+            }
+        }
+        // ln Γ relative, incomplete beta and gamma absolute, normal cdf absolute, quantiles relative,
+        // t cdf absolute and quantile relative (to 1e-5: at 1e5 degrees of freedom the incomplete
+        // beta with a = df/2 leaves the bisection about 3.5e-6 off).
+        let limits = [1e-10, 1e-9, 1e-9, 1e-10, 1e-8, 1e-5];
+        for (k, (w, l)) in worst.iter().zip(limits).enumerate() {
+            assert!(
+                w <= &l,
+                "function {k}: worst error {w:e} > {l:e} ({worst:?})"
+            );
+        }
+    }
+
+    #[test]
     fn t_quantiles_match_tables() {
         assert!((t_quantile(0.975, 19.0) - 2.093_024).abs() < 1e-5);
         assert!((t_quantile(0.975, 1.0) - 12.706_205).abs() < 1e-4);

@@ -1702,4 +1702,93 @@ autonomy = 1.0
         assert_eq!(t.threats_executed, 1);
         assert_eq!(up, 100.0);
     }
+
+    #[test]
+    fn a_deal_rolls_back_to_the_anchor_raises_trust_relieves_tension_and_withdraws_threats() {
+        // A first transactional deal (no agreement in force): each side's tariff falls by
+        // rollback * (tariff - anchor), with rollback = base + (1 - base)(1 - e^(-pain/scale));
+        // trust closes deal_trust_gain of its gap to 1; tension falls by deal_tension_relief;
+        // heat resets; the cut becomes snapback; a pending threat is withdrawn.
+        let p = reduced(
+            1.0,
+            "",
+            &format!("{CALM}\n[behaviour.negotiation]{NO_ROUNDS}"),
+        );
+        let n = &p.b.negotiation;
+        let mut s = State::new(&p);
+        s.agreement = None;
+        for (i, st) in s.sides.iter_mut().enumerate() {
+            st.anchor_tariff = 10.0;
+            st.tariff = 40.0 + 10.0 * i as f64;
+            st.pain = 0.6 + 0.2 * i as f64;
+            st.trust = 0.3;
+            st.tension = 1.0;
+        }
+        s.heat = 2.0;
+        s.threats.push(PendingThreat {
+            side: 0,
+            tariff_pp: 50.0,
+            deadline: 10,
+            calendar: 0,
+            postponed: 0,
+        });
+        let mut changes = [Changes::default(); 2];
+        let mut obs = WeekObs::default();
+        make_deal(
+            &p,
+            &mut s,
+            Scope::Transactional,
+            0.5,
+            false,
+            [0.5; 4],
+            &mut changes,
+            &mut obs,
+            &mut NoEvents,
+        );
+        let base = n.rollback_transactional;
+        let roll = base + (1.0 - base) * (1.0 - (-0.6f64 / n.rollback_pain_scale).exp());
+        for (i, st) in s.sides.iter().enumerate() {
+            let before = 40.0 + 10.0 * i as f64;
+            let want = before - roll * (before - 10.0);
+            assert!(
+                (st.tariff - want).abs() < 1e-12,
+                "side {i}: {} vs {want}",
+                st.tariff
+            );
+            assert!((changes[i].tariff_down - (before - want)).abs() < 1e-12);
+            assert_eq!(st.anchor_tariff, st.tariff, "the deal is the new anchor");
+            let trust = 0.3 + n.deal_trust_gain * 0.7;
+            assert!(
+                (st.trust - trust).abs() < 1e-12,
+                "trust {} vs {trust}",
+                st.trust
+            );
+            assert!((st.tension - (1.0 - n.deal_tension_relief)).abs() < 1e-12);
+        }
+        assert_eq!(s.heat, 0.0);
+        let a = s.agreement.as_ref().expect("an agreement");
+        assert!((a.snapback[1] - changes[1].tariff_down * n.snapback_share).abs() < 1e-12);
+        assert!(s.threats.is_empty());
+        assert_eq!(obs.outcomes.threats_withdrawn_in_deal, 1);
+        assert_eq!(obs.deal, Some(Scope::Transactional));
+    }
+
+    #[test]
+    fn a_cut_on_either_instrument_at_the_threshold_is_a_deescalation() {
+        let p = reduced(1.0, "", "");
+        let th = &p.b.observation;
+        let s = State::new(&p);
+        let mut changes = [Changes::default(); 2];
+        changes[0].controls_down = th.escalation_controls;
+        changes[1].tariff_down = th.escalation_tariff;
+        let mut obs = WeekObs::default();
+        observe(&p, &s, &changes, &mut obs);
+        assert_eq!(obs.deescalation, [true, true]);
+        changes[0].controls_down = th.escalation_controls / 2.0;
+        changes[1].tariff_down = th.escalation_tariff / 2.0;
+        let mut obs = WeekObs::default();
+        observe(&p, &s, &changes, &mut obs);
+        assert_eq!(obs.deescalation, [false, false]);
+        assert_eq!(obs.tariff_down, [0.0, th.escalation_tariff / 2.0]);
+    }
 }

@@ -73,6 +73,57 @@ fn tit_for_tat_pairs_spend_a_quarter_of_the_time_in_each_outcome() {
 }
 
 #[test]
+fn each_tit_for_tat_side_copies_what_it_saw_of_the_other_last_week() {
+    // With misreading e = 0.1 on the one channel, side A's move next week equals side B's move
+    // this week with probability 1 - e, for both sides; A's own move predicts nothing (0.5). A side
+    // that copied itself, or read its own move for the other's, fails one of the two.
+    let e = 0.1;
+    let l = load("tests/scenarios/ipd_tft.toml", &[]);
+    let p = Params::compile(&l.scenario, l.scenario.meta.weeks);
+    let mut cross: [Moments; 2] = Default::default();
+    let mut own: [Moments; 2] = Default::default();
+    for r in 0..400 {
+        let mut prev: Option<[Move; 2]> = None;
+        let mut same = [[0u64; 2]; 2];
+        let mut n = 0u64;
+        run_replicate(
+            &p,
+            StreamKey {
+                seed: 43,
+                replicate: r,
+                arm_salt: 0,
+            },
+            &mut NoEvents,
+            |_, o| {
+                if let Some(m) = prev
+                    && o.week > BURN_IN
+                {
+                    for a in 0..2 {
+                        same[a][0] += u64::from(o.moves[a] == m[1 - a]);
+                        same[a][1] += u64::from(o.moves[a] == m[a]);
+                    }
+                    n += 1;
+                }
+                prev = Some(o.moves);
+            },
+        );
+        for a in 0..2 {
+            cross[a].push(same[a][0] as f64 / n as f64);
+            own[a].push(same[a][1] as f64 / n as f64);
+        }
+    }
+    for (a, side) in ["US", "CN"].iter().enumerate() {
+        assert_close(
+            &cross[a],
+            1.0 - e,
+            &format!("P({side} next = other now)"),
+            0.002,
+        );
+        assert_close(&own[a], 0.5, &format!("P({side} next = {side} now)"), 0.004);
+    }
+}
+
+#[test]
 fn generous_tit_for_tat_reproduces_the_closed_form_cooperation_rate() {
     // p' = 1 - e(1 - g), q' = e + (1 - e) g; rate = q' / (1 - p' + q').
     let (e, g) = (0.01f64, 1.0f64 / 3.0);
