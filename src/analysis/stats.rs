@@ -622,6 +622,14 @@ mod tests {
     }
 
     #[test]
+    fn fixed_point_round_trips() {
+        for x in [0.0, 1.0, -2.5, 123.456_789, 1e-6] {
+            assert!((from_fixed(to_fixed(x)) - x).abs() <= 0.5 / SCALE, "{x}");
+        }
+        assert_eq!(from_fixed(to_fixed(3.0) + to_fixed(4.5)), 7.5);
+    }
+
+    #[test]
     fn histogram_bins_clamp_and_sparse_round_trip_checks_bins() {
         let mut h = Histogram::new(10.0, 1.0);
         let last = h.counts.len() - 1;

@@ -224,6 +224,51 @@ pub struct Event {
     pub calendar: Option<u32>,
 }
 
+impl Event {
+    /// An event of week `week`, of `kind` and `size`, belonging to no side, faction, channel or
+    /// calendar entry until the setters below say so. Every event of the step is built here.
+    #[inline]
+    pub fn new(week: u32, kind: EventKind, size: f64) -> Event {
+        Event {
+            week,
+            side: None,
+            faction: None,
+            channel: None,
+            kind,
+            size,
+            calendar: None,
+        }
+    }
+
+    /// The side it belongs to.
+    #[inline]
+    pub fn side(mut self, side: impl Into<Option<usize>>) -> Event {
+        self.side = side.into().map(|i| i as u8);
+        self
+    }
+
+    /// The faction that acted (index within the side).
+    #[inline]
+    pub fn faction(mut self, faction: impl Into<Option<u16>>) -> Event {
+        self.faction = faction.into();
+        self
+    }
+
+    /// The channel involved.
+    #[inline]
+    pub fn channel(mut self, channel: impl Into<Option<usize>>) -> Event {
+        self.channel = channel.into().map(|k| k as u16);
+        self
+    }
+
+    /// The calendar entry behind it.
+    #[inline]
+    pub fn calendar(mut self, calendar: impl Into<Option<u32>>) -> Event {
+        self.calendar = calendar.into();
+        self
+    }
+}
+
 /// Receives events. `ENABLED = false` lets the compiler remove event construction entirely.
 pub trait EventSink {
     /// Whether events are wanted.

@@ -175,6 +175,10 @@ pub struct Params {
     pub agreement0: Option<InitialAgreement>,
     /// Summits only on a prepared agenda.
     pub require_prepared_agenda: bool,
+    /// The side whose purchases an agreement commits (the buyer).
+    pub buyer: usize,
+    /// The side whose pain purchases relieve in weeks they are met.
+    pub relieved: usize,
     /// Behavioural constants.
     pub b: Behaviour,
     /// Weekly decay factor of shock-driven face cost.
@@ -333,6 +337,10 @@ impl Params {
                 expiry: expiry0,
             }),
             require_prepared_agenda: s.summits.require_prepared_agenda,
+            // The US–China roles of the article: China buys, the US is relieved. Named sides with
+            // declared roles are issue 18's; the engine reads only these fields.
+            buyer: 1,
+            relieved: 0,
             face_decay: weekly_decay(b.politics.face_decay),
             pain_decay: weekly_decay(b.shocks.market_pain_decay),
             rapport_decay: weekly_decay(b.politics.rapport_decay),

@@ -116,7 +116,7 @@ pub struct State {
     /// Threats waiting for their deadline.
     pub threats: Vec<PendingThreat>,
     /// Summits postponed to a later week (week, calendar entry).
-    pub postponed_summits: Vec<(u32, u32)>,
+    pub postponed_summits: Vec<(u32, Option<u32>)>,
     /// Next calendar entry to look at.
     pub calendar_cursor: usize,
     /// Whether the purchases were met last week.

@@ -12,11 +12,40 @@ use super::state::{
     AgreementState, FactionWeek, MOVES_DRAWS, NEGOTIATION_DRAWS, PendingThreat, State, Streams,
 };
 
+/// The side's line this week (step 5): hold, or escalate on one instrument.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Line {
+    /// No escalating line.
+    #[default]
+    Holds,
+    /// The leader raises tariffs.
+    Tariffs,
+    /// The leader adds controls.
+    Controls,
+    /// The leader holds neither: the escalation halts purchases.
+    HaltPurchases,
+}
+
+impl Line {
+    /// The escalating line on the instrument chosen (none: purchases are halted).
+    fn on(instrument: Option<Instrument>) -> Line {
+        match instrument {
+            Some(Instrument::Tariffs) => Line::Tariffs,
+            Some(_) => Line::Controls,
+            None => Line::HaltPurchases,
+        }
+    }
+
+    fn escalates(self) -> bool {
+        self != Line::Holds
+    }
+}
+
 /// What each side does this week (steps 4, 5 and 7).
 #[derive(Clone, Copy, Debug, Default)]
 struct Actions {
-    /// The leader carries out an escalating line on this instrument (`None`: no line escalation).
-    line: Option<Option<Instrument>>,
+    /// The leader's line.
+    line: Line,
     /// Tariff escalation moves by factions acting alone.
     tariff_moves: u32,
     /// Controls escalation moves by factions acting alone.
@@ -57,15 +86,7 @@ fn logistic(x: f64) -> f64 {
 #[inline]
 fn emit<E: EventSink>(ev: &mut E, week: u32, side: Option<usize>, kind: EventKind, size: f64) {
     if E::ENABLED {
-        ev.push(Event {
-            week,
-            side: side.map(|s| s as u8),
-            faction: None,
-            channel: None,
-            kind,
-            size,
-            calendar: None,
-        });
+        ev.push(Event::new(week, kind, size).side(side));
     }
 }
 
@@ -158,14 +179,16 @@ fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) 
     for i in 0..2 {
         let u: [f64; 4] = r.shocks[i].fill();
         let sp = &p.sides[i];
-        let k = [0, 1, 2, 3].map(|j| poisson_with(sp.shock_means[j], sp.shock_exp[j], u[j]));
+        // The four kinds in the order of Params::shock_means (and of the stream's draws).
+        let [security, purges, market, insults] =
+            [0, 1, 2, 3].map(|j| poisson_with(sp.shock_means[j], sp.shock_exp[j], u[j]));
         let sp = &p.sides[i];
         let st = &mut s.sides[i];
         st.face_shock *= p.face_decay;
         st.aversion = sp.aversion0 + (st.aversion - sp.aversion0) * p.aversion_recovery;
         st.market_pain *= p.pain_decay;
-        if k[0] > 0 {
-            let n = f64::from(k[0]);
+        if security > 0 {
+            let n = f64::from(security);
             for (f, c) in sp.factions.iter().zip(st.clout.iter_mut()) {
                 if f.stance > 0.0 {
                     *c *= 1.0 + e.security_clout_shift * f.stance * n;
@@ -174,15 +197,15 @@ fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) 
             st.tension = (st.tension + e.security_tension * n).min(p.b.beliefs.tension_max);
             emit(ev, t, Some(i), EventKind::SecurityIncident, n);
         }
-        if k[1] > 0 {
-            let n = f64::from(k[1]);
+        if purges > 0 {
+            let n = f64::from(purges);
             st.face_shock += e.purge_face_jump * n;
             st.aversion =
-                1.0 - (1.0 - st.aversion) * (1.0 - e.purge_aversion_jump).powi(k[1] as i32);
+                1.0 - (1.0 - st.aversion) * (1.0 - e.purge_aversion_jump).powi(purges as i32);
             emit(ev, t, Some(i), EventKind::Purge, n);
         }
-        if k[2] > 0 {
-            let n = f64::from(k[2]);
+        if market > 0 {
+            let n = f64::from(market);
             st.market_pain += e.market_pain_jump * n;
             for (f, c) in sp.factions.iter().zip(st.clout.iter_mut()) {
                 if f.stance < 0.0 {
@@ -192,11 +215,11 @@ fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) 
             emit(ev, t, Some(i), EventKind::MarketPain, n);
         }
         normalise(&mut st.clout, |k| sp.factions[k].clout0);
-        if k[3] > 0 {
-            s.rapport *= (1.0 - e.insult_rapport_loss).powi(k[3] as i32);
+        if insults > 0 {
+            s.rapport *= (1.0 - e.insult_rapport_loss).powi(insults as i32);
             let other = &mut s.sides[1 - i];
-            other.trust *= (1.0 - e.insult_trust_loss).powi(k[3] as i32);
-            emit(ev, t, Some(i), EventKind::Insult, f64::from(k[3]));
+            other.trust *= (1.0 - e.insult_trust_loss).powi(insults as i32);
+            emit(ev, t, Some(i), EventKind::Insult, f64::from(insults));
         }
     }
 }
@@ -211,8 +234,8 @@ fn pains(p: &Params, s: &mut State) {
             w.tariff_weight * (s.sides[o].tariff - p.sides[o].tariff_floor).max(0.0) / 100.0;
         let controls_part =
             w.controls_weight * s.sides[o].controls / p.b.implementation.controls_max;
-        // China buys; relief goes to the US (side 0) in weeks the purchases are met.
-        let relief = if i == 0 && s.purchases_met {
+        // The buyer's purchases relieve the other side in weeks they are met.
+        let relief = if i == p.relieved && s.purchases_met {
             p.b.implementation.purchase_pain_relief
         } else {
             0.0
@@ -261,15 +284,7 @@ fn perceive<E: EventSink>(
                 EventKind::MisreadAsConciliatory
             };
             if E::ENABLED {
-                ev.push(Event {
-                    week: t,
-                    side: Some(i as u8),
-                    faction: None,
-                    channel: best.map(|k| k as u16),
-                    kind,
-                    size: 1.0,
-                    calendar: None,
-                });
+                ev.push(Event::new(t, kind, 1.0).side(i).channel(best));
             }
         }
         if let (Some(x), Some(a)) = (s.sides[o].gray_pending, &s.agreement)
@@ -396,7 +411,7 @@ fn intentions(
                 }
                 _ => None,
             };
-            a.line = Some(in_kind.or(own));
+            a.line = Line::on(in_kind.or(own));
         }
         for (k, f) in sp.factions.iter().enumerate() {
             let fw = st.scratch[k];
@@ -559,15 +574,11 @@ fn read_calendar<E: EventSink>(p: &Params, s: &mut State, ev: &mut E) -> Agenda 
                 threatened.tension =
                     (threatened.tension + p.b.beliefs.threat_tension).min(p.b.beliefs.tension_max);
                 if E::ENABLED {
-                    ev.push(Event {
-                        week: t,
-                        side: Some(side as u8),
-                        faction: None,
-                        channel: None,
-                        kind: EventKind::Threat,
-                        size: tariff_pp,
-                        calendar: Some(idx),
-                    });
+                    ev.push(
+                        Event::new(t, EventKind::Threat, tariff_pp)
+                            .side(side)
+                            .calendar(idx),
+                    );
                 }
             }
         }
@@ -590,8 +601,8 @@ fn choose_attempt<E: EventSink>(
     let t = s.week;
     let mut summit = agenda.summit;
     if let Some(pos) = s.postponed_summits.iter().position(|&(w, _)| w == t) {
-        let (_, idx) = s.postponed_summits.swap_remove(pos);
-        summit.get_or_insert((false, Some(idx)));
+        let (_, calendar) = s.postponed_summits.swap_remove(pos);
+        summit.get_or_insert((false, calendar));
     }
     if summit.is_none() {
         for (i, u_call) in u.call.into_iter().enumerate() {
@@ -608,25 +619,13 @@ fn choose_attempt<E: EventSink>(
         if p.require_prepared_agenda && !prepared {
             let later = t + n.summit_postpone.round() as u32;
             if later < p.weeks {
-                s.postponed_summits
-                    .push((later, calendar.unwrap_or(u32::MAX)));
+                s.postponed_summits.push((later, calendar));
             }
             if E::ENABLED {
-                ev.push(Event {
-                    week: t,
-                    side: None,
-                    faction: None,
-                    channel: None,
-                    kind: EventKind::SummitPostponed,
-                    size: 0.0,
-                    calendar: calendar.filter(|&c| c != u32::MAX),
-                });
+                ev.push(Event::new(t, EventKind::SummitPostponed, 0.0).calendar(calendar));
             }
         } else {
-            attempt = Some(Attempt::Summit {
-                prepared,
-                calendar: calendar.filter(|&c| c != u32::MAX),
-            });
+            attempt = Some(Attempt::Summit { prepared, calendar });
         }
     }
     if attempt.is_none() && best_for_negotiation(p, s).is_some() {
@@ -736,15 +735,12 @@ fn hold_attempt<E: EventSink>(
                 if u_prop < aversion {
                     p_success = 0.0;
                     if E::ENABLED {
-                        ev.push(Event {
-                            week: t,
-                            side: Some(i as u8),
-                            faction: None,
-                            channel: channel.map(|k| k as u16),
-                            kind: EventKind::NoProposal,
-                            size: aversion,
-                            calendar,
-                        });
+                        ev.push(
+                            Event::new(t, EventKind::NoProposal, aversion)
+                                .side(i)
+                                .channel(channel)
+                                .calendar(calendar),
+                        );
                     }
                 }
             }
@@ -765,15 +761,11 @@ fn hold_attempt<E: EventSink>(
         (false, false) => EventKind::RoundFailed,
     };
     if E::ENABLED {
-        ev.push(Event {
-            week: t,
-            side: None,
-            faction: None,
-            channel: channel.map(|k| k as u16),
-            kind,
-            size: p_success,
-            calendar,
-        });
+        ev.push(
+            Event::new(t, kind, p_success)
+                .channel(channel)
+                .calendar(calendar),
+        );
     }
     if success {
         obs.summit_succeeded = is_summit;
@@ -807,7 +799,7 @@ fn hold_attempt<E: EventSink>(
         );
         // A deal supersedes this week's escalating line on both sides.
         for a in acts.iter_mut() {
-            a.line = None;
+            a.line = Line::Holds;
         }
     } else {
         s.rapport *= 1.0 - n.rapport_loss;
@@ -947,15 +939,7 @@ fn threats_due<E: EventSink>(
             o.threats_hanging += tally.threats_hanging;
         }
         if E::ENABLED {
-            ev.push(Event {
-                week: t,
-                side: Some(i as u8),
-                faction: None,
-                channel: None,
-                kind,
-                size,
-                calendar: Some(threat.calendar),
-            });
+            ev.push(Event::new(t, kind, size).side(i).calendar(threat.calendar));
         }
     }
 }
@@ -1079,13 +1063,13 @@ fn implement<E: EventSink>(
         let es = &p.b.escalation;
         let mut halt = a.halt_purchases;
         let (line_tariff, line_controls) = match a.line {
-            Some(Some(Instrument::Tariffs)) => (true, false),
-            Some(Some(_)) => (false, true),
-            Some(None) => {
+            Line::Tariffs => (true, false),
+            Line::Controls => (false, true),
+            Line::HaltPurchases => {
                 halt = true;
                 (false, false)
             }
-            None => (false, false),
+            Line::Holds => (false, false),
         };
         let reacting = s.sides[i].perceived == Move::Defect;
         let seen = s.sides[i].perceived_rise;
@@ -1115,15 +1099,11 @@ fn implement<E: EventSink>(
             raise_tariff(p, s, i, amount, &mut changes[i]);
             let amount = s.sides[i].tariff - before;
             if E::ENABLED && amount > 0.0 {
-                ev.push(Event {
-                    week: t,
-                    side: Some(i as u8),
-                    faction: a.line.map(|_| leader),
-                    channel: None,
-                    kind: EventKind::TariffRaised,
-                    size: amount,
-                    calendar: None,
-                });
+                ev.push(
+                    Event::new(t, EventKind::TariffRaised, amount)
+                        .side(i)
+                        .faction(a.line.escalates().then_some(leader)),
+                );
             }
         }
         let st = &mut s.sides[i];
@@ -1135,15 +1115,7 @@ fn implement<E: EventSink>(
             let new = (st.controls + add).min(im.controls_max);
             changes[i].controls_up += (new - st.controls).max(0.0);
             if E::ENABLED && new > st.controls {
-                ev.push(Event {
-                    week: t,
-                    side: Some(i as u8),
-                    faction: None,
-                    channel: None,
-                    kind: EventKind::ControlsAdded,
-                    size: new - st.controls,
-                    calendar: None,
-                });
+                ev.push(Event::new(t, EventKind::ControlsAdded, new - st.controls).side(i));
             }
             st.controls = new.max(st.controls);
         }
@@ -1155,15 +1127,7 @@ fn implement<E: EventSink>(
                 (st.tariff - im.gesture_tariff_cut * f64::from(a.tariff_cuts)).max(sp.tariff_floor);
             changes[i].tariff_down += (st.tariff - new).max(0.0);
             if E::ENABLED && new < st.tariff {
-                ev.push(Event {
-                    week: t,
-                    side: Some(i as u8),
-                    faction: None,
-                    channel: None,
-                    kind: EventKind::TariffCut,
-                    size: st.tariff - new,
-                    calendar: None,
-                });
+                ev.push(Event::new(t, EventKind::TariffCut, st.tariff - new).side(i));
             }
             st.tariff = new.min(st.tariff);
         }
@@ -1171,15 +1135,7 @@ fn implement<E: EventSink>(
             let new = (st.controls - im.gesture_controls_cut * f64::from(a.controls_cuts)).max(0.0);
             changes[i].controls_down += (st.controls - new).max(0.0);
             if E::ENABLED && new < st.controls {
-                ev.push(Event {
-                    week: t,
-                    side: Some(i as u8),
-                    faction: None,
-                    channel: None,
-                    kind: EventKind::ControlsLifted,
-                    size: st.controls - new,
-                    calendar: None,
-                });
+                ev.push(Event::new(t, EventKind::ControlsLifted, st.controls - new).side(i));
             }
             st.controls = new.min(st.controls);
         }
@@ -1225,8 +1181,8 @@ fn implement<E: EventSink>(
             emit(ev, t, Some(i), EventKind::GrayMove, u_size);
         }
     }
-    // China (side 1) buys under an agreement; a halt of purchases this week means none are met.
-    let halted = acts[1].halt_purchases || matches!(acts[1].line, Some(None));
+    // The buyer buys under an agreement; a halt of purchases this week means none are met.
+    let halted = acts[p.buyer].halt_purchases || acts[p.buyer].line == Line::HaltPurchases;
     s.purchases_met = !halted
         && s.agreement.as_ref().is_some_and(|a| a.purchases)
         && u_purchase < im.purchase_fulfilment;
@@ -1280,29 +1236,13 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
             if u < 1.0 - (-rate * WEEK_YEARS).exp() {
                 s.channel_open[k] = false;
                 if E::ENABLED {
-                    ev.push(Event {
-                        week: t,
-                        side: None,
-                        faction: None,
-                        channel: Some(k as u16),
-                        kind: EventKind::ChannelClosed,
-                        size: rate,
-                        calendar: None,
-                    });
+                    ev.push(Event::new(t, EventKind::ChannelClosed, rate).channel(k));
                 }
             }
         } else if u < 1.0 - (-ch.reopen_rate * WEEK_YEARS).exp() {
             s.channel_open[k] = true;
             if E::ENABLED {
-                ev.push(Event {
-                    week: t,
-                    side: None,
-                    faction: None,
-                    channel: Some(k as u16),
-                    kind: EventKind::ChannelReopened,
-                    size: ch.reopen_rate,
-                    calendar: None,
-                });
+                ev.push(Event::new(t, EventKind::ChannelReopened, ch.reopen_rate).channel(k));
             }
         }
     }
