@@ -1731,4 +1731,96 @@ autonomy = 1.0
         assert_eq!(obs.deescalation, [false, false]);
         assert_eq!(obs.tariff_down, [0.0, th.escalation_tariff / 2.0]);
     }
+
+    #[test]
+    fn a_conciliatory_leader_cuts_its_tariff_by_gesture_and_a_neutral_one_does_not() {
+        // Gesture probability gesture_rate * (-stance) * (1 - aversion): 1 for a leader of
+        // stance -1 with gesture_rate 1, 0 at stance 0. A tariff gesture cuts gesture_tariff_cut.
+        let calm = CALM.replace("gesture_rate = 0.0", "gesture_rate = 1.0");
+        let p0 = reduced(
+            1.0,
+            "",
+            &format!("{calm}\n[behaviour.negotiation]{NO_ROUNDS}"),
+        );
+        let run = |stance: f64| {
+            let mut p = p0.clone();
+            p.sides[0].factions[0].stance = stance;
+            let mut s = State::new(&p);
+            let o = week(&p, &mut s, &mut streams(&p));
+            (o.tariff_down[0], s.sides[0].tariff)
+        };
+        let cut = p0.b.implementation.gesture_tariff_cut;
+        assert_eq!(run(-1.0), (cut, 20.0 - cut));
+        assert_eq!(run(0.0), (0.0, 20.0));
+    }
+
+    #[test]
+    fn a_round_brings_both_negotiators_experience_closer_to_one() {
+        // A scheduled round in week 0: experience 0 becomes experience_gain (the gap to 1 closed
+        // by that share), for both negotiators, whatever the outcome.
+        let p = reduced(
+            1.0,
+            "",
+            &format!(
+                "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}\n[[calendar]]\ndate = 2025-01-02\nkind = \"round\"\n"
+            ),
+        );
+        let mut s = State::new(&p);
+        s.experience = [0.0, 0.5];
+        week(&p, &mut s, &mut streams(&p));
+        let g = p.b.negotiation.experience_gain;
+        assert!((s.experience[0] - g).abs() < 1e-12, "{:?}", s.experience);
+        assert!((s.experience[1] - (0.5 + g * 0.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn purges_raise_face_cost_and_initiative_aversion_and_none_leave_them() {
+        let p0 = reduced(
+            1.0,
+            "",
+            &format!("{CALM}\n[behaviour.negotiation]{NO_ROUNDS}"),
+        );
+        let run = |mean: f64| {
+            let mut p = p0.clone();
+            p.sides[0].shock_means[1] = mean;
+            p.sides[0].shock_exp[1] = (-mean).exp();
+            let mut s = State::new(&p);
+            week(&p, &mut s, &mut streams(&p));
+            (s.sides[0].face_shock, s.sides[0].aversion)
+        };
+        // A mean of 30 purges a week: P(none) = e^-30.
+        let (face, aversion) = run(30.0);
+        assert!(
+            face >= 20.0 * p0.b.shocks.purge_face_jump && face > 0.0,
+            "{face}"
+        );
+        assert!(aversion > p0.sides[0].aversion0, "{aversion}");
+        assert_eq!(run(0.0), (0.0, p0.sides[0].aversion0));
+    }
+
+    #[test]
+    fn a_reply_in_kind_on_controls_records_the_rise_it_made() {
+        // The US added 6 controls last week; China answers in kind on controls, and its recorded
+        // rise (what the US perceives next week) is exactly its controls' change.
+        let p = reduced(
+            1.0,
+            "",
+            &format!(
+                "{CALM}\n[behaviour.escalation]\nin_kind_share = 1.0\n\n[behaviour.negotiation]{NO_ROUNDS}"
+            ),
+        );
+        let mut s = State::new(&p);
+        s.sides[0].last_move = Move::Defect;
+        s.sides[0].rise = [0.0, 6.0];
+        let before = s.sides[1].controls;
+        week(&p, &mut s, &mut streams(&p));
+        let added = s.sides[1].controls - before;
+        assert!(added > 0.0, "China answers on controls");
+        assert!(
+            (s.sides[1].rise[1] - added).abs() < 1e-12,
+            "{:?} vs {added}",
+            s.sides[1].rise
+        );
+        assert_eq!(s.sides[1].rise[0], 0.0, "and not on tariffs");
+    }
 }
