@@ -1812,6 +1812,7 @@ autonomy = 1.0
         let mut s = State::new(&p);
         s.sides[0].last_move = Move::Defect;
         s.sides[0].rise = [0.0, 6.0];
+        s.sides[1].controls = 4.0;
         let before = s.sides[1].controls;
         week(&p, &mut s, &mut streams(&p));
         let added = s.sides[1].controls - before;

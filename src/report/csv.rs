@@ -19,6 +19,15 @@ type Csv = csv::Writer<BufWriter<File>>;
 
 pub use crate::fmt::num;
 
+/// One CSV record as a line ending in `\n`, written by the `csv` crate (which quotes a cell only
+/// where it needs it), for tables built in memory.
+pub fn line<I: AsRef<[u8]>>(cells: impl IntoIterator<Item = I>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail; if it did, the line would be empty and the goldens fail.
+    let _ = w.write_record(cells);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
 fn opt(x: Option<f64>, decimals: usize) -> String {
     x.map_or(String::new(), |v| num(v, decimals))
 }

@@ -22,9 +22,7 @@ const PRINTED_ROWS: usize = 40;
 
 /// One CSV row of numbers.
 fn row(cells: impl IntoIterator<Item = String>) -> String {
-    let mut s = cells.into_iter().collect::<Vec<_>>().join(",");
-    s.push('\n');
-    s
+    crate::report::csv::line(cells)
 }
 
 fn opt(x: Option<f64>) -> String {

@@ -260,15 +260,14 @@ fn variance_reduction_csv(agg: &Aggregate, arms: &[Arm], independent: bool) -> S
         String::from("arm,metric,streams,var_paired_difference,var_independent_equivalent,ratio\n");
     for (a, arm) in arms.iter().enumerate().skip(1) {
         if let Some(v) = summary::variance_reduction(agg, a) {
-            s.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                arm.name,
-                summary::HEADLINE.name(),
-                if independent { "independent" } else { "common" },
+            s.push_str(&crate::report::csv::line([
+                arm.name.clone(),
+                summary::HEADLINE.name().to_string(),
+                if independent { "independent" } else { "common" }.to_string(),
                 crate::report::csv::num(v.paired, 8),
                 crate::report::csv::num(v.independent, 8),
-                crate::report::csv::num(v.ratio(), 3)
-            ));
+                crate::report::csv::num(v.ratio(), 3),
+            ]));
         }
     }
     s
