@@ -575,6 +575,32 @@ fn calibrated_texts(
     Ok(out)
 }
 
+/// Parameter labels (`record:path` for a per-record parameter) and target labels (`record:target`
+/// in a joint calibration).
+fn labels(cfg: &Config) -> (Vec<String>, Vec<String>) {
+    let single = cfg.records.len() == 1;
+    let names = cfg
+        .parameters
+        .iter()
+        .map(|par| match par.record {
+            Some(r) => format!("{}:{}", cfg.records[r].name, par.path),
+            None => par.path.clone(),
+        })
+        .collect();
+    let targets = cfg
+        .targets
+        .iter()
+        .map(|t| {
+            if single {
+                t.name()
+            } else {
+                format!("{}:{}", cfg.records[t.record].name, t.name())
+            }
+        })
+        .collect();
+    (names, targets)
+}
+
 /// Runs the calibration: ABC-SMC, then the summaries, the predictive check, the tracked effect
 /// and the calibrated texts. `progress(generation)` is called as generations finish.
 pub fn run(
@@ -612,26 +638,7 @@ pub fn run(
     };
     let (particles, logs) = abc::run(&problem, &settings, &mut |g, _| progress(g))?;
     let predictive = predictive(p, &problem, &particles, threads)?;
-    let single = cfg.records.len() == 1;
-    let names: Vec<String> = cfg
-        .parameters
-        .iter()
-        .map(|par| match par.record {
-            Some(r) => format!("{}:{}", cfg.records[r].name, par.path),
-            None => par.path.clone(),
-        })
-        .collect();
-    let targets: Vec<String> = cfg
-        .targets
-        .iter()
-        .map(|t| {
-            if single {
-                t.name()
-            } else {
-                format!("{}:{}", cfg.records[t.record].name, t.name())
-            }
-        })
-        .collect();
+    let (names, targets) = labels(cfg);
     let params = summaries(p, &particles, &names);
     let fits = fits(p, &predictive, &targets);
     let outside95 = fits

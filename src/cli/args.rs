@@ -246,6 +246,9 @@ pub enum Command {
         /// Do not draw charts.
         #[arg(long)]
         no_charts: bool,
+        /// Accepted for symmetry with the other commands (merge shows no progress bar).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Show which parameters encode which claims (P1..P14), or what overlays change.
     Explain {

@@ -200,6 +200,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             out,
             force,
             no_charts,
+            quiet: _,
         }) => job::merge(&dirs, out, force, !no_charts, std::env::args().collect()).map(|_| ()),
         Some(
             cmd @ (Command::Sweep { .. } | Command::Sensitivity { .. } | Command::Discover { .. }),

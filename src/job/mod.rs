@@ -37,7 +37,14 @@ pub fn merge(
     charts: bool,
     command_line: Vec<String>,
 ) -> Result<PathBuf, Failure> {
-    if dirs.first().is_some_and(|d| explore::is_partial(d)) {
+    let studies = dirs.iter().filter(|d| explore::is_partial(d)).count();
+    if studies > 0 && studies < dirs.len() {
+        return Err(Failure::Input(format!(
+            "the directories mix shards of a study (sweep, sensitivity, discover: {}) and of a run or comparison (partial.json); merge the shards of one command at a time",
+            explore::PARTIAL_FILE
+        )));
+    }
+    if studies > 0 {
         explore::merge(dirs, out, force, charts, command_line)
     } else {
         shard::merge_runs(dirs, out, force, charts, command_line)

@@ -86,6 +86,34 @@ fn merge_refuses_incomplete_or_mismatched_shards() {
         &["belongs to a different run", "seed"],
     );
     assert_fails_with(&run(&["merge", &a, &a]), &["shard 1 is given twice"]);
+    // A study's shard among a run's: one message that says so, whatever the order.
+    let sweep = d.path().join("sweep-shard");
+    let o = run(&[
+        "sweep",
+        "scenarios/baseline.toml",
+        "--vary",
+        "negotiators.rapport=0..0.5:2",
+        "--runs",
+        "10",
+        "--shard",
+        "1/2",
+        "--quiet",
+        "--out",
+        sweep.to_str().expect("utf8"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let sw = sweep.to_str().expect("utf8");
+    for dirs in [[a.as_str(), sw], [sw, a.as_str()]] {
+        assert_fails_with(
+            &run(&["merge", dirs[0], dirs[1], "--quiet"]),
+            &["mix shards of a study", "one command at a time"],
+        );
+    }
     assert_fails_with(
         &run(&["merge", d.path().to_str().expect("utf8")]),
         &["partial.json", "shard's output directory"],
