@@ -23,6 +23,33 @@ fn reason(e: &io::Error) -> String {
     crate::scenario::io_reason(e)
 }
 
+/// Checks a path inside the output directory (`rel`, with `/` between components): every
+/// component non-empty, not `.` or `..`, made of letters, digits, `_`, `-`, `+` and `.` only, so
+/// that no name taken from an input (scenario, overlay, record, shard) can leave the directory or
+/// name a hidden or special file. The one check every writer goes through.
+pub fn check_relative(rel: &str) -> Result<(), OutputError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.');
+    let bad = rel.is_empty()
+        || rel.split('/').any(|c| {
+            c.is_empty() || c == "." || c == ".." || c.starts_with('.') || !c.chars().all(ok_char)
+        });
+    if bad {
+        return Err(OutputError(format!(
+            "'{rel}' cannot name a file in the output directory: use letters, digits, '_', '-', '+' and '.', without '..' or a leading '.'"
+        )));
+    }
+    Ok(())
+}
+
+/// A random 64-bit value from the standard library's per-process random hash keys (no RNG
+/// dependency, and nothing to do with the simulation's streams).
+fn random_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
 /// A prepared output directory.
 #[derive(Debug)]
 pub struct OutputDir {
@@ -38,6 +65,14 @@ impl OutputDir {
     /// result (unless `force`) or that another run is writing to.
     pub fn prepare(root: &Path, subdirs: &[String], force: bool) -> Result<OutputDir, OutputError> {
         let shown = root.display();
+        if root.as_os_str() == "-" || root.as_os_str().is_empty() || root.parent().is_none() {
+            return Err(OutputError(format!(
+                "'{shown}' cannot be an output directory: give a folder of its own with --out"
+            )));
+        }
+        for s in subdirs {
+            check_relative(s)?;
+        }
         let mut created_dirs = Vec::new();
         if !root.exists() {
             let mut missing = Vec::new();
@@ -115,14 +150,21 @@ impl OutputDir {
         &self.root
     }
 
-    /// Creates `rel` (relative to the root) under a temporary name; returns a buffered writer.
+    /// Creates `rel` (relative to the root, checked by [`check_relative`]) under a temporary name
+    /// with a random suffix, opened with `create_new` (so a file or symlink planted under that
+    /// name is refused, never followed); returns a buffered writer.
     pub fn create(&mut self, rel: &str) -> Result<BufWriter<File>, OutputError> {
+        check_relative(rel)?;
         let fin = self.root.join(rel);
         let name = fin.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = fin.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let f = File::create(&tmp).map_err(|e| {
-            OutputError(format!("cannot create '{}': {}", tmp.display(), reason(&e)))
-        })?;
+        let tmp = fin.with_file_name(format!(".{name}.tmp-{:016x}", random_suffix()));
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| {
+                OutputError(format!("cannot create '{}': {}", tmp.display(), reason(&e)))
+            })?;
         self.files.push((tmp, fin));
         Ok(BufWriter::with_capacity(1 << 16, f))
     }
@@ -183,5 +225,67 @@ impl Drop for OutputDir {
         for d in self.created_dirs.iter().rev() {
             let _ = fs::remove_dir(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_leave_the_directory_are_refused() {
+        for ok in [
+            "summary.csv",
+            "baseline/summary.csv",
+            "a+b/runs.csv",
+            "first_term_calibrated.toml",
+        ] {
+            assert!(check_relative(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../x.csv",
+            "a/../../x",
+            "/etc/passwd",
+            ".hidden",
+            "a//b",
+            "a\\b",
+            "x y.csv",
+            "a/./b",
+        ] {
+            assert!(check_relative(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_root_and_dash_are_not_output_directories_and_temp_names_differ() {
+        for root in ["/", "-", ""] {
+            assert!(
+                OutputDir::prepare(Path::new(root), &[], false).is_err(),
+                "{root}"
+            );
+        }
+        assert_ne!(random_suffix(), random_suffix());
+    }
+
+    #[test]
+    fn a_symlink_planted_at_a_temp_name_is_not_followed() {
+        // create_new refuses any existing path, so a planted link cannot redirect a write; the
+        // random suffix makes the name unguessable in the first place.
+        let d = std::env::temp_dir().join(format!("negsim-out-{:x}", random_suffix()));
+        let mut out = OutputDir::prepare(&d, &[], false).expect("prepare");
+        out.write("a.csv", b"x\n").expect("write");
+        let names: Vec<String> = fs::read_dir(&d)
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(".a.csv.tmp-") && n.len() == ".a.csv.tmp-".len() + 16)
+        );
+        out.commit().expect("commit");
+        assert_eq!(fs::read(d.join("a.csv")).expect("read"), b"x\n");
+        let _ = fs::remove_dir_all(&d);
     }
 }
