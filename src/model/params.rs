@@ -95,6 +95,8 @@ pub struct ChannelParams {
     pub channel: Channel,
     /// Fidelity: 1 - mean misreading rate.
     pub fidelity: f64,
+    /// Weekly probability of reopening while closed (constant: computed once here).
+    pub p_reopen: f64,
     /// Stream entity key.
     pub key: u64,
 }
@@ -316,6 +318,7 @@ impl Params {
                 .iter()
                 .map(|c| ChannelParams {
                     fidelity: 1.0 - 0.5 * (c.misread_conciliation + c.misread_hostility),
+                    p_reopen: weekly_probability(c.reopen_rate),
                     key: name_key(&c.name),
                     channel: c.clone(),
                 })

@@ -1231,15 +1231,17 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
         let u = r.channels[k].uniform();
         let ch = &c.channel;
         if s.channel_open[k] {
+            // A channel that never closes on its own has closure probability exactly 0: skip
+            // the exp (the draw above is made either way, so streams stay in step).
             let rate =
                 ch.close_rate * (1.0 + po.channel_political_cost * ch.political_exposure * hawks);
-            if u < 1.0 - (-rate * WEEK_YEARS).exp() {
+            if ch.close_rate > 0.0 && u < 1.0 - (-rate * WEEK_YEARS).exp() {
                 s.channel_open[k] = false;
                 if E::ENABLED {
                     ev.push(Event::new(t, EventKind::ChannelClosed, rate).channel(k));
                 }
             }
-        } else if u < 1.0 - (-ch.reopen_rate * WEEK_YEARS).exp() {
+        } else if u < c.p_reopen {
             s.channel_open[k] = true;
             if E::ENABLED {
                 ev.push(Event::new(t, EventKind::ChannelReopened, ch.reopen_rate).channel(k));
