@@ -55,8 +55,25 @@ pub struct Plan {
     pub independent: bool,
 }
 
+/// Turns one replicate's statistics into the bytes of its row, on a worker thread, so that the
+/// calling thread only copies bytes (report::csv's runs.csv formatter).
+pub trait RowFormat: Send + Sync {
+    /// Appends arm `arm`'s row for `stats` to `out`.
+    fn format(&self, arm: usize, stats: &RunStats, out: &mut Vec<u8>);
+}
+
 /// Receives per-replicate results in replicate order.
 pub trait Sink {
+    /// A formatter the workers use to prepare rows; then [`Sink::formatted`] receives each
+    /// batch's bytes per arm instead of [`Sink::row`] each row. None (the default): rows arrive
+    /// as statistics.
+    fn formatter(&self) -> Option<Box<dyn RowFormat>> {
+        None
+    }
+    /// The rows of one batch for one arm, as prepared by the formatter, in replicate order.
+    fn formatted(&mut self, _arm: usize, _bytes: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
     /// One replicate's statistics for one arm.
     fn row(&mut self, arm: usize, stats: &RunStats) -> std::io::Result<()>;
     /// The event log and weekly trajectory of a traced replicate of one arm.
@@ -109,8 +126,10 @@ pub enum EnsembleError {
 /// What a batch sends to the calling thread: rows in replicate order and traced replicates.
 struct BatchOut {
     index: u64,
-    /// `[replicate * arms + arm]`.
+    /// `[replicate * arms + arm]` (empty when the rows were formatted).
     rows: Vec<RunStats>,
+    /// Per arm, the batch's rows formatted by the sink's formatter (empty without one).
+    bytes: Vec<Vec<u8>>,
     /// Traced replicates: (replicate, arm, events, trajectory).
     traced: Vec<(u64, usize, Vec<Event>, Vec<WeekPoint>)>,
 }
@@ -152,9 +171,17 @@ impl Worker {
         }
     }
 
-    fn run_batch(&mut self, arms: &[Arm], plan: &Plan, index: u64, reps: Range<u64>) -> BatchOut {
+    fn run_batch(
+        &mut self,
+        arms: &[Arm],
+        plan: &Plan,
+        index: u64,
+        reps: Range<u64>,
+        format: Option<&dyn RowFormat>,
+    ) -> BatchOut {
         let n = (reps.end - reps.start) as usize;
-        let mut rows = Vec::with_capacity(n * arms.len());
+        let mut rows = Vec::with_capacity(if format.is_some() { 0 } else { n * arms.len() });
+        let mut bytes = vec![Vec::new(); if format.is_some() { arms.len() } else { 0 }];
         let mut traced = Vec::new();
         for rep in reps {
             for (a, arm) in arms.iter().enumerate() {
@@ -187,7 +214,10 @@ impl Worker {
                 out.tariff.clear();
                 out.tariff
                     .extend_from_slice(col.truces(crate::analysis::cycle::Rule::Tariff));
-                rows.push(out.stats.clone());
+                match format {
+                    Some(f) => f.format(a, &out.stats, &mut bytes[a]),
+                    None => rows.push(out.stats.clone()),
+                }
                 if let Some(log) = log {
                     traced.push((rep, a, log, points.clone()));
                 }
@@ -198,6 +228,7 @@ impl Worker {
         BatchOut {
             index,
             rows,
+            bytes,
             traced,
         }
     }
@@ -218,7 +249,7 @@ pub fn aggregate_serial(
     let mut start = reps.start;
     while start < reps.end {
         let end = (start + BATCH).min(reps.end);
-        let out = worker.run_batch(arms, &untraced, 0, start..end);
+        let out = worker.run_batch(arms, &untraced, 0, start..end, None);
         for chunk in out.rows.chunks(arms.len().max(1)) {
             for (a, stats) in chunk.iter().enumerate() {
                 row(a, stats);
@@ -269,6 +300,8 @@ pub fn run(
     let next = AtomicU64::new(0);
     let (tx, rx) = mpsc::sync_channel::<Msg>(threads * 2);
     let n_arms = arms.len();
+    let format = sink.formatter();
+    let format = format.as_deref();
     let mut result: Result<Outcome, EnsembleError> = Ok(Outcome::Completed);
     std::thread::scope(|ts| {
         let next = &next;
@@ -290,7 +323,13 @@ pub fn run(
                             let start = range.start + b * BATCH;
                             let end = (start + BATCH).min(range.end);
                             if tx
-                                .send(Msg::Batch(worker.run_batch(arms, plan, b, start..end)))
+                                .send(Msg::Batch(worker.run_batch(
+                                    arms,
+                                    plan,
+                                    b,
+                                    start..end,
+                                    format,
+                                )))
                                 .is_err()
                             {
                                 return;
@@ -337,6 +376,17 @@ pub fn run(
 
 /// Hands a batch's rows and traced replicates to the sink, in replicate order.
 fn write_batch(b: &BatchOut, n_arms: usize, sink: &mut dyn Sink) -> std::io::Result<()> {
+    // Each arm's rows go to its own file, so a batch's formatted rows are handed over per arm;
+    // traced replicates (events.csv) follow in replicate order.
+    for (a, bytes) in b.bytes.iter().enumerate() {
+        sink.formatted(a, bytes)?;
+    }
+    if !b.bytes.is_empty() {
+        for (r, a, log, traj) in &b.traced {
+            sink.traced(*a, *r, log, traj)?;
+        }
+        return Ok(());
+    }
     let mut traced = b.traced.iter().peekable();
     for row in b.rows.chunks(n_arms.max(1)) {
         for (a, stats) in row.iter().enumerate() {

@@ -9,7 +9,7 @@ use crate::analysis::km::{Estimate, KmSummary};
 use crate::ensemble::aggregate::{Aggregate, QUANTILES, WEEKLY_QUANTILED, WEEKLY_SERIES};
 use crate::ensemble::record::{Kind, METRICS, RunStats};
 use crate::ensemble::summary::{self, ArmSummary, Durations};
-use crate::ensemble::{Arm, Sink, WeekPoint};
+use crate::ensemble::{Arm, RowFormat, Sink, WeekPoint};
 use crate::model::Event;
 use crate::scenario::{SIDE_KEYS, Scenario};
 
@@ -71,7 +71,8 @@ struct ArmFiles<'a> {
     arm: &'a Arm,
     scenario: &'a Scenario,
     prefix: String,
-    runs: Option<Csv>,
+    /// runs.csv: rows arrive formatted by the workers (`RunsRow`), so a plain buffered file.
+    runs: Option<BufWriter<File>>,
     events: Csv,
 }
 
@@ -126,7 +127,11 @@ impl<'a> RowWriter<'a> {
         let mut files = Vec::new();
         for ((arm, sc), prefix) in arms.iter().zip(scenarios).zip(prefixes) {
             let runs = if runs_csv {
-                Some(open_csv(out, &format!("{prefix}runs.csv"), &runs_header())?)
+                let rel = format!("{prefix}runs.csv");
+                let mut w = out.create(&rel)?;
+                std::io::Write::write_all(&mut w, line(runs_header()).as_bytes())
+                    .map_err(|e| out.write_error(&rel, &e))?;
+                Some(w)
             } else {
                 None
             };
@@ -155,7 +160,8 @@ impl<'a> RowWriter<'a> {
     pub fn close(self, out: &OutputDir) -> Result<Vec<Option<Story>>, OutputError> {
         for f in self.arms {
             if let Some(r) = f.runs {
-                close_csv(out, &format!("{}runs.csv", f.prefix), r)?;
+                let rel = format!("{}runs.csv", f.prefix);
+                finish(r).map_err(|e| out.write_error(&rel, &e))?;
             }
             close_csv(out, &format!("{}events.csv", f.prefix), f.events)?;
         }
@@ -175,20 +181,63 @@ fn io_err(root: &std::path::Path, rel: &str, e: csv::Error) -> std::io::Error {
     )
 }
 
+/// The runs.csv row of a replicate, formatted on a worker thread: the replicate, then every
+/// metric with its kind's decimals, joined by ',' (numbers and empty cells never need quoting, so
+/// this is byte for byte what `csv::Writer` writes for the same record; the goldens check it).
+struct RunsRow {
+    /// Which arms write runs.csv.
+    enabled: Vec<bool>,
+}
+
+impl RowFormat for RunsRow {
+    fn format(&self, arm: usize, r: &RunStats, out: &mut Vec<u8>) {
+        if !self.enabled.get(arm).copied().unwrap_or(false) {
+            return;
+        }
+        out.extend_from_slice(r.replicate.to_string().as_bytes());
+        for m in METRICS {
+            out.push(b',');
+            out.extend_from_slice(opt((m.get)(r), decimals(m.kind)).as_bytes());
+        }
+        out.push(b'\n');
+    }
+}
+
 impl Sink for RowWriter<'_> {
-    fn row(&mut self, arm: usize, r: &RunStats) -> std::io::Result<()> {
-        let root = &self.root;
+    fn formatter(&self) -> Option<Box<dyn RowFormat>> {
+        Some(Box::new(RunsRow {
+            enabled: self.arms.iter().map(|f| f.runs.is_some()).collect(),
+        }))
+    }
+
+    fn formatted(&mut self, arm: usize, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write as _;
         let f = &mut self.arms[arm];
         let Some(w) = f.runs.as_mut() else {
             return Ok(());
         };
-        let mut rec = Vec::with_capacity(METRICS.len() + 1);
-        rec.push(r.replicate.to_string());
-        for m in METRICS {
-            rec.push(opt((m.get)(r), decimals(m.kind)));
+        let rel = format!("{}runs.csv", f.prefix);
+        let named = |e: std::io::Error| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot write '{}': {}",
+                    self.root.join(&rel).display(),
+                    crate::scenario::io_reason(&e)
+                ),
+            )
+        };
+        w.write_all(bytes).map_err(named)
+    }
+
+    fn row(&mut self, arm: usize, r: &RunStats) -> std::io::Result<()> {
+        // Only reached when a caller does not use the formatter: the same bytes, one row.
+        let mut bytes = Vec::new();
+        RunsRow {
+            enabled: self.arms.iter().map(|f| f.runs.is_some()).collect(),
         }
-        w.write_record(&rec)
-            .map_err(|e| io_err(root, &format!("{}runs.csv", f.prefix), e))
+        .format(arm, r, &mut bytes);
+        self.formatted(arm, &bytes)
     }
 
     fn traced(
