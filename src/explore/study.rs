@@ -215,6 +215,19 @@ pub fn claim_groups(dims: &[Dim]) -> Vec<Group> {
     groups
 }
 
+/// One claim's place in an output's ranking ([`Sensitivity::rank_claims`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimRank {
+    /// Index of the claim's group.
+    pub group: usize,
+    /// Sum of its parameters' ranking index, with its bootstrap interval.
+    pub sum: Boot,
+    /// Its parameters above the noise floor.
+    pub above_noise: usize,
+    /// Its strongest parameter (dimension index).
+    pub strongest: Option<usize>,
+}
+
 /// The sensitivity of one output.
 #[derive(Clone, Debug)]
 pub struct Sensitivity {
@@ -256,6 +269,40 @@ impl Sensitivity {
         } else {
             self.indices.group_first[g]
         }
+    }
+
+    /// The claims ranked by the sum of their parameters' ranking index, largest first (ties keep
+    /// the groups' order), each with how many of its parameters are above the noise floor and
+    /// its strongest parameter.
+    pub fn rank_claims(&self, groups: &[Group]) -> Vec<ClaimRank> {
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.group_ranking(b)
+                .value
+                .total_cmp(&self.group_ranking(a).value)
+        });
+        order
+            .into_iter()
+            .map(|g| {
+                let members = &groups[g].members;
+                ClaimRank {
+                    group: g,
+                    sum: self.group_ranking(g),
+                    above_noise: members.iter().filter(|&&i| self.resolved(i)).count(),
+                    strongest: members
+                        .iter()
+                        .copied()
+                        .max_by(|&a, &b| self.ranking(a).value.total_cmp(&self.ranking(b).value)),
+                }
+            })
+            .collect()
+    }
+
+    /// Parameter indices by their ranking index, largest first.
+    pub fn parameters_by_rank(&self) -> Vec<usize> {
+        let mut by: Vec<usize> = (0..self.indices.first.len()).collect();
+        by.sort_by(|&a, &b| self.ranking(b).value.total_cmp(&self.ranking(a).value));
+        by
     }
 
     fn is_sobol(&self) -> bool {

@@ -17,6 +17,46 @@ use crate::scenario::read::claim_title;
 /// Parameters printed per output by `sensitivity` (all are in indices.csv).
 const TOP_PARAMETERS: usize = 10;
 
+/// Columns of indices.csv.
+const INDICES_HEADER: [&str; 11] = [
+    "output",
+    "parameter",
+    "claim",
+    "range_low",
+    "range_high",
+    "index",
+    "value",
+    "ci_low",
+    "ci_high",
+    "noise_floor",
+    "above_noise",
+];
+
+/// Columns of claims.csv.
+const CLAIMS_HEADER: [&str; 11] = [
+    "output",
+    "rank",
+    "claim",
+    "parameters",
+    "index",
+    "sum",
+    "ci_low",
+    "ci_high",
+    "parameters_above_noise",
+    "strongest_parameter",
+    "strongest_value",
+];
+
+/// Columns of noise.csv.
+const NOISE_HEADER: [&str; 6] = [
+    "output",
+    "repeats",
+    "sd_of_estimate",
+    "variance_over_design",
+    "noise_floor",
+    "floor_of",
+];
+
 /// Rows printed to the terminal for a sweep (all are in sweep.csv).
 const PRINTED_ROWS: usize = 40;
 
@@ -190,7 +230,6 @@ fn write_sweep(
 }
 
 /// Indices, the claims ranking, the noise floor, points and charts of a sensitivity study.
-// long: indices.csv, claims.csv, noise.csv and their charts share one pass over outputs and groups; to be split (issue 13 follow-up).
 fn write_sensitivity(
     study: &Study,
     points: &[Point],
@@ -214,47 +253,9 @@ fn write_sensitivity(
         "points.csv".into(),
         points_csv(study, points, &[("role", roles), ("seed", seeds)]).as_bytes(),
     )?;
-    let (first_name, second_name, rank_name) = match design.method {
-        Method::Morris => ("mu_star", "sigma", "mu*"),
-        Method::Sobol => ("first_order", "total", "total index"),
-    };
-    let mut ind = row([
-        "output",
-        "parameter",
-        "claim",
-        "range_low",
-        "range_high",
-        "index",
-        "value",
-        "ci_low",
-        "ci_high",
-        "noise_floor",
-        "above_noise",
-    ]
-    .map(String::from));
-    let mut cl = row([
-        "output",
-        "rank",
-        "claim",
-        "parameters",
-        "index",
-        "sum",
-        "ci_low",
-        "ci_high",
-        "parameters_above_noise",
-        "strongest_parameter",
-        "strongest_value",
-    ]
-    .map(String::from));
-    let mut noise = row([
-        "output",
-        "repeats",
-        "sd_of_estimate",
-        "variance_over_design",
-        "noise_floor",
-        "floor_of",
-    ]
-    .map(String::from));
+    let mut ind = row(INDICES_HEADER.map(String::from));
+    let mut cl = row(CLAIMS_HEADER.map(String::from));
+    let mut noise = row(NOISE_HEADER.map(String::from));
     let mut analysed: Vec<serde_json::Value> = Vec::new();
     for &k in outputs {
         let s: Sensitivity = match study::sensitivity(design, points, groups, k, study.spec.seed) {
@@ -265,216 +266,12 @@ fn write_sensitivity(
                 continue;
             }
         };
-        noise.push_str(&row([
-            names[k].into(),
-            design.repeats.to_string(),
-            num(s.noise_sd, 6),
-            num(s.variance, 6),
-            num(s.floor, 6),
-            rank_name.into(),
-        ]));
-        for (i, d) in study.dims.iter().enumerate() {
-            for (iname, b) in [
-                (first_name, s.indices.first[i]),
-                (second_name, s.indices.second[i]),
-            ] {
-                let ranked = iname == first_name && design.method == Method::Morris
-                    || iname == second_name && design.method == Method::Sobol;
-                ind.push_str(&row([
-                    names[k].into(),
-                    d.path.clone(),
-                    d.claim.clone().unwrap_or_default(),
-                    num(d.lo, 8),
-                    num(d.hi, 8),
-                    iname.into(),
-                    num(b.value, 6),
-                    num(b.lo, 6),
-                    num(b.hi, 6),
-                    num(s.floor, 6),
-                    if ranked {
-                        if s.resolved(i) {
-                            "yes".into()
-                        } else {
-                            "no".into()
-                        }
-                    } else {
-                        String::new()
-                    },
-                ]));
-            }
-        }
-        // Claims ranking.
-        let mut order: Vec<usize> = (0..groups.len()).collect();
-        order.sort_by(|&a, &b| {
-            s.group_ranking(b)
-                .value
-                .total_cmp(&s.group_ranking(a).value)
-        });
-        let mut table = Vec::new();
-        let mut chart_names = Vec::new();
-        let mut chart_vals = Vec::new();
-        for (rank, &g) in order.iter().enumerate() {
-            let grp = &groups[g];
-            let b = s.group_ranking(g);
-            let above = grp.members.iter().filter(|&&i| s.resolved(i)).count();
-            let top = grp
-                .members
-                .iter()
-                .copied()
-                .max_by(|&a, &b| s.ranking(a).value.total_cmp(&s.ranking(b).value));
-            let strongest = top.map_or(String::new(), |i| study.dims[i].path.clone());
-            cl.push_str(&row([
-                names[k].into(),
-                (rank + 1).to_string(),
-                grp.claim.clone(),
-                grp.members.len().to_string(),
-                rank_name.into(),
-                num(b.value, 6),
-                num(b.lo, 6),
-                num(b.hi, 6),
-                above.to_string(),
-                strongest.clone(),
-                top.map_or(String::new(), |i| num(s.ranking(i).value, 6)),
-            ]));
-            table.push(vec![
-                (rank + 1).to_string(),
-                format!(
-                    "{} {}",
-                    grp.claim,
-                    claim_title(&grp.claim).unwrap_or("cites no claim")
-                ),
-                format!("{} [{}, {}]", num(b.value, 4), num(b.lo, 4), num(b.hi, 4)),
-                format!("{above} of {}", grp.members.len()),
-                strongest,
-            ]);
-            chart_names.push(format!(
-                "{} {} ({})",
-                grp.claim,
-                claim_title(&grp.claim).unwrap_or("cites no claim"),
-                grp.members.len()
-            ));
-            chart_vals.push((b.value, b.lo, b.hi));
-        }
-        w.report.push_str(&format!(
-            "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% bootstrap CI); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
-            names[k],
-            num(s.floor, 4),
-            design.repeats,
-            num(s.noise_sd, 4)
-        ));
-        w.report.push_str(&render_text(
-            &[
-                "rank".into(),
-                "claim".into(),
-                format!("sum of {rank_name} [95% CI]"),
-                "parameters above noise".into(),
-                "strongest parameter".into(),
-            ],
-            &table,
-        ));
-        // The strongest parameters (all are in indices.csv).
-        let mut by: Vec<usize> = (0..study.dims.len()).collect();
-        by.sort_by(|&a, &b| s.ranking(b).value.total_cmp(&s.ranking(a).value));
-        let top: Vec<Vec<String>> = by
-            .iter()
-            .take(TOP_PARAMETERS)
-            .map(|&i| {
-                let d = &study.dims[i];
-                let (f, sec) = (s.indices.first[i], s.indices.second[i]);
-                vec![
-                    d.path.clone(),
-                    d.claim.clone().unwrap_or_default(),
-                    format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
-                    format!("{} [{}, {}]", num(f.value, 4), num(f.lo, 4), num(f.hi, 4)),
-                    format!(
-                        "{} [{}, {}]",
-                        num(sec.value, 4),
-                        num(sec.lo, 4),
-                        num(sec.hi, 4)
-                    ),
-                    if s.resolved(i) {
-                        "yes".into()
-                    } else {
-                        "no".into()
-                    },
-                ]
-            })
-            .collect();
-        w.report.push_str(&format!(
-            "\n{}: the {} strongest of {} parameters (indices.csv has all)\n\n",
-            names[k],
-            top.len(),
-            study.dims.len()
-        ));
-        w.report.push_str(&render_text(
-            &[
-                "parameter".into(),
-                "claim".into(),
-                "range".into(),
-                format!("{first_name} [95% CI]"),
-                format!("{second_name} [95% CI]"),
-                "above noise".into(),
-            ],
-            &top,
-        ));
+        sensitivity_rows(study, design, &s, names[k], &mut ind, &mut noise);
+        let claims = claims_section(study, design, &s, groups, names[k], &mut cl, &mut w.report);
+        top_section(study, design, &s, names[k], &mut w.report);
         analysed.push(serde_json::json!({"output": names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
         if w.charts {
-            let labels: Vec<String> = study.dims.iter().map(label).collect();
-            let c = match design.method {
-                Method::Morris => {
-                    let mu: Vec<(f64, f64, f64)> = s
-                        .indices
-                        .first
-                        .iter()
-                        .map(|b| (b.value, b.lo, b.hi))
-                        .collect();
-                    let sigma: Vec<f64> = s.indices.second.iter().map(|b| b.value).collect();
-                    charts::morris(&w.caption, names[k], &labels, &mu, &sigma, s.floor)
-                }
-                Method::Sobol => {
-                    let mut idx: Vec<usize> = (0..labels.len()).collect();
-                    idx.sort_by(|&a, &b| {
-                        s.indices.second[b]
-                            .value
-                            .total_cmp(&s.indices.second[a].value)
-                    });
-                    let l: Vec<String> = idx.iter().map(|&i| labels[i].clone()).collect();
-                    let s1: Vec<(f64, f64, f64)> = idx
-                        .iter()
-                        .map(|&i| s.indices.first[i])
-                        .map(|b| (b.value, b.lo, b.hi))
-                        .collect();
-                    let st: Vec<(f64, f64, f64)> = idx
-                        .iter()
-                        .map(|&i| s.indices.second[i])
-                        .map(|b| (b.value, b.lo, b.hi))
-                        .collect();
-                    charts::sobol(&w.caption, names[k], &l, &s1, &st, s.floor)
-                }
-            }
-            .map_err(Failure::Input)?;
-            w.put(
-                format!(
-                    "{}_{}.png",
-                    if design.method == Method::Morris {
-                        "morris"
-                    } else {
-                        "sobol"
-                    },
-                    names[k]
-                ),
-                &c.png,
-            )?;
-            let c = charts::claims(
-                &w.caption,
-                names[k],
-                rank_name,
-                &chart_names,
-                &chart_vals,
-                s.floor,
-            )
-            .map_err(Failure::Input)?;
-            w.put(format!("claims_{}.png", names[k]), &c.png)?;
+            sensitivity_charts(study, design, &s, names[k], &claims, w)?;
         }
     }
     w.put("indices.csv".into(), ind.as_bytes())?;
@@ -487,6 +284,262 @@ fn write_sensitivity(
     w.manifest.insert("samples".into(), design.samples.into());
     w.manifest.insert("repeats".into(), design.repeats.into());
     w.manifest.insert("outputs".into(), analysed.into());
+    Ok(())
+}
+
+/// Names of the indices of a method: (first, second, the one that ranks).
+fn index_names(method: Method) -> (&'static str, &'static str, &'static str) {
+    match method {
+        Method::Morris => ("mu_star", "sigma", "mu*"),
+        Method::Sobol => ("first_order", "total", "total index"),
+    }
+}
+
+/// noise.csv's row and indices.csv's rows of one output.
+fn sensitivity_rows(
+    study: &Study,
+    design: &SensDesign,
+    s: &Sensitivity,
+    name: &str,
+    ind: &mut String,
+    noise: &mut String,
+) {
+    let (first_name, second_name, rank_name) = index_names(design.method);
+    noise.push_str(&row([
+        name.into(),
+        design.repeats.to_string(),
+        num(s.noise_sd, 6),
+        num(s.variance, 6),
+        num(s.floor, 6),
+        rank_name.into(),
+    ]));
+    for (i, d) in study.dims.iter().enumerate() {
+        for (iname, b) in [
+            (first_name, s.indices.first[i]),
+            (second_name, s.indices.second[i]),
+        ] {
+            let ranked = iname == first_name && design.method == Method::Morris
+                || iname == second_name && design.method == Method::Sobol;
+            ind.push_str(&row([
+                name.into(),
+                d.path.clone(),
+                d.claim.clone().unwrap_or_default(),
+                num(d.lo, 8),
+                num(d.hi, 8),
+                iname.into(),
+                num(b.value, 6),
+                num(b.lo, 6),
+                num(b.hi, 6),
+                num(s.floor, 6),
+                if ranked {
+                    if s.resolved(i) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    }
+                } else {
+                    String::new()
+                },
+            ]));
+        }
+    }
+}
+
+/// claims.csv's rows and the terminal's claims table of one output; returns the claims chart's
+/// labels and values.
+fn claims_section(
+    study: &Study,
+    design: &SensDesign,
+    s: &Sensitivity,
+    groups: &[Group],
+    name: &str,
+    cl: &mut String,
+    report: &mut String,
+) -> (Vec<String>, Vec<(f64, f64, f64)>) {
+    let rank_name = index_names(design.method).2;
+    let mut table = Vec::new();
+    let mut chart_names = Vec::new();
+    let mut chart_vals = Vec::new();
+    for (rank, c) in s.rank_claims(groups).iter().enumerate() {
+        let grp = &groups[c.group];
+        let b = c.sum;
+        let above = c.above_noise;
+        let top = c.strongest;
+        let strongest = top.map_or(String::new(), |i| study.dims[i].path.clone());
+        cl.push_str(&row([
+            name.into(),
+            (rank + 1).to_string(),
+            grp.claim.clone(),
+            grp.members.len().to_string(),
+            rank_name.into(),
+            num(b.value, 6),
+            num(b.lo, 6),
+            num(b.hi, 6),
+            above.to_string(),
+            strongest.clone(),
+            top.map_or(String::new(), |i| num(s.ranking(i).value, 6)),
+        ]));
+        table.push(vec![
+            (rank + 1).to_string(),
+            format!(
+                "{} {}",
+                grp.claim,
+                claim_title(&grp.claim).unwrap_or("cites no claim")
+            ),
+            format!("{} [{}, {}]", num(b.value, 4), num(b.lo, 4), num(b.hi, 4)),
+            format!("{above} of {}", grp.members.len()),
+            strongest,
+        ]);
+        chart_names.push(format!(
+            "{} {} ({})",
+            grp.claim,
+            claim_title(&grp.claim).unwrap_or("cites no claim"),
+            grp.members.len()
+        ));
+        chart_vals.push((b.value, b.lo, b.hi));
+    }
+    report.push_str(&format!(
+        "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% bootstrap CI); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
+        name,
+        num(s.floor, 4),
+        design.repeats,
+        num(s.noise_sd, 4)
+    ));
+    report.push_str(&render_text(
+        &[
+            "rank".into(),
+            "claim".into(),
+            format!("sum of {rank_name} [95% CI]"),
+            "parameters above noise".into(),
+            "strongest parameter".into(),
+        ],
+        &table,
+    ));
+    (chart_names, chart_vals)
+}
+
+/// The terminal's table of the strongest parameters of one output.
+fn top_section(
+    study: &Study,
+    design: &SensDesign,
+    s: &Sensitivity,
+    name: &str,
+    report: &mut String,
+) {
+    let (first_name, second_name, _) = index_names(design.method);
+    // The strongest parameters (all are in indices.csv).
+    let by = s.parameters_by_rank();
+    let top: Vec<Vec<String>> = by
+        .iter()
+        .take(TOP_PARAMETERS)
+        .map(|&i| {
+            let d = &study.dims[i];
+            let (f, sec) = (s.indices.first[i], s.indices.second[i]);
+            vec![
+                d.path.clone(),
+                d.claim.clone().unwrap_or_default(),
+                format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
+                format!("{} [{}, {}]", num(f.value, 4), num(f.lo, 4), num(f.hi, 4)),
+                format!(
+                    "{} [{}, {}]",
+                    num(sec.value, 4),
+                    num(sec.lo, 4),
+                    num(sec.hi, 4)
+                ),
+                if s.resolved(i) {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            ]
+        })
+        .collect();
+    report.push_str(&format!(
+        "\n{}: the {} strongest of {} parameters (indices.csv has all)\n\n",
+        name,
+        top.len(),
+        study.dims.len()
+    ));
+    report.push_str(&render_text(
+        &[
+            "parameter".into(),
+            "claim".into(),
+            "range".into(),
+            format!("{first_name} [95% CI]"),
+            format!("{second_name} [95% CI]"),
+            "above noise".into(),
+        ],
+        &top,
+    ));
+}
+
+/// The method's chart and the claims chart of one output.
+fn sensitivity_charts(
+    study: &Study,
+    design: &SensDesign,
+    s: &Sensitivity,
+    name: &str,
+    claims: &(Vec<String>, Vec<(f64, f64, f64)>),
+    w: &mut Written<'_>,
+) -> Result<(), Failure> {
+    let rank_name = index_names(design.method).2;
+    let (chart_names, chart_vals) = claims;
+    let labels: Vec<String> = study.dims.iter().map(label).collect();
+    let c = match design.method {
+        Method::Morris => {
+            let mu: Vec<(f64, f64, f64)> = s
+                .indices
+                .first
+                .iter()
+                .map(|b| (b.value, b.lo, b.hi))
+                .collect();
+            let sigma: Vec<f64> = s.indices.second.iter().map(|b| b.value).collect();
+            charts::morris(&w.caption, name, &labels, &mu, &sigma, s.floor)
+        }
+        Method::Sobol => {
+            let mut idx: Vec<usize> = (0..labels.len()).collect();
+            idx.sort_by(|&a, &b| {
+                s.indices.second[b]
+                    .value
+                    .total_cmp(&s.indices.second[a].value)
+            });
+            let l: Vec<String> = idx.iter().map(|&i| labels[i].clone()).collect();
+            let s1: Vec<(f64, f64, f64)> = idx
+                .iter()
+                .map(|&i| s.indices.first[i])
+                .map(|b| (b.value, b.lo, b.hi))
+                .collect();
+            let st: Vec<(f64, f64, f64)> = idx
+                .iter()
+                .map(|&i| s.indices.second[i])
+                .map(|b| (b.value, b.lo, b.hi))
+                .collect();
+            charts::sobol(&w.caption, name, &l, &s1, &st, s.floor)
+        }
+    }
+    .map_err(Failure::Input)?;
+    w.put(
+        format!(
+            "{}_{}.png",
+            if design.method == Method::Morris {
+                "morris"
+            } else {
+                "sobol"
+            },
+            name
+        ),
+        &c.png,
+    )?;
+    let c = charts::claims(
+        &w.caption,
+        name,
+        rank_name,
+        chart_names,
+        chart_vals,
+        s.floor,
+    )
+    .map_err(Failure::Input)?;
+    w.put(format!("claims_{}.png", name), &c.png)?;
     Ok(())
 }
 

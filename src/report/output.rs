@@ -41,6 +41,18 @@ pub fn check_relative(rel: &str) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Refuses an output root that is the filesystem root, empty, or `-` (which a user may mean as
+/// standard output).
+fn check_root(root: &Path) -> Result<(), OutputError> {
+    if root.as_os_str() == "-" || root.as_os_str().is_empty() || root.parent().is_none() {
+        return Err(OutputError(format!(
+            "'{}' cannot be an output directory: give a folder of its own with --out",
+            root.display()
+        )));
+    }
+    Ok(())
+}
+
 /// A random 64-bit value from the standard library's per-process random hash keys (no RNG
 /// dependency, and nothing to do with the simulation's streams).
 fn random_suffix() -> u64 {
@@ -65,11 +77,7 @@ impl OutputDir {
     /// result (unless `force`) or that another run is writing to.
     pub fn prepare(root: &Path, subdirs: &[String], force: bool) -> Result<OutputDir, OutputError> {
         let shown = root.display();
-        if root.as_os_str() == "-" || root.as_os_str().is_empty() || root.parent().is_none() {
-            return Err(OutputError(format!(
-                "'{shown}' cannot be an output directory: give a folder of its own with --out"
-            )));
-        }
+        check_root(root)?;
         for s in subdirs {
             check_relative(s)?;
         }
