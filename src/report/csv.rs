@@ -191,16 +191,20 @@ struct RunsRow {
 
 impl RowFormat for RunsRow {
     fn format(&self, arm: usize, r: &RunStats, out: &mut Vec<u8>) {
-        if !self.enabled.get(arm).copied().unwrap_or(false) {
-            return;
+        if self.enabled.get(arm).copied().unwrap_or(false) {
+            runs_row(r, out);
         }
-        out.extend_from_slice(r.replicate.to_string().as_bytes());
-        for m in METRICS {
-            out.push(b',');
-            out.extend_from_slice(opt((m.get)(r), decimals(m.kind)).as_bytes());
-        }
-        out.push(b'\n');
     }
+}
+
+/// Appends a replicate's runs.csv row to `out`.
+fn runs_row(r: &RunStats, out: &mut Vec<u8>) {
+    out.extend_from_slice(r.replicate.to_string().as_bytes());
+    for m in METRICS {
+        out.push(b',');
+        out.extend_from_slice(opt((m.get)(r), decimals(m.kind)).as_bytes());
+    }
+    out.push(b'\n');
 }
 
 impl Sink for RowWriter<'_> {
@@ -233,10 +237,7 @@ impl Sink for RowWriter<'_> {
     fn row(&mut self, arm: usize, r: &RunStats) -> std::io::Result<()> {
         // Only reached when a caller does not use the formatter: the same bytes, one row.
         let mut bytes = Vec::new();
-        RunsRow {
-            enabled: self.arms.iter().map(|f| f.runs.is_some()).collect(),
-        }
-        .format(arm, r, &mut bytes);
+        runs_row(r, &mut bytes);
         self.formatted(arm, &bytes)
     }
 

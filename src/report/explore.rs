@@ -9,7 +9,7 @@ use crate::explore::prepare::{Kind, Study};
 use crate::explore::space::{Dim, Est, Outcome, Point, output_description, output_names};
 use crate::explore::study::{self, Group, Method, SensDesign, Sensitivity, SweepDesign};
 use crate::report::charts::explore as charts;
-use crate::report::csv::num;
+use crate::report::csv::{line, num};
 use crate::report::output::{OutputDir, OutputError};
 use crate::report::table::{render, render_text};
 use crate::scenario::read::claim_title;
@@ -60,11 +60,6 @@ const NOISE_HEADER: [&str; 6] = [
 /// Rows printed to the terminal for a sweep (all are in sweep.csv).
 const PRINTED_ROWS: usize = 40;
 
-/// One CSV row of numbers.
-fn row(cells: impl IntoIterator<Item = String>) -> String {
-    crate::report::csv::line(cells)
-}
-
 fn opt(x: Option<f64>) -> String {
     x.map_or(String::new(), |v| num(v, 6))
 }
@@ -78,7 +73,7 @@ fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) ->
     for n in output_names() {
         header.extend([n.to_string(), format!("{n}_ci_low"), format!("{n}_ci_high")]);
     }
-    let mut s = row(header);
+    let mut s = line(header);
     for (i, (spec, p)) in study.specs.iter().zip(points).enumerate() {
         let mut cells = vec![i.to_string()];
         cells.extend(
@@ -90,7 +85,7 @@ fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) ->
         for e in &p.outputs {
             cells.extend([opt(e.value), opt(e.lo), opt(e.hi)]);
         }
-        s.push_str(&row(cells));
+        s.push_str(&line(cells));
     }
     s
 }
@@ -253,9 +248,9 @@ fn write_sensitivity(
         "points.csv".into(),
         points_csv(study, points, &[("role", roles), ("seed", seeds)]).as_bytes(),
     )?;
-    let mut ind = row(INDICES_HEADER.map(String::from));
-    let mut cl = row(CLAIMS_HEADER.map(String::from));
-    let mut noise = row(NOISE_HEADER.map(String::from));
+    let mut ind = line(INDICES_HEADER.map(String::from));
+    let mut cl = line(CLAIMS_HEADER.map(String::from));
+    let mut noise = line(NOISE_HEADER.map(String::from));
     let mut analysed: Vec<serde_json::Value> = Vec::new();
     for &k in outputs {
         let s: Sensitivity = match study::sensitivity(design, points, groups, k, study.spec.seed) {
@@ -305,7 +300,7 @@ fn sensitivity_rows(
     noise: &mut String,
 ) {
     let (first_name, second_name, rank_name) = index_names(design.method);
-    noise.push_str(&row([
+    noise.push_str(&line([
         name.into(),
         design.repeats.to_string(),
         num(s.noise_sd, 6),
@@ -320,7 +315,7 @@ fn sensitivity_rows(
         ] {
             let ranked = iname == first_name && design.method == Method::Morris
                 || iname == second_name && design.method == Method::Sobol;
-            ind.push_str(&row([
+            ind.push_str(&line([
                 name.into(),
                 d.path.clone(),
                 d.claim.clone().unwrap_or_default(),
@@ -366,7 +361,7 @@ fn claims_section(
         let above = c.above_noise;
         let top = c.strongest;
         let strongest = top.map_or(String::new(), |i| study.dims[i].path.clone());
-        cl.push_str(&row([
+        cl.push_str(&line([
             name.into(),
             (rank + 1).to_string(),
             grp.claim.clone(),
@@ -603,7 +598,7 @@ fn write_discover(
     for d in &study.dims {
         header.extend([format!("{}_low", d.path), format!("{}_high", d.path)]);
     }
-    let mut traj = row(header);
+    let mut traj = line(header);
     for (i, s) in disc.trajectory.iter().enumerate() {
         let mut cells = vec![
             i.to_string(),
@@ -614,7 +609,7 @@ fn write_discover(
         for (d, b) in study.dims.iter().zip(&s.bounds) {
             cells.extend([num(d.at(b.0), 8), num(d.at(b.1), 8)]);
         }
-        traj.push_str(&row(cells));
+        traj.push_str(&line(cells));
     }
     w.put("prim_trajectory.csv".into(), traj.as_bytes())?;
     let n_cases = disc.cases.iter().filter(|&&c| c).count();
@@ -633,21 +628,23 @@ fn write_discover(
             format!("{:.1}% to {:.1}%", c.0 * 100.0, c.1 * 100.0)
         })
     };
-    let mut boxcsv = row([
-        "parameter",
-        "claim",
-        "range_low",
-        "range_high",
-        "box_low",
-        "box_high",
-        "restricted",
-        "quasi_p",
-        "simplified_low",
-        "simplified_high",
-        "simplified_restricted",
-        "simplified_quasi_p",
-    ]
-    .map(String::from));
+    let mut boxcsv = line(
+        [
+            "parameter",
+            "claim",
+            "range_low",
+            "range_high",
+            "box_low",
+            "box_high",
+            "restricted",
+            "quasi_p",
+            "simplified_low",
+            "simplified_high",
+            "simplified_restricted",
+            "simplified_quasi_p",
+        ]
+        .map(String::from),
+    );
     let mut table = Vec::new();
     let restricted = |b: (f64, f64)| b.0 > 0.0 || b.1 < 1.0;
     let yes = |c: bool| {
@@ -664,7 +661,7 @@ fn write_discover(
     };
     for (k, d) in study.dims.iter().enumerate() {
         let (b, sb) = (chosen.bounds[k], simple.bounds[k]);
-        boxcsv.push_str(&row([
+        boxcsv.push_str(&line([
             d.path.clone(),
             d.claim.clone().unwrap_or_default(),
             num(d.lo, 8),

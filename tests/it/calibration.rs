@@ -548,16 +548,7 @@ fn a_joint_calibration_runs_on_both_records_and_reports_honestly() {
     // The shipped joint config, shrunk: both records, per-record parameters, windows, an observed
     // value with its note, the tracked effect and a carried scenario.
     let d = tempfile::tempdir().expect("temp");
-    let text = std::fs::read_to_string(root().join("scenarios/calibration/joint.toml"))
-        .expect("config")
-        .replace("particles = 3000", "particles = 30")
-        .replace("generations = 15", "generations = 2")
-        .replace("replicates = 20", "replicates = 3")
-        .replace("draws = 150", "draws = 3")
-        .replace("runs = 300", "runs = 5")
-        .replace("\"../", &format!("\"{}/scenarios/", root().display()));
-    let cfg = d.path().join("joint.toml");
-    std::fs::write(&cfg, &text).expect("write");
+    let cfg = super::shrunk_joint_config(d.path());
     let out = d.path().join("out");
     let o = run(&[
         "calibrate",
@@ -608,6 +599,7 @@ fn a_joint_calibration_runs_on_both_records_and_reports_honestly() {
     );
     // Errors: an unknown record, a record name that is not a file-name component, an observed
     // value without a note.
+    let text = std::fs::read_to_string(&cfg).expect("shrunk config");
     let bad = text
         .replacen(
             "record = \"first_term\"\nstatistic = \"share_truce\"",

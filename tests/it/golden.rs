@@ -94,18 +94,7 @@ struct TreeCase {
 
 fn tree_cases(tmp: &Path) -> Vec<TreeCase> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    // The shipped joint calibration config, shrunk to seconds (the same shrinking as the joint
-    // CLI test in calibration.rs), with its data paths made absolute.
-    let text = std::fs::read_to_string(root().join("scenarios/calibration/joint.toml"))
-        .expect("config")
-        .replace("particles = 3000", "particles = 30")
-        .replace("generations = 15", "generations = 2")
-        .replace("replicates = 20", "replicates = 3")
-        .replace("draws = 150", "draws = 3")
-        .replace("runs = 300", "runs = 5")
-        .replace("\"../", &format!("\"{}/scenarios/", root().display()));
-    let cfg = tmp.join("joint.toml");
-    std::fs::write(&cfg, &text).expect("write");
+    let cfg = super::shrunk_joint_config(tmp);
     let mut calibrate = s(&["calibrate", "--config"]);
     calibrate.push(cfg.to_str().expect("utf8").to_string());
     vec![

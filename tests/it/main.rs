@@ -32,6 +32,23 @@ pub fn negsim() -> Command {
     c
 }
 
+/// The shipped joint calibration config (scenarios/calibration/joint.toml) shrunk to seconds (30
+/// particles, 2 generations, 3 replicates, 3 effect draws of 5 runs), its data paths made
+/// absolute, written into `dir`; returns its path.
+pub fn shrunk_joint_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("scenarios/calibration/joint.toml"))
+        .expect("config")
+        .replace("particles = 3000", "particles = 30")
+        .replace("generations = 15", "generations = 2")
+        .replace("replicates = 20", "replicates = 3")
+        .replace("draws = 150", "draws = 3")
+        .replace("runs = 300", "runs = 5")
+        .replace("\"../", &format!("\"{}/scenarios/", root().display()));
+    let cfg = dir.join("joint.toml");
+    std::fs::write(&cfg, &text).expect("write");
+    cfg
+}
+
 /// Runs the binary with arguments; returns its output.
 pub fn run(args: &[&str]) -> Output {
     negsim()
