@@ -2,13 +2,11 @@
 //!
 //! (a) `replicate/baseline_156w`: one baseline replicate of 156 weeks (model only; and with the
 //!     per-replicate collector) — divide by 156 for the cost per replicate-week.
-//! (b) `rng_floor/baseline_156w`: exactly the uniforms a baseline replicate consumes (the per-week
-//!     budget of every stream, 156 weeks, stream set-up included), summed serially (the old floor,
-//!     kept for comparison). `rng_floor/layout`: the same draws in the same stream layout, each
-//!     week written to a buffer (no dependency between draws), streams built once outside the
-//!     loop (the honest floor of issue 14). `rng_floor/layout_special`: that plus the special
-//!     functions the model evaluates per replicate-week (measured with callgrind: 10.3 `exp`,
-//!     6.0 normal quantiles, 1.0 `powi`).
+//! (b) `rng_floor/layout`: the draws a baseline replicate makes over 156 weeks (its mean count per
+//!     week by mechanism, from `baseline_draws.in`), at their positions in the real streams, each
+//!     week written to a buffer (no dependency between draws, streams built once outside the loop):
+//!     the honest floor of issue 14. `rng_floor/layout_special`: that plus the special functions
+//!     the model evaluates per replicate-week (callgrind: 7.8 `exp`, 6.0 normal quantiles).
 //! (c) `ensemble_10k/threads_{1,2}`: 10,000 baseline replicates through the ensemble (collection
 //!     and streaming aggregation included; no files).
 //! (d) `compare_6_arms/end_to_end`: the `negsim` binary comparing the baseline with five
@@ -82,76 +80,78 @@ fn replicate(c: &mut Criterion) {
     g.finish();
 }
 
-fn rng_floor(c: &mut Criterion) {
-    let p = baseline();
-    let mut rep = 0u64;
-    c.bench_function("rng_floor/baseline_156w", |b| {
-        b.iter(|| {
-            rep += 1;
-            let mut streams = Streams::new(
-                &p,
-                StreamKey {
-                    seed: 1,
-                    replicate: rep,
-                    arm_salt: 0,
-                },
-            );
-            let mut all = streams.all_mut();
-            let mut acc = 0.0;
-            for _ in 0..p.weeks {
-                for (s, n) in all.iter_mut() {
-                    for _ in 0..*n {
-                        acc += s.uniform();
-                    }
-                }
-            }
-            black_box(acc)
-        })
-    });
-}
+/// The baseline's mean draws per replicate-week by mechanism (in the order of
+/// `negsim::model::MECHANISMS`), written and checked by a unit test of `model::state`.
+const BASELINE_DRAWS: [f64; 7] = include!("baseline_draws.in");
 
-/// The honest floor: the model's draws in its layout, without serial dependencies or per-replicate
-/// rebuilding; `special` adds the special functions a replicate-week evaluates.
-fn rng_floor_layout(c: &mut Criterion) {
+/// The honest floor: the draws the model makes (the baseline's mean count per replicate-week, by
+/// mechanism, spread over that mechanism's streams), at their positions in the real streams, for
+/// 156 weeks. No draw depends on another, and the streams are built once outside the loop.
+/// `layout_special` adds the special functions a replicate-week evaluates (callgrind call counts
+/// over 156,000 replicate-weeks: 7.8 `exp` and 6.0 normal quantiles per week, rounded to 8 and 6).
+fn rng_floor(c: &mut Criterion) {
+    use negsim::model::MECHANISMS;
     use negsim::model::rng::{normal_quantile, open_unit};
     let p = baseline();
-    let mut streams = Streams::new(
+    let streams = Streams::new(
         &p,
         StreamKey {
             seed: 1,
             replicate: 0,
             arm_salt: 0,
         },
-    );
-    let budget: usize = streams.all_mut().iter().map(|(_, n)| *n).sum();
-    let mut buf = vec![0.0f64; budget];
+    )
+    .all();
+    // Per mechanism, its streams; per week, how many draws each makes (the fractional means are
+    // met over the horizon by carrying the remainder from week to week).
+    let groups: Vec<Vec<_>> = MECHANISMS
+        .iter()
+        .map(|m| {
+            streams
+                .iter()
+                .filter(|(k, _)| k == m)
+                .map(|(_, s)| *s)
+                .collect()
+        })
+        .collect();
+    // Each week's draws as (stream, slot): round-robin over the mechanism's streams.
+    let plan: Vec<Vec<_>> = (0..p.weeks)
+        .map(|w| {
+            let mut week = Vec::new();
+            for (group, &mean) in groups.iter().zip(&BASELINE_DRAWS) {
+                let n =
+                    ((f64::from(w + 1) * mean).floor() - (f64::from(w) * mean).floor()) as usize;
+                for d in 0..n {
+                    week.push((group[d % group.len()], (d / group.len()) as u32));
+                }
+            }
+            week
+        })
+        .collect();
+    let most = plan.iter().map(Vec::len).max().unwrap_or(0);
+    let mut buf = vec![0.0f64; most];
     let mut g = c.benchmark_group("rng_floor");
     for special in [false, true] {
         let name = if special { "layout_special" } else { "layout" };
         g.bench_function(name, |b| {
             b.iter(|| {
-                let mut all = streams.all_mut();
-                for _ in 0..p.weeks {
-                    let mut j = 0;
-                    for (s, n) in all.iter_mut() {
-                        for x in &mut buf[j..j + *n] {
-                            *x = s.uniform();
-                        }
-                        j += *n;
+                for (w, draws) in plan.iter().enumerate() {
+                    for (x, (st, slot)) in buf.iter_mut().zip(draws) {
+                        *x = st.week(w as u32).u(*slot);
                     }
+                    let j = draws.len();
                     if special {
-                        // 10 exp, 6 normal quantiles and one powi, on this week's draws.
-                        let mut e = [0.0; 10];
+                        let mut e = [0.0; 8];
                         for (k, x) in e.iter_mut().enumerate() {
                             *x = (buf[k] - 0.5).exp();
                         }
                         let mut z = [0.0; 6];
                         for (k, x) in z.iter_mut().enumerate() {
-                            *x = normal_quantile(open_unit(buf[10 + k]));
+                            *x = normal_quantile(open_unit(buf[8 + k]));
                         }
-                        black_box((&e, &z, buf[16].powi(3)));
+                        black_box((&e, &z));
                     }
-                    black_box(&buf);
+                    black_box(&buf[..j]);
                 }
             })
         });
@@ -241,6 +241,6 @@ criterion_group! {
     name = benches;
     // No plots: criterion's plotting needs system fonts, which this project does without.
     config = Criterion::default().without_plots();
-    targets = replicate, rng_floor, rng_floor_layout, ensemble_10k, compare_6_arms
+    targets = replicate, rng_floor, ensemble_10k, compare_6_arms
 }
 criterion_main!(benches);

@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use crate::analysis::stats::inc_beta;
-use crate::model::rng::{Stream, mix64, normal_quantile, open_unit};
+use crate::model::rng::{Sequence, mix64, normal_quantile, open_unit};
 use crate::model::{NoEvents, Params, StreamKey, run_replicate};
 use crate::scenario::date::Date;
 use crate::scenario::template::Template;
@@ -396,7 +396,7 @@ pub fn run(
             .into_par_iter()
             .map(|i| {
                 let seed = stream_seed(s.seed, 0, i);
-                let mut rng = Stream::new(seed);
+                let mut rng = Sequence::new(seed);
                 let theta: Vec<f64> = problem
                     .params
                     .iter()
@@ -472,7 +472,7 @@ pub fn run(
         // Resample when the ESS has fallen below half the particles.
         let resampled = ess(&ps.iter().map(|p| p.weight).collect::<Vec<_>>()) < n as f64 / 2.0;
         if resampled {
-            let mut rng = Stream::new(stream_seed(s.seed, generation, u64::MAX));
+            let mut rng = Sequence::new(stream_seed(s.seed, generation, u64::MAX));
             let cumulative: Vec<f64> = ps
                 .iter()
                 .scan(0.0, |a, p| {
@@ -517,7 +517,7 @@ pub fn run(
                         return (p, 0, 0);
                     }
                     let seed = stream_seed(s.seed, generation, i as u64);
-                    let mut rng = Stream::new(seed);
+                    let mut rng = Sequence::new(seed);
                     for m in 0..s.moves {
                         let ys: Vec<f64> = problem
                             .params

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use crate::ensemble::record::{METRICS, ReplicateCollector};
-use crate::model::rng::{Stream, mix64};
+use crate::model::rng::{Sequence, mix64};
 use crate::model::{NoEvents, Params, StreamKey, run_replicate};
 use crate::scenario::template::Template;
 
@@ -104,7 +104,7 @@ pub fn prior_and_posterior(
                 .into_par_iter()
                 .map(|i| {
                     let s = mix64(seed ^ mix64(i) ^ if prior { 0x5052 } else { 0x504f });
-                    let mut rng = Stream::new(s);
+                    let mut rng = Sequence::new(s);
                     let theta: Vec<f64> = if prior {
                         e.params
                             .iter()

@@ -17,7 +17,7 @@ use crate::data::{
     read_threats,
 };
 use crate::fmt::num;
-use crate::model::rng::{Stream, mix64};
+use crate::model::rng::{Sequence, mix64};
 use crate::scenario::date::Date;
 use crate::scenario::template::Template;
 use crate::scenario::{EventKind, Scenario, Text};
@@ -388,7 +388,7 @@ fn predictive(
             .into_par_iter()
             .filter_map(|i| {
                 let s = mix64(seed ^ 0x5050_0000 ^ i);
-                let u = Stream::new(s).uniform();
+                let u = Sequence::new(s).uniform();
                 let j = cumulative
                     .partition_point(|&c| c <= u)
                     .min(particles.len() - 1);

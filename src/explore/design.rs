@@ -1,7 +1,7 @@
 //! Experimental designs on the unit hypercube: full grids, Latin hypercube samples, Saltelli's
 //! matrices for Sobol indices and Morris trajectories. All deterministic given a seed.
 
-use crate::model::rng::{Stream, mix64};
+use crate::model::rng::{Sequence, mix64};
 
 /// A full factorial grid with `steps[k]` levels per dimension (1 level: the midpoint).
 pub fn grid(steps: &[usize]) -> Vec<Vec<f64>> {
@@ -23,7 +23,7 @@ pub fn grid(steps: &[usize]) -> Vec<Vec<f64>> {
 /// A Latin hypercube sample of `n` points in `d` dimensions (McKay, Beckman & Conover 1979):
 /// each dimension's n strata are each hit once, at a random position within the stratum.
 pub fn lhs(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut rng = Stream::new(mix64(seed ^ 0x4c48_5300));
+    let mut rng = Sequence::new(mix64(seed ^ 0x4c48_5300));
     let mut cols: Vec<Vec<f64>> = Vec::with_capacity(d);
     for _ in 0..d {
         let mut perm: Vec<usize> = (0..n).collect();
@@ -79,7 +79,7 @@ pub fn morris_delta() -> f64 {
 /// random order. Returns the trajectories (d + 1 points each) and, per step, the coordinate moved.
 pub fn morris(r: usize, d: usize, seed: u64) -> Vec<(Vec<Vec<f64>>, Vec<usize>)> {
     let delta = morris_delta();
-    let mut rng = Stream::new(mix64(seed ^ 0x4d4f_5252));
+    let mut rng = Sequence::new(mix64(seed ^ 0x4d4f_5252));
     let starts: Vec<f64> = (0..MORRIS_LEVELS)
         .map(|l| l as f64 / (MORRIS_LEVELS - 1) as f64)
         .filter(|&x| x + delta <= 1.0 + 1e-12)

@@ -2,7 +2,7 @@
 //! Morris elementary effects (Morris 1991; mu* of Campolongo et al. 2007), with bootstrap
 //! intervals over the design's rows, and PRIM boxes (Friedman & Fisher 1999).
 
-use crate::model::rng::{Stream, mix64};
+use crate::model::rng::{Sequence, mix64};
 
 /// Bootstrap resamples for every interval here.
 pub const BOOTSTRAP: usize = 500;
@@ -29,7 +29,7 @@ fn percentile(v: &mut [f64], q: f64) -> f64 {
 pub fn bootstrap(n: usize, seed: u64, stat: impl Fn(&[usize]) -> Vec<f64>) -> Vec<Boot> {
     let all: Vec<usize> = (0..n).collect();
     let full = stat(&all);
-    let mut rng = Stream::new(mix64(seed ^ 0xB007));
+    let mut rng = Sequence::new(mix64(seed ^ 0xB007));
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(BOOTSTRAP); full.len()];
     let mut idx = vec![0usize; n];
     for _ in 0..BOOTSTRAP {
@@ -413,7 +413,7 @@ mod tests {
     #[test]
     fn prim_recovers_a_planted_box() {
         let pts = design::lhs(3000, 3, 9);
-        let mut rng = Stream::new(4);
+        let mut rng = Sequence::new(4);
         let y: Vec<bool> = pts
             .iter()
             .map(|p| {

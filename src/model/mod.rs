@@ -13,7 +13,7 @@ pub mod step;
 pub use observe::{Event, EventKind, EventSink, Move, NoEvents, WeekObs};
 pub use params::Params;
 pub use rng::StreamKey;
-pub use state::{State, Streams};
+pub use state::{MECHANISMS, State, Streams};
 
 /// Runs one replicate over the whole horizon, calling `on_week` after every week; returns the
 /// final state.
@@ -24,9 +24,9 @@ pub fn run_replicate<E: EventSink>(
     mut on_week: impl FnMut(&State, &WeekObs),
 ) -> State {
     let mut state = State::new(p);
-    let mut streams = Streams::new(p, key);
+    let streams = Streams::new(p, key);
     for _ in 0..p.weeks {
-        let obs = step::step(p, &mut state, &mut streams, ev);
+        let obs = step::step(p, &mut state, &streams, ev);
         on_week(&state, &obs);
     }
     state

@@ -1,11 +1,15 @@
 //! Random streams of one replicate.
 //!
-//! Every (mechanism, entity) pair of a replicate owns a `Xoshiro256PlusPlus` stream seeded from
-//! (seed, replicate, arm salt, mechanism, entity key), and every stream consumes a fixed number of
-//! draws per week whatever the state. So replicate i of two arms draws the same numbers for the
-//! same shocks, and adding a channel or a faction in an overlay leaves every other stream intact
-//! (common random numbers). Uniforms, normals and Poisson counts are made here from raw 64-bit
-//! outputs by inversion, so a value-breaking change in `rand`'s distributions cannot shift results.
+//! Every (mechanism, entity) pair of a replicate owns a stream keyed by (seed, replicate, arm
+//! salt, mechanism, entity key). A stream has no state: its draw at (week, slot) is a keyed hash
+//! of its position, `mix64(key + GAMMA * (week * STRIDE + slot + 1))`. That is SplitMix64 read at
+//! a counter, in the counter-based style of Random123. So a draw costs one hash when a mechanism
+//! uses it and nothing when it does not, and the draw at a given (stream, week, slot) is the same
+//! in every arm whatever the state: common random numbers need no fixed per-week budget. Each use
+//! of a stream has its own slot (the constants of [`slot`]), and adding a channel or a faction in
+//! an overlay leaves every other stream intact. Uniforms, normals and Poisson counts are made here
+//! from raw 64-bit outputs by inversion, so a value-breaking change in `rand` cannot shift
+//! results.
 
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -31,9 +35,65 @@ pub enum Mechanism {
     Moves = 7,
 }
 
+/// The slots of each stream's week: one per use, distinct within a stream (the unit test
+/// `no_slot_is_drawn_twice_in_a_week` checks that no two uses share one).
+pub mod slot {
+    /// Shocks: the four kinds, in the order of `Params::shock_means`.
+    pub const SHOCKS: [u32; 4] = [0, 1, 2, 3];
+    /// Perception: misreading of the other's move.
+    pub const MISREAD: u32 = 0;
+    /// Perception: clarification of a record dispute.
+    pub const CLARIFY: u32 = 1;
+    /// Decisions: the faction's intention.
+    pub const INTENT: u32 = 0;
+    /// Decisions: a conciliatory gesture.
+    pub const GESTURE: u32 = 1;
+    /// Decisions: acting alone.
+    pub const ALONE: u32 = 2;
+    /// Decisions: clout noise (step 8).
+    pub const NOISE: u32 = 3;
+    /// Gray: whether a gray-zone move is made.
+    pub const GRAY_MOVE: u32 = 0;
+    /// Gray: its size.
+    pub const GRAY_SIZE: u32 = 1;
+    /// Negotiation: an unscheduled round.
+    pub const ROUND: u32 = 0;
+    /// Negotiation: each side's call for a summit.
+    pub const CALL: [u32; 2] = [1, 2];
+    /// Negotiation: each side's acceptance of a proposal.
+    pub const PROPOSAL: [u32; 2] = [3, 4];
+    /// Negotiation: success of the attempt.
+    pub const SUCCESS: u32 = 5;
+    /// Negotiation: a broad rather than transactional scope.
+    pub const SCOPE: u32 = 6;
+    /// Negotiation: the four records of a deal (own and other, per side).
+    pub const RECORDS: [u32; 4] = [7, 8, 9, 10];
+    /// Negotiation: purchase fulfilment (step 7).
+    pub const PURCHASE: u32 = 11;
+    /// Negotiation: a transactional deal covering controls.
+    pub const COVER: u32 = 12;
+    /// Negotiation: extension of an expiring agreement.
+    pub const EXTEND: u32 = 13;
+    /// Moves: a reply in kind.
+    pub const IN_KIND: u32 = 0;
+    /// Moves: concession at a threat's deadline.
+    pub const CONCEDE: u32 = 1;
+    /// Moves: execution of a threat at its deadline.
+    pub const EXECUTE: u32 = 2;
+    /// Politics: closure or reopening of the channel.
+    pub const CHANNEL: u32 = 0;
+}
+
+/// Slots per stream-week: every slot of [`slot`] is below it.
+pub const STRIDE: u32 = 16;
+
+/// SplitMix64's increment (the golden ratio in 64 bits); odd, so positions never collide.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64 finaliser: a bijective 64-bit mixer.
+#[inline]
 pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -61,7 +121,7 @@ pub struct StreamKey {
 }
 
 impl StreamKey {
-    /// The 64-bit seed of the stream for `mechanism` and `entity`.
+    /// The 64-bit key of the stream for `mechanism` and `entity`.
     pub fn derive(&self, mechanism: Mechanism, entity: u64) -> u64 {
         let mut h = mix64(self.seed);
         h = mix64(h ^ self.replicate);
@@ -71,46 +131,133 @@ impl StreamKey {
     }
 }
 
-/// One random stream with the draws the model needs. In unit-test builds it counts its draws, so
-/// tests can check the fixed per-week budget that common random numbers rely on.
-#[derive(Clone, Debug)]
+/// One random stream: a key, and draws addressed by (week, slot).
+#[derive(Clone, Copy, Debug)]
 pub struct Stream {
-    rng: Xoshiro256PlusPlus,
+    key: u64,
+}
+
+/// A stream's draws of one week.
+#[derive(Clone, Copy, Debug)]
+pub struct Draws {
+    /// `key + GAMMA * week * STRIDE`: the position before the week's first slot.
+    origin: u64,
     #[cfg(test)]
-    pub(crate) drawn: u64,
+    at: (u64, u32),
 }
 
 /// 2^-53, the spacing of uniforms in [0, 1).
 const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
 
 impl Stream {
-    /// A stream seeded from a derived 64-bit seed.
-    pub fn new(seed: u64) -> Stream {
-        Stream {
-            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+    /// The stream with a derived 64-bit key.
+    pub fn new(key: u64) -> Stream {
+        Stream { key }
+    }
+
+    /// The stream's key.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The draws of `week`.
+    #[inline]
+    pub fn week(&self, week: u32) -> Draws {
+        Draws {
+            origin: self
+                .key
+                .wrapping_add(GAMMA.wrapping_mul(u64::from(week) * u64::from(STRIDE))),
             #[cfg(test)]
-            drawn: 0,
+            at: (self.key, week),
+        }
+    }
+}
+
+impl Draws {
+    /// Uniform in [0, 1) with 53 random bits, at `slot` (below [`STRIDE`]).
+    #[inline]
+    pub fn u(&self, slot: u32) -> f64 {
+        debug_assert!(slot < STRIDE);
+        #[cfg(test)]
+        log::record(self.at.0, self.at.1, slot);
+        let z = mix64(
+            self.origin
+                .wrapping_add(GAMMA.wrapping_mul(u64::from(slot) + 1)),
+        );
+        (z >> 11) as f64 * UNIT
+    }
+}
+
+impl Draws {
+    /// True with probability `p`: exactly `self.u(slot) < p`, but without a draw when `p` is at
+    /// most 0 or at least 1, where the answer is certain.
+    #[inline]
+    pub fn chance(&self, slot: u32, p: f64) -> bool {
+        if p <= 0.0 {
+            false
+        } else if p >= 1.0 {
+            true
+        } else {
+            self.u(slot) < p
+        }
+    }
+}
+
+/// A sequential stream, for what is not a replicate's model draws: design points, bootstrap
+/// resamples and the calibration's sampler, which draw a data-dependent number of uniforms in
+/// order. Xoshiro256++ seeded by SplitMix64.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Sequence {
+    /// A sequence seeded from a derived 64-bit seed.
+    pub fn new(seed: u64) -> Sequence {
+        Sequence {
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
         }
     }
 
-    /// Uniform in [0, 1) with 53 random bits.
+    /// The next uniform in [0, 1) with 53 random bits.
     #[inline]
     pub fn uniform(&mut self) -> f64 {
-        #[cfg(test)]
-        {
-            self.drawn += 1;
-        }
         (self.rng.next_u64() >> 11) as f64 * UNIT
     }
+}
 
-    /// Fills `out` with uniforms in [0, 1).
-    #[inline]
-    pub fn fill<const N: usize>(&mut self) -> [f64; N] {
-        let mut out = [0.0; N];
-        for x in &mut out {
-            *x = self.uniform();
+/// In unit-test builds, a test can log every draw of its thread, to check that no slot of a
+/// stream-week is drawn twice and to count the draws the model makes.
+#[cfg(test)]
+pub(crate) mod log {
+    use std::cell::{Cell, RefCell};
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+        static DRAWN: RefCell<Vec<(u64, u32, u32)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record(key: u64, week: u32, slot: u32) {
+        if ON.with(Cell::get) {
+            DRAWN.with(|d| d.borrow_mut().push((key, week, slot)));
         }
-        out
+    }
+
+    /// Starts logging this thread's draws.
+    pub(crate) fn start() {
+        ON.with(|o| o.set(true));
+        DRAWN.with(|d| d.borrow_mut().clear());
+    }
+
+    /// Takes this thread's log, (stream key, week, slot) per draw in order, and keeps logging.
+    pub(crate) fn take() -> Vec<(u64, u32, u32)> {
+        DRAWN.with(|d| std::mem::take(&mut *d.borrow_mut()))
+    }
+
+    /// Stops logging.
+    pub(crate) fn stop() {
+        ON.with(|o| o.set(false));
+        DRAWN.with(|d| d.borrow_mut().clear());
     }
 }
 
@@ -206,41 +353,112 @@ mod tests {
             replicate: 3,
             arm_salt: 0,
         };
-        let mut a = Stream::new(k.derive(Mechanism::Shocks, 0));
-        let mut b = Stream::new(k.derive(Mechanism::Shocks, 0));
-        let mut c = Stream::new(k.derive(Mechanism::Shocks, 1));
-        let (x, y, z) = (a.uniform(), b.uniform(), c.uniform());
+        let a = Stream::new(k.derive(Mechanism::Shocks, 0));
+        let b = Stream::new(k.derive(Mechanism::Shocks, 0));
+        let c = Stream::new(k.derive(Mechanism::Shocks, 1));
+        let (x, y, z) = (a.week(4).u(2), b.week(4).u(2), c.week(4).u(2));
         assert_eq!(x.to_bits(), y.to_bits());
         assert_ne!(x.to_bits(), z.to_bits());
+        // A draw depends on its position only, not on what was drawn before it.
+        let _ = a.week(4).u(1);
+        assert_eq!(a.week(4).u(2).to_bits(), x.to_bits());
+        assert_ne!(a.week(5).u(2).to_bits(), x.to_bits());
+        assert_ne!(a.week(4).u(3).to_bits(), x.to_bits());
     }
 
+    /// Uniforms over many (week, slot) positions of several streams: mean 1/2, variance 1/12,
+    /// and no correlation between neighbouring slots, neighbouring weeks or neighbouring streams
+    /// (each within 5 standard errors of its value for independent uniforms).
     #[test]
-    fn uniforms_in_unit_interval_with_right_mean() {
-        let mut s = Stream::new(1);
-        let n = 200_000;
-        let mut sum = 0.0;
-        for _ in 0..n {
-            let u = s.uniform();
-            assert!((0.0..1.0).contains(&u));
-            sum += u;
+    fn uniforms_are_uniform_and_uncorrelated_across_positions() {
+        let key = StreamKey {
+            seed: 11,
+            replicate: 0,
+            arm_salt: 0,
+        };
+        let streams: Vec<Stream> = (0..8)
+            .map(|e| Stream::new(key.derive(Mechanism::Decisions, e)))
+            .collect();
+        let (weeks, slots) = (2_000u32, STRIDE);
+        let u = |s: usize, w: u32, k: u32| streams[s].week(w).u(k);
+        let mut n = 0.0;
+        let (mut sum, mut sq) = (0.0, 0.0);
+        let (mut slot_lag, mut week_lag, mut stream_lag) = (0.0, 0.0, 0.0);
+        for s in 0..streams.len() - 1 {
+            for w in 0..weeks - 1 {
+                for k in 0..slots - 1 {
+                    let x = u(s, w, k);
+                    assert!((0.0..1.0).contains(&x));
+                    sum += x;
+                    sq += (x - 0.5) * (x - 0.5);
+                    slot_lag += (x - 0.5) * (u(s, w, k + 1) - 0.5);
+                    week_lag += (x - 0.5) * (u(s, w + 1, k) - 0.5);
+                    stream_lag += (x - 0.5) * (u(s + 1, w, k) - 0.5);
+                    n += 1.0;
+                }
+            }
         }
-        // mean 1/2, sd of the mean sqrt(1/12/n); 5 sd.
-        assert!((sum / n as f64 - 0.5).abs() < 5.0 * (1.0 / 12.0 / n as f64).sqrt());
+        // Mean: sd sqrt(1/12 / n). Variance of (x - 1/2)^2 is 1/180. A lag product of two
+        // independent centred uniforms has mean 0 and variance 1/144.
+        assert!((sum / n - 0.5).abs() < 5.0 * (1.0 / 12.0 / n).sqrt());
+        assert!((sq / n - 1.0 / 12.0).abs() < 5.0 * (1.0 / 180.0 / n).sqrt());
+        for lag in [slot_lag, week_lag, stream_lag] {
+            assert!(
+                (lag / n).abs() < 5.0 * (1.0 / 144.0 / n).sqrt(),
+                "{}",
+                lag / n
+            );
+        }
     }
 
     #[test]
     fn poisson_inversion_has_right_mean() {
-        let mut s = Stream::new(2);
-        let (n, lambda) = (200_000, 0.7);
+        let s = Stream::new(2);
+        let (n, lambda) = (200_000u32, 0.7);
         let total: u64 = (0..n)
-            .map(|_| u64::from(poisson(lambda, s.uniform())))
+            .map(|w| u64::from(poisson(lambda, s.week(w).u(0))))
             .sum();
-        let mean = total as f64 / n as f64;
+        let mean = total as f64 / f64::from(n);
         assert!(
-            (mean - lambda).abs() < 5.0 * (lambda / n as f64).sqrt(),
+            (mean - lambda).abs() < 5.0 * (lambda / f64::from(n)).sqrt(),
             "{mean}"
         );
         assert_eq!(poisson(0.0, 0.99), 0);
+    }
+
+    #[test]
+    fn slots_are_below_the_stride() {
+        let all = [
+            &slot::SHOCKS[..],
+            &[slot::MISREAD, slot::CLARIFY],
+            &[slot::INTENT, slot::GESTURE, slot::ALONE, slot::NOISE],
+            &[slot::GRAY_MOVE, slot::GRAY_SIZE],
+            &[slot::IN_KIND, slot::CONCEDE, slot::EXECUTE],
+            &[slot::CHANNEL],
+            &[
+                slot::ROUND,
+                slot::CALL[0],
+                slot::CALL[1],
+                slot::PROPOSAL[0],
+                slot::PROPOSAL[1],
+                slot::SUCCESS,
+                slot::SCOPE,
+                slot::RECORDS[0],
+                slot::RECORDS[1],
+                slot::RECORDS[2],
+                slot::RECORDS[3],
+                slot::PURCHASE,
+                slot::COVER,
+                slot::EXTEND,
+            ],
+        ];
+        for slots in all {
+            let mut seen = std::collections::BTreeSet::new();
+            for &k in slots {
+                assert!(k < STRIDE);
+                assert!(seen.insert(k), "slot {k} used twice in one stream");
+            }
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub struct SideState {
     pub scratch: Vec<FactionWeek>,
 }
 
-/// One faction's decisions in the current week (steps 4-5), kept for step 8.
+/// One faction's decisions in the current week (steps 4-5).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FactionWeek {
     /// Intention.
@@ -58,8 +58,6 @@ pub struct FactionWeek {
     pub gesture: bool,
     /// Acts without the leader.
     pub alone: bool,
-    /// Uniform for the clout noise of step 8.
-    pub noise: f64,
 }
 
 /// The agreement in force.
@@ -186,11 +184,6 @@ impl State {
     }
 }
 
-/// Uniforms the negotiation stream draws per week.
-pub const NEGOTIATION_DRAWS: usize = 14;
-/// Uniforms each side's moves stream draws per week.
-pub const MOVES_DRAWS: usize = 3;
-
 /// The random streams of one replicate, one per (mechanism, entity).
 #[derive(Clone, Debug)]
 pub struct Streams {
@@ -236,95 +229,166 @@ impl Streams {
                 .collect(),
         }
     }
-}
 
-impl Streams {
-    /// Uniforms drawn per week by a replicate of `p` (fixed whatever the state): 4 per side for
-    /// shocks, 2 per side for perception, 2 per side for gray-zone moves, 14 for negotiation, 3 per
-    /// side for moves and threats, 4 per faction, 1 per channel.
-    pub fn draws_per_week(p: &Params) -> usize {
-        let factions: usize = p.sides.iter().map(|s| s.factions.len()).sum();
-        2 * 4
-            + 2 * 2
-            + 2 * 2
-            + NEGOTIATION_DRAWS
-            + 2 * MOVES_DRAWS
-            + 4 * factions
-            + p.channels.len()
-    }
-
-    /// Every stream with the number of uniforms it draws per week, for benchmarks of the random
-    /// number floor.
-    pub fn all_mut(&mut self) -> Vec<(&mut Stream, usize)> {
-        let mut v: Vec<(&mut Stream, usize)> = Vec::new();
-        for s in &mut self.shocks {
-            v.push((s, 4));
-        }
-        for s in &mut self.perception {
-            v.push((s, 2));
-        }
-        for s in &mut self.gray {
-            v.push((s, 2));
-        }
-        v.push((&mut self.negotiation, NEGOTIATION_DRAWS));
-        for s in &mut self.moves {
-            v.push((s, MOVES_DRAWS));
-        }
-        for side in &mut self.factions {
-            for s in side {
-                v.push((s, 4));
-            }
-        }
-        for s in &mut self.channels {
-            v.push((s, 1));
-        }
+    /// Every stream with its mechanism, in a fixed order (for the random-number floor benches).
+    pub fn all(&self) -> Vec<(Mechanism, Stream)> {
+        let mut v = Vec::new();
+        let mut add = |m: Mechanism, streams: &[Stream]| v.extend(streams.iter().map(|&s| (m, s)));
+        add(Mechanism::Shocks, &self.shocks);
+        add(Mechanism::Perception, &self.perception);
+        add(Mechanism::Gray, &self.gray);
+        add(
+            Mechanism::Negotiation,
+            std::slice::from_ref(&self.negotiation),
+        );
+        add(Mechanism::Moves, &self.moves);
+        add(Mechanism::Decisions, &self.factions[0]);
+        add(Mechanism::Decisions, &self.factions[1]);
+        add(Mechanism::Politics, &self.channels);
         v
     }
 }
 
+/// Every mechanism, in the order of `benches/baseline_draws.in`: the baseline's mean draws per
+/// replicate-week by mechanism, which the random-number floor bench makes (kept true by the test
+/// `the_floor_bench_draws_what_the_baseline_draws`).
+pub const MECHANISMS: [Mechanism; 7] = [
+    Mechanism::Shocks,
+    Mechanism::Perception,
+    Mechanism::Decisions,
+    Mechanism::Gray,
+    Mechanism::Negotiation,
+    Mechanism::Politics,
+    Mechanism::Moves,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::rng::log;
     use crate::model::{NoEvents, step::step};
+    use std::collections::{BTreeMap, HashSet};
 
-    #[test]
-    fn every_replicate_week_draws_the_same_fixed_number_of_uniforms() {
-        let text = include_str!("../../scenarios/baseline.toml");
+    fn scenario(overlays: &[&str]) -> Params {
+        let text = |path: &str, text: &str| crate::scenario::Text {
+            path: path.into(),
+            text: text.into(),
+        };
+        let overlays: Vec<crate::scenario::Text> = overlays
+            .iter()
+            .map(|name| {
+                let path = format!(
+                    "{}/scenarios/interventions/{name}.toml",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+                let t = std::fs::read_to_string(&path).expect("intervention");
+                text(&path, &t)
+            })
+            .collect();
         let l = crate::scenario::load_texts(
-            &crate::scenario::Text {
-                path: "b".into(),
-                text: text.into(),
-            },
-            &[],
+            &text("b", include_str!("../../scenarios/baseline.toml")),
+            &overlays,
         )
         .expect("baseline");
-        let p = Params::compile(&l.scenario, 156);
-        for rep in 0..20 {
-            let mut s = State::new(&p);
-            let mut r = Streams::new(
-                &p,
+        Params::compile(&l.scenario, 156)
+    }
+
+    /// Runs `replicates` replicates of `p`, logging draws, and calls `week` with each week's log.
+    fn logged(p: &Params, replicates: u64, mut week: impl FnMut(&Streams, &[(u64, u32, u32)])) {
+        log::start();
+        for rep in 0..replicates {
+            let mut s = State::new(p);
+            let r = Streams::new(
+                p,
                 StreamKey {
                     seed: 5,
                     replicate: rep,
                     arm_salt: 0,
                 },
             );
-            let mut before = 0;
             for _ in 0..p.weeks {
-                step(&p, &mut s, &mut r, &mut NoEvents);
-                let total: u64 = r.all_mut().iter().map(|(st, _)| st.drawn).sum();
-                assert_eq!(
-                    (total - before) as usize,
-                    Streams::draws_per_week(&p),
-                    "replicate {rep}, week {}",
-                    s.week
-                );
-                before = total;
-            }
-            // And each stream draws exactly its own budget.
-            for (st, per_week) in r.all_mut() {
-                assert_eq!(st.drawn, per_week as u64 * u64::from(p.weeks));
+                step(p, &mut s, &r, &mut NoEvents);
+                week(&r, &log::take());
             }
         }
+        log::stop();
+    }
+
+    /// Two uses sharing a slot would draw the same number: common random numbers rely on every
+    /// use owning its (stream, week, slot). Checked in the baseline and every intervention.
+    #[test]
+    fn no_slot_is_drawn_twice_in_a_week() {
+        let dir = format!("{}/scenarios/interventions", env!("CARGO_MANIFEST_DIR"));
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("interventions")
+            .filter_map(|e| {
+                let p = e.ok()?.path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
+            })
+            .collect();
+        names.sort();
+        assert!(names.len() >= 5, "{names:?}");
+        let mut drawn = 0usize;
+        for overlay in std::iter::once(None).chain(names.iter().map(Some)) {
+            let p = scenario(overlay.map(String::as_str).as_slice());
+            logged(&p, 10, |r, week| {
+                let keys: HashSet<u64> = r.all().iter().map(|(_, s)| s.key()).collect();
+                let mut seen = HashSet::new();
+                for &(key, w, slot) in week {
+                    assert!(
+                        keys.contains(&key),
+                        "a draw from no stream of the replicate"
+                    );
+                    assert!(
+                        seen.insert((key, w, slot)),
+                        "{overlay:?}: slot {slot} drawn twice in week {w}"
+                    );
+                }
+                drawn += week.len();
+            });
+        }
+        assert!(drawn > 0);
+    }
+
+    /// The floor bench draws, per replicate-week, what the baseline draws on average, by
+    /// mechanism. `NEGSIM_BLESS=1` rewrites the table after a change in what the model draws.
+    #[test]
+    fn the_floor_bench_draws_what_the_baseline_draws() {
+        let p = scenario(&[]);
+        let replicates = 200;
+        let mut by_key: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut mechanism: BTreeMap<u64, Mechanism> = BTreeMap::new();
+        logged(&p, replicates, |r, week| {
+            for (m, s) in r.all() {
+                mechanism.insert(s.key(), m);
+            }
+            for &(key, _, _) in week {
+                *by_key.entry(key).or_default() += 1;
+            }
+        });
+        let weeks = replicates as f64 * f64::from(p.weeks);
+        let mut table = String::from(
+            "// Mean draws per replicate-week of scenarios/baseline.toml (200 replicates, seed 5),\n\
+             // by mechanism, in the order of negsim::model::MECHANISMS. Written by the unit test\n\
+             // the_floor_bench_draws_what_the_baseline_draws (NEGSIM_BLESS=1 cargo test --release --lib).\n[\n",
+        );
+        for m in MECHANISMS {
+            let n: usize = by_key
+                .iter()
+                .filter(|(k, _)| mechanism.get(k) == Some(&m))
+                .map(|(_, n)| n)
+                .sum();
+            table.push_str(&format!("    {:.4}, // {m:?}\n", n as f64 / weeks));
+        }
+        table.push_str("]\n");
+        let path = format!("{}/benches/baseline_draws.in", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("NEGSIM_BLESS").is_some() {
+            std::fs::write(&path, &table).expect("write the table");
+        }
+        let recorded = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            recorded, table,
+            "{path} is stale: rerun with NEGSIM_BLESS=1"
+        );
     }
 }

@@ -1,16 +1,15 @@
 //! The weekly step: model.md section 3, steps 1-9 in fixed order. Pure: it reads parameters,
-//! mutates the replicate's state, draws only from the replicate's streams (a fixed number of draws
-//! per stream per week) and reports what happened. docs/MODEL.md gives the equations.
+//! mutates the replicate's state, draws only from the replicate's streams (each use at its own
+//! slot of its stream's week, and only when the use needs it) and reports what happened.
+//! docs/MODEL.md gives the equations.
 
 use crate::scenario::{Instrument, LeaderStyle, Scope};
 
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
 use super::observe::{Expiry, WeekOutcomes};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
-use super::rng::{normal_quantile, open_unit, poisson_with};
-use super::state::{
-    AgreementState, FactionWeek, MOVES_DRAWS, NEGOTIATION_DRAWS, PendingThreat, State, Streams,
-};
+use super::rng::{Draws, normal_quantile, open_unit, poisson_with, slot};
+use super::state::{AgreementState, FactionWeek, PendingThreat, State, Streams};
 
 /// The side's line this week (step 5): hold, or escalate on one instrument.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -151,7 +150,7 @@ fn best_for_negotiation(p: &Params, s: &State) -> Option<usize> {
 }
 
 /// Simulates week `s.week` and advances the state to the next week.
-pub fn step<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) -> WeekObs {
+pub fn step<E: EventSink>(p: &Params, s: &mut State, r: &Streams, ev: &mut E) -> WeekObs {
     let t = s.week;
     let mut obs = WeekObs {
         week: t,
@@ -161,27 +160,44 @@ pub fn step<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
     pains(p, s);
     perceive(p, s, r, &mut obs, ev);
     beliefs(p, s);
-    let moves_u: [[f64; MOVES_DRAWS]; 2] = [r.moves[0].fill(), r.moves[1].fill()];
-    let mut acts = intentions(p, s, r, &moves_u);
+    let moves = [r.moves[0].week(t), r.moves[1].week(t)];
+    let negotiation = r.negotiation.week(t);
+    let mut acts = intentions(p, s, r, &moves);
     let mut changes = [Changes::default(); 2];
-    let purchase_draw = negotiate(p, s, r, &moves_u, &mut acts, &mut changes, &mut obs, ev);
-    implement(p, s, r, &acts, &mut changes, &mut obs, purchase_draw, ev);
+    negotiate(
+        p,
+        s,
+        &negotiation,
+        &moves,
+        &mut acts,
+        &mut changes,
+        &mut obs,
+        ev,
+    );
+    implement(p, s, r, &acts, &mut changes, &mut obs, &negotiation, ev);
     politics(p, s, r, ev);
     observe(p, s, &changes, &mut obs);
     s.week += 1;
     obs
 }
 
-/// Step 1: domestic shocks (Poisson arrivals, one uniform per kind per side per week).
-fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) {
+/// Step 1: domestic shocks (Poisson arrivals, one uniform per kind with a positive mean, per side
+/// per week).
+fn shocks<E: EventSink>(p: &Params, s: &mut State, r: &Streams, ev: &mut E) {
     let e = &p.b.shocks;
     let t = s.week;
     for i in 0..2 {
-        let u: [f64; 4] = r.shocks[i].fill();
+        let d = r.shocks[i].week(t);
         let sp = &p.sides[i];
-        // The four kinds in the order of Params::shock_means (and of the stream's draws).
-        let [security, purges, market, insults] =
-            [0, 1, 2, 3].map(|j| poisson_with(sp.shock_means[j], sp.shock_exp[j], u[j]));
+        // The four kinds in the order of Params::shock_means (and of the stream's slots).
+        let [security, purges, market, insults] = [0, 1, 2, 3].map(|j| {
+            let mean = sp.shock_means[j];
+            if mean > 0.0 {
+                poisson_with(mean, sp.shock_exp[j], d.u(slot::SHOCKS[j]))
+            } else {
+                0
+            }
+        });
         let sp = &p.sides[i];
         let st = &mut s.sides[i];
         st.face_shock *= p.face_decay;
@@ -247,20 +263,14 @@ fn pains(p: &Params, s: &mut State) {
 /// Step 2: each side reads the other's last move through the best open channel; gray-zone moves
 /// beyond one's own record of the agreement become record disputes.
 // long: MODEL.md §7.1 line by line: per side, channel choice, misreading, clarification.
-fn perceive<E: EventSink>(
-    p: &Params,
-    s: &mut State,
-    r: &mut Streams,
-    obs: &mut WeekObs,
-    ev: &mut E,
-) {
+fn perceive<E: EventSink>(p: &Params, s: &mut State, r: &Streams, obs: &mut WeekObs, ev: &mut E) {
     let pe = &p.b.perception;
     let t = s.week;
     let best = best_for_perception(p, s);
     let authority = best_for_negotiation(p, s).map_or(0.0, |k| p.channels[k].channel.authority);
     for i in 0..2 {
         let o = 1 - i;
-        let [u_misread, u_clarify]: [f64; 2] = r.perception[i].fill();
+        let d = r.perception[i].week(t);
         let (ec, eh) = match best {
             Some(k) => (
                 p.channels[k].channel.misread_conciliation,
@@ -272,8 +282,8 @@ fn perceive<E: EventSink>(
             * (1.0 - pe.understanding_effect * p.understanding[i]);
         let truth = s.sides[o].last_move;
         let mut perceived = match truth {
-            Move::Cooperate if u_misread < ec * factor => Move::Defect,
-            Move::Defect if u_misread < eh * factor => Move::Cooperate,
+            Move::Cooperate if d.chance(slot::MISREAD, ec * factor) => Move::Defect,
+            Move::Defect if d.chance(slot::MISREAD, eh * factor) => Move::Cooperate,
             m => m,
         };
         if perceived != truth {
@@ -290,7 +300,7 @@ fn perceive<E: EventSink>(
         if let (Some(x), Some(a)) = (s.sides[o].gray_pending, &s.agreement)
             && x > a.tolerance[i][o]
         {
-            if u_clarify < pe.clarification * authority {
+            if d.chance(slot::CLARIFY, pe.clarification * authority) {
                 emit(ev, t, Some(i), EventKind::DisputeCleared, x);
             } else {
                 perceived = Move::Defect;
@@ -349,13 +359,9 @@ fn beliefs(p: &Params, s: &mut State) {
 }
 
 /// Steps 4-5: each faction's intention from the reactive rule, then the side's line and who acts
-/// alone. Draws four uniforms per faction per week; the fourth is the clout noise of step 8.
-fn intentions(
-    p: &Params,
-    s: &mut State,
-    r: &mut Streams,
-    moves_u: &[[f64; MOVES_DRAWS]; 2],
-) -> [Actions; 2] {
+/// alone. Draws from each faction's stream: its intention, a gesture and acting alone (slot 3,
+/// the clout noise, is step 8's).
+fn intentions(p: &Params, s: &mut State, r: &Streams, moves: &[Draws; 2]) -> [Actions; 2] {
     let w = &p.b.intentions;
     let mut acts = [Actions::default(); 2];
     let in_agreement = s.agreement.is_some();
@@ -374,24 +380,28 @@ fn intentions(
             - restraint;
         let mut escalate_share = 0.0;
         for (k, f) in sp.factions.iter().enumerate() {
-            let [u_intent, u_gesture, u_alone, u_noise]: [f64; 4] = r.factions[i][k].fill();
+            let d = r.factions[i][k].week(s.week);
             let z = w.stance_weight * f.stance + shift;
             let intent = match st.perceived {
-                Move::Cooperate if u_intent < clamp01(w.provocation_base + z) => Move::Defect,
-                Move::Defect if u_intent >= clamp01(f.generosity - z) => Move::Defect,
+                Move::Cooperate if d.chance(slot::INTENT, clamp01(w.provocation_base + z)) => {
+                    Move::Defect
+                }
+                Move::Defect if !d.chance(slot::INTENT, clamp01(f.generosity - z)) => Move::Defect,
                 _ => Move::Cooperate,
             };
             let gesture = intent == Move::Cooperate
                 && f.stance < 0.0
-                && u_gesture < w.gesture_rate * (-f.stance) * (1.0 - st.aversion);
+                && d.chance(
+                    slot::GESTURE,
+                    w.gesture_rate * (-f.stance) * (1.0 - st.aversion),
+                );
             if intent == Move::Defect {
                 escalate_share += st.clout[k];
             }
             st.scratch[k] = FactionWeek {
                 intent,
                 gesture,
-                alone: u_alone < f.p_alone,
-                noise: u_noise,
+                alone: d.chance(slot::ALONE, f.p_alone),
             };
         }
         let line_escalates = escalate_share > 0.0 && escalate_share >= w.line_threshold;
@@ -405,7 +415,8 @@ fn intentions(
                     if st.perceived == Move::Defect
                         && x != Instrument::Purchases
                         && sp.holds[x as usize]
-                        && (Some(x) == own || moves_u[i][0] < p.b.escalation.in_kind_share) =>
+                        && (Some(x) == own
+                            || moves[i].chance(slot::IN_KIND, p.b.escalation.in_kind_share)) =>
                 {
                     Some(x)
                 }
@@ -452,37 +463,6 @@ enum Attempt {
     },
 }
 
-/// The negotiation stream's uniforms of one week, by use.
-#[derive(Clone, Copy, Debug)]
-struct NegotiationDraws {
-    round: f64,
-    call: [f64; 2],
-    proposal: [f64; 2],
-    success: f64,
-    scope: f64,
-    records: [f64; 4],
-    purchase: f64,
-    cover: f64,
-    extend: f64,
-}
-
-impl NegotiationDraws {
-    fn draw(r: &mut Streams) -> NegotiationDraws {
-        let u: [f64; NEGOTIATION_DRAWS] = r.negotiation.fill();
-        NegotiationDraws {
-            round: u[0],
-            call: [u[1], u[2]],
-            proposal: [u[3], u[4]],
-            success: u[5],
-            scope: u[6],
-            records: [u[7], u[8], u[9], u[10]],
-            purchase: u[11],
-            cover: u[12],
-            extend: u[13],
-        }
-    }
-}
-
 /// What the calendar brings this week (step 6a).
 #[derive(Clone, Copy, Debug, Default)]
 struct Agenda {
@@ -508,35 +488,33 @@ fn summit_near(p: &Params, s: &State, t: u32) -> bool {
 }
 
 /// Step 6: the calendar, the attempt of the week and its outcome, the agreement's expiry, and
-/// threats at their deadline, as named sub-phases (6a-6e). Draws fourteen uniforms per week from the
-/// negotiation stream and returns the one reserved for purchase fulfilment (used in step 7).
+/// threats at their deadline, as named sub-phases (6a-6e), drawing from the negotiation stream's
+/// week `u` (its purchase slot is step 7's) and the sides' moves streams.
 #[allow(clippy::too_many_arguments)]
 fn negotiate<E: EventSink>(
     p: &Params,
     s: &mut State,
-    r: &mut Streams,
-    moves_u: &[[f64; MOVES_DRAWS]; 2],
+    u: &Draws,
+    moves: &[Draws; 2],
     acts: &mut [Actions; 2],
     changes: &mut [Changes; 2],
     obs: &mut WeekObs,
     ev: &mut E,
-) -> f64 {
-    let u = NegotiationDraws::draw(r);
+) {
     let agenda = read_calendar(p, s, ev);
     let expiry_due = s
         .agreement
         .as_ref()
         .is_some_and(|a| a.expiry == Some(s.week));
-    let attempt = choose_attempt(p, s, &u, agenda, expiry_due, ev);
+    let attempt = choose_attempt(p, s, u, agenda, expiry_due, ev);
     let deal = match attempt {
-        Some(att) => hold_attempt(p, s, &u, att, expiry_due, acts, changes, obs, ev),
+        Some(att) => hold_attempt(p, s, u, att, expiry_due, acts, changes, obs, ev),
         None => false,
     };
     if expiry_due {
-        expire(p, s, &u, deal, acts, changes, obs, ev);
+        expire(p, s, u, deal, acts, changes, obs, ev);
     }
-    threats_due(p, s, moves_u, acts, changes, obs, ev);
-    u.purchase
+    threats_due(p, s, moves, acts, changes, obs, ev);
 }
 
 /// 6a: calendar entries of this week. Threats are announced (tension to the threatened side);
@@ -592,7 +570,7 @@ fn read_calendar<E: EventSink>(p: &Params, s: &mut State, ev: &mut E) -> Agenda 
 fn choose_attempt<E: EventSink>(
     p: &Params,
     s: &mut State,
-    u: &NegotiationDraws,
+    u: &Draws,
     agenda: Agenda,
     expiry_due: bool,
     ev: &mut E,
@@ -605,8 +583,8 @@ fn choose_attempt<E: EventSink>(
         summit.get_or_insert((false, calendar));
     }
     if summit.is_none() {
-        for (i, u_call) in u.call.into_iter().enumerate() {
-            if u_call < p.sides[i].p_summit_call {
+        for i in 0..2 {
+            if u.chance(slot::CALL[i], p.sides[i].p_summit_call) {
                 summit = Some((false, None));
             }
         }
@@ -637,7 +615,7 @@ fn choose_attempt<E: EventSink>(
         };
         let p_round =
             1.0 - (-(n.round_rate + n.round_pain_rate * pain_min) * factor * WEEK_YEARS).exp();
-        if agenda.round.is_some() || expiry_due || u.round < p_round {
+        if agenda.round.is_some() || expiry_due || u.chance(slot::ROUND, p_round) {
             attempt = Some(Attempt::Round {
                 calendar: agenda.round,
             });
@@ -653,7 +631,7 @@ fn choose_attempt<E: EventSink>(
 fn hold_attempt<E: EventSink>(
     p: &Params,
     s: &mut State,
-    u: &NegotiationDraws,
+    u: &Draws,
     att: Attempt,
     renewal: bool,
     acts: &mut [Actions; 2],
@@ -730,9 +708,9 @@ fn hold_attempt<E: EventSink>(
             } else {
                 1.0
             };
-            for (i, u_prop) in u.proposal.into_iter().enumerate() {
+            for i in 0..2 {
                 let aversion = s.sides[i].aversion * told;
-                if u_prop < aversion {
+                if u.chance(slot::PROPOSAL[i], aversion) {
                     p_success = 0.0;
                     if E::ENABLED {
                         ev.push(
@@ -750,7 +728,7 @@ fn hold_attempt<E: EventSink>(
         *x += n.experience_gain * (1.0 - *x);
     }
     s.last_talks_week = Some(t);
-    let success = u.success < p_success;
+    let success = u.chance(slot::SUCCESS, p_success);
     obs.outcomes.scheduled_talks = scheduled;
     obs.outcomes.scheduled_talks_deal = scheduled && success;
     obs.outcomes.scheduled_talks_opening = scheduled && s.agreement.is_none();
@@ -773,7 +751,7 @@ fn hold_attempt<E: EventSink>(
         if !is_summit && authority >= n.agenda_authority_min {
             s.last_agenda_week = Some(t);
         }
-        let scope = if authority >= n.broad_authority_min && u.scope < n.broad_share {
+        let scope = if authority >= n.broad_authority_min && u.chance(slot::SCOPE, n.broad_share) {
             Scope::Broad
         } else {
             Scope::Transactional
@@ -785,14 +763,15 @@ fn hold_attempt<E: EventSink>(
                 + n.detail_authority * authority
                 + if prepared { n.detail_agenda } else { 0.0 },
         );
-        let covers_controls = scope == Scope::Broad || u.cover < n.transactional_controls_coverage;
+        let covers_controls =
+            scope == Scope::Broad || u.chance(slot::COVER, n.transactional_controls_coverage);
         make_deal(
             p,
             s,
             scope,
             detail,
             covers_controls,
-            u.records,
+            slot::RECORDS.map(|k| u.u(k)),
             changes,
             obs,
             ev,
@@ -820,7 +799,7 @@ fn hold_attempt<E: EventSink>(
 fn expire<E: EventSink>(
     p: &Params,
     s: &mut State,
-    u: &NegotiationDraws,
+    u: &Draws,
     deal: bool,
     acts: &mut [Actions; 2],
     changes: &mut [Changes; 2],
@@ -842,7 +821,7 @@ fn expire<E: EventSink>(
             + n.extension_talks * talks
             + n.extension_generosity * generosity,
     );
-    if u.extend < p_extend {
+    if u.chance(slot::EXTEND, p_extend) {
         if let Some(a) = &mut s.agreement {
             a.expiry = Some(t + n.extension_term.round().max(1.0) as u32);
         }
@@ -866,18 +845,21 @@ fn expire<E: EventSink>(
 /// 6e: threats at their deadline. The threatened side may concede (the threat is withdrawn and
 /// it rolls back part of its escalation); otherwise the threat is carried out, postponed (talks
 /// in progress or a summit near, up to `max_postponements`), or left hanging. A side's threats
-/// due in one week share its two uniforms.
+/// due in one week share its two uniforms (each drawn once, when first needed).
 // long: MODEL.md §7.8 (a threat at its deadline) line by line, at fixed draw positions.
 fn threats_due<E: EventSink>(
     p: &Params,
     s: &mut State,
-    moves_u: &[[f64; MOVES_DRAWS]; 2],
+    moves: &[Draws; 2],
     acts: &mut [Actions; 2],
     changes: &mut [Changes; 2],
     obs: &mut WeekObs,
     ev: &mut E,
 ) {
     let th = &p.b.threats;
+    // The shared uniforms of each side, drawn at most once a week.
+    let mut concede_u: [Option<f64>; 2] = [None; 2];
+    let mut execute_u: [Option<f64>; 2] = [None; 2];
     let t = s.week;
     let near = talks_in_progress(p, s, t) || summit_near(p, s, t);
     let mut k = 0;
@@ -888,7 +870,6 @@ fn threats_due<E: EventSink>(
             continue;
         }
         let (i, o) = (threat.side, 1 - threat.side);
-        let [_, u_concede, u_execute] = moves_u[i];
         let face_o = p.sides[o].face_cost + s.sides[o].face_shock;
         let p_concede = logistic(
             th.concession_base + th.concession_pain * s.sides[o].pain - th.concession_face * face_o,
@@ -904,6 +885,7 @@ fn threats_due<E: EventSink>(
         // real threats table types them); later deadlines of a postponed threat are logged only.
         let first = threat.postponed == 0;
         let mut tally = WeekOutcomes::default();
+        let u_concede = *concede_u[i].get_or_insert_with(|| moves[i].u(slot::CONCEDE));
         let (kind, size) = if u_concede < p_concede {
             s.threats.swap_remove(k);
             let st = &mut s.sides[o];
@@ -913,7 +895,7 @@ fn threats_due<E: EventSink>(
             acts[o].conceded = true;
             tally.threats_conceded = 1;
             (EventKind::ThreatConceded, cut)
-        } else if u_execute < p_execute {
+        } else if *execute_u[i].get_or_insert_with(|| moves[i].u(slot::EXECUTE)) < p_execute {
             s.threats.swap_remove(k);
             raise_tariff(p, s, i, threat.tariff_pp, &mut changes[i]);
             acts[i].other_hostile = true;
@@ -1047,11 +1029,11 @@ fn raise_tariff(p: &Params, s: &mut State, i: usize, amount: f64, ch: &mut Chang
 fn implement<E: EventSink>(
     p: &Params,
     s: &mut State,
-    r: &mut Streams,
+    r: &Streams,
     acts: &[Actions; 2],
     changes: &mut [Changes; 2],
     obs: &mut WeekObs,
-    u_purchase: f64,
+    negotiation: &Draws,
     ev: &mut E,
 ) {
     let im = &p.b.implementation;
@@ -1171,10 +1153,11 @@ fn implement<E: EventSink>(
     // Gray-zone moves: each side, under an agreement, sometimes makes a routine move it believes the
     // agreement allows (within its own record); the other side reads it next week.
     for i in 0..2 {
-        let [u_move, u_size]: [f64; 2] = r.gray[i].fill();
         s.sides[i].gray_pending = None;
+        let d = r.gray[i].week(t);
         if let Some(a) = &s.agreement
-            && u_move < p.b.negotiation.gray_move_rate
+            && d.chance(slot::GRAY_MOVE, p.b.negotiation.gray_move_rate)
+            && let u_size = d.u(slot::GRAY_SIZE)
             && u_size <= a.tolerance[i][i]
         {
             s.sides[i].gray_pending = Some(u_size);
@@ -1185,7 +1168,7 @@ fn implement<E: EventSink>(
     let halted = acts[p.buyer].halt_purchases || acts[p.buyer].line == Line::HaltPurchases;
     s.purchases_met = !halted
         && s.agreement.as_ref().is_some_and(|a| a.purchases)
-        && u_purchase < im.purchase_fulfilment;
+        && negotiation.chance(slot::PURCHASE, im.purchase_fulfilment);
     for ((st, m), c) in s.sides.iter_mut().zip(obs.moves).zip(changes.iter()) {
         st.last_move = m;
         st.rise = [c.tariff_up, c.controls_up];
@@ -1202,7 +1185,7 @@ fn implement<E: EventSink>(
 }
 
 /// Step 8: clout drift and noise, channel closure and reopening, rapport decay.
-fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E) {
+fn politics<E: EventSink>(p: &Params, s: &mut State, r: &Streams, ev: &mut E) {
     let po = &p.b.politics;
     let t = s.week;
     for i in 0..2 {
@@ -1218,7 +1201,7 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
                 *c *= 1.0 + po.pain_gain * (-f.stance) * st.pain;
             }
             if po.clout_volatility > 0.0 {
-                let z = normal_quantile(open_unit(st.scratch[k].noise));
+                let z = normal_quantile(open_unit(r.factions[i][k].week(t).u(slot::NOISE)));
                 *c *= (po.clout_volatility * z - 0.5 * po.clout_volatility * po.clout_volatility)
                     .exp();
             }
@@ -1228,20 +1211,20 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &mut Streams, ev: &mut E
     }
     let hawks = hawk_share(p, s, 0).max(hawk_share(p, s, 1));
     for (k, c) in p.channels.iter().enumerate() {
-        let u = r.channels[k].uniform();
+        let d = r.channels[k].week(t);
         let ch = &c.channel;
         if s.channel_open[k] {
             // A channel that never closes on its own has closure probability exactly 0: skip
-            // the exp (the draw above is made either way, so streams stay in step).
+            // the exp and the draw.
             let rate =
                 ch.close_rate * (1.0 + po.channel_political_cost * ch.political_exposure * hawks);
-            if ch.close_rate > 0.0 && u < 1.0 - (-rate * WEEK_YEARS).exp() {
+            if ch.close_rate > 0.0 && d.chance(slot::CHANNEL, 1.0 - (-rate * WEEK_YEARS).exp()) {
                 s.channel_open[k] = false;
                 if E::ENABLED {
                     ev.push(Event::new(t, EventKind::ChannelClosed, rate).channel(k));
                 }
             }
-        } else if u < c.p_reopen {
+        } else if d.chance(slot::CHANNEL, c.p_reopen) {
             s.channel_open[k] = true;
             if E::ENABLED {
                 ev.push(Event::new(t, EventKind::ChannelReopened, ch.reopen_rate).channel(k));
@@ -1378,7 +1361,7 @@ round_pain_rate = 0.0
         )
     }
 
-    fn week(p: &Params, s: &mut State, r: &mut Streams) -> WeekObs {
+    fn week(p: &Params, s: &mut State, r: &Streams) -> WeekObs {
         step(p, s, r, &mut NoEvents)
     }
 
@@ -1397,7 +1380,7 @@ round_pain_rate = 0.0
             let mut s = State::new(&p);
             s.sides[0].last_move = Move::Defect;
             s.sides[0].rise = [60.0, 0.0];
-            let o = week(&p, &mut s, &mut streams(&p));
+            let o = week(&p, &mut s, &streams(&p));
             o.tariff_up[1]
         };
         assert_eq!(run(1.0), 60.0, "China matches the US rise");
@@ -1419,7 +1402,7 @@ round_pain_rate = 0.0
             let mut s = State::new(&p);
             s.heat = heat;
             s.sides[1].tariff = tariff;
-            let o = week(&p, &mut s, &mut streams(&p));
+            let o = week(&p, &mut s, &streams(&p));
             o.tariff_up[1]
         };
         assert_eq!(run(3.0, 20.0), 40.0);
@@ -1443,7 +1426,7 @@ round_pain_rate = 0.0
             s.sides[0].anchor_tariff = 20.8;
             s.sides[1].tariff = 125.0;
             s.sides[1].anchor_tariff = 21.2;
-            let o = week(&p, &mut s, &mut streams(&p));
+            let o = week(&p, &mut s, &streams(&p));
             assert_eq!(o.deal, Some(Scope::Transactional));
             [s.sides[0].tariff, s.sides[1].tariff]
         };
@@ -1480,10 +1463,10 @@ autonomy = 1.0
             );
             let p = reduced(1.0, hawk, &extra);
             let mut s = State::new(&p);
-            let mut r = streams(&p);
+            let r = streams(&p);
             let mut tracker = CycleTracker::new(Some(Scope::Transactional));
             for _ in 0..10 {
-                let o = week(&p, &mut s, &mut r);
+                let o = week(&p, &mut s, &r);
                 tracker.observe(o.week, &crate::ensemble::record::week_signal(&o));
             }
             tracker.finish();
@@ -1504,20 +1487,21 @@ autonomy = 1.0
     #[test]
     fn an_expiring_agreement_is_extended_by_decree_without_snapback() {
         // The agreement expires at week 2 (2025-01-16) with a 24 pp snapback; the only channel is
-        // closed, so no renewal round can be held.
+        // closed, so no renewal round can be held, and public statements are read without error
+        // (no misread blow can break the agreement first).
         let extra = |base: f64| {
             format!(
-                "{CALM}\n[behaviour.negotiation]{NO_ROUNDS}extension_base = {base}\n\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\nsnapback_us = 24.0\n\n[[calendar]]\ndate = 2025-01-16\nkind = \"truce_expiry\"\n"
+                "{CALM}\n[behaviour.perception]\npublic_misread_conciliation = 0.0\npublic_misread_hostility = 0.0\n\n[behaviour.negotiation]{NO_ROUNDS}extension_base = {base}\n\n[agreement]\nscope = \"transactional\"\ndetail = 1.0\nsnapback_us = 24.0\n\n[[calendar]]\ndate = 2025-01-16\nkind = \"truce_expiry\"\n"
             )
         };
         let run = |base: f64| {
             let mut p = reduced(1.0, "", &extra(base));
             p.channels[0].channel.open = false;
             let mut s = State::new(&p);
-            let mut r = streams(&p);
+            let r = streams(&p);
             let mut third = WeekObs::default();
             for _ in 0..3 {
-                third = week(&p, &mut s, &mut r);
+                third = week(&p, &mut s, &r);
             }
             (third, s)
         };
@@ -1543,10 +1527,10 @@ autonomy = 1.0
             );
             let p = reduced(1.0, "", &extra);
             let mut s = State::new(&p);
-            let mut r = streams(&p);
+            let r = streams(&p);
             let mut withdrawn = 0;
             for _ in 0..2 {
-                withdrawn += week(&p, &mut s, &mut r).outcomes.threats_withdrawn_in_deal;
+                withdrawn += week(&p, &mut s, &r).outcomes.threats_withdrawn_in_deal;
             }
             (s.threats.len(), withdrawn)
         };
@@ -1585,11 +1569,11 @@ autonomy = 1.0
         let run = |p: &Params, weeks: usize| {
             let mut s = State::new(p);
             s.sides[1].anchor_tariff = 10.0;
-            let mut r = streams(p);
+            let r = streams(p);
             let mut total = WeekOutcomes::default();
             let mut up = 0.0;
             for _ in 0..weeks {
-                let o = week(p, &mut s, &mut r);
+                let o = week(p, &mut s, &r);
                 total.threats_executed += o.outcomes.threats_executed;
                 total.threats_conceded += o.outcomes.threats_conceded;
                 total.threats_postponed += o.outcomes.threats_postponed;
@@ -1613,9 +1597,9 @@ autonomy = 1.0
         assert!(s.threats.is_empty(), "left hanging at the third deadline");
         let mut ev: Vec<Event> = Vec::new();
         let mut st = State::new(&p);
-        let mut r = streams(&p);
+        let r = streams(&p);
         for _ in 0..20 {
-            step(&p, &mut st, &mut r, &mut ev);
+            step(&p, &mut st, &r, &mut ev);
         }
         let kinds: Vec<EventKind> = ev
             .iter()
@@ -1748,7 +1732,7 @@ autonomy = 1.0
             let mut p = p0.clone();
             p.sides[0].factions[0].stance = stance;
             let mut s = State::new(&p);
-            let o = week(&p, &mut s, &mut streams(&p));
+            let o = week(&p, &mut s, &streams(&p));
             (o.tariff_down[0], s.sides[0].tariff)
         };
         let cut = p0.b.implementation.gesture_tariff_cut;
@@ -1769,7 +1753,7 @@ autonomy = 1.0
         );
         let mut s = State::new(&p);
         s.experience = [0.0, 0.5];
-        week(&p, &mut s, &mut streams(&p));
+        week(&p, &mut s, &streams(&p));
         let g = p.b.negotiation.experience_gain;
         assert!((s.experience[0] - g).abs() < 1e-12, "{:?}", s.experience);
         assert!((s.experience[1] - (0.5 + g * 0.5)).abs() < 1e-12);
@@ -1787,7 +1771,7 @@ autonomy = 1.0
             p.sides[0].shock_means[1] = mean;
             p.sides[0].shock_exp[1] = (-mean).exp();
             let mut s = State::new(&p);
-            week(&p, &mut s, &mut streams(&p));
+            week(&p, &mut s, &streams(&p));
             (s.sides[0].face_shock, s.sides[0].aversion)
         };
         // A mean of 30 purges a week: P(none) = e^-30.
@@ -1816,7 +1800,7 @@ autonomy = 1.0
         s.sides[0].rise = [0.0, 6.0];
         s.sides[1].controls = 4.0;
         let before = s.sides[1].controls;
-        week(&p, &mut s, &mut streams(&p));
+        week(&p, &mut s, &streams(&p));
         let added = s.sides[1].controls - before;
         assert!(added > 0.0, "China answers on controls");
         assert!(

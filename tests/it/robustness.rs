@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use negsim::ensemble::record::ReplicateCollector;
-use negsim::model::rng::Stream;
+use negsim::model::rng::Sequence;
 use negsim::model::{NoEvents, Params, StreamKey, run_replicate};
 use negsim::scenario::{Text, load_texts};
 
@@ -81,10 +81,10 @@ const NASTY: [&str; 14] = [
     "9223372036854775807",
 ];
 
-fn mutate(text: &str, s: &mut Stream) -> String {
+fn mutate(text: &str, s: &mut Sequence) -> String {
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     let pick =
-        |s: &mut Stream, n: usize| ((s.uniform() * n as f64) as usize).min(n.saturating_sub(1));
+        |s: &mut Sequence, n: usize| ((s.uniform() * n as f64) as usize).min(n.saturating_sub(1));
     for _ in 0..1 + pick(s, 4) {
         if lines.is_empty() {
             break;
@@ -147,7 +147,7 @@ fn thousands_of_mutated_scenarios_never_panic() {
         root().join("scenarios/interventions/restore_kushner_channel.toml"),
     )
     .expect("overlay");
-    let mut s = Stream::new(20_251_023);
+    let mut s = Sequence::new(20_251_023);
     let (mut loaded, mut rejected) = (0, 0);
     for k in 0..3_000 {
         let (b, o) = if k % 3 == 0 {

@@ -3,11 +3,11 @@
 //! the band is +-4 standard errors around 95%). Fixed seed.
 
 use negsim::analysis::stats::{Moments, PairedCounts, wilson};
-use negsim::model::rng::{Stream, normal_quantile, open_unit};
+use negsim::model::rng::{Sequence, normal_quantile, open_unit};
 
 const REPS: usize = 2_000;
 
-fn normal(s: &mut Stream) -> f64 {
+fn normal(s: &mut Sequence) -> f64 {
     normal_quantile(open_unit(s.uniform()))
 }
 
@@ -18,7 +18,7 @@ fn assert_coverage(hits: usize, what: &str) {
 
 #[test]
 fn t_intervals_for_a_mean_and_a_paired_difference_cover_the_truth() {
-    let mut s = Stream::new(2025);
+    let mut s = Sequence::new(2025);
     let (mu, delta, n) = (3.0, 0.4, 40);
     let (mut mean_hits, mut diff_hits) = (0, 0);
     for _ in 0..REPS {
@@ -41,7 +41,7 @@ fn t_intervals_for_a_mean_and_a_paired_difference_cover_the_truth() {
 
 #[test]
 fn wilson_and_newcombe_intervals_cover_the_truth() {
-    let mut s = Stream::new(7);
+    let mut s = Sequence::new(7);
     let (pa, pb, n) = (0.3, 0.22, 400u64);
     let (mut w_hits, mut nc_hits) = (0, 0);
     for _ in 0..REPS {
