@@ -203,6 +203,19 @@ impl Histogram {
         self.total += 1;
     }
 
+    /// Adds every value of `xs` (the total is updated once, so that a long run of pushes into one
+    /// histogram is not a chain of read-modify-writes of it).
+    #[inline]
+    pub fn extend(&mut self, xs: impl Iterator<Item = f64>) {
+        let mut n = 0;
+        for x in xs {
+            let b = self.bin(x);
+            self.counts[b] += 1;
+            n += 1;
+        }
+        self.total += n;
+    }
+
     /// Adds `n` values in bin `b`.
     #[inline]
     pub fn add_bin(&mut self, b: usize, n: u64) {
@@ -811,6 +824,18 @@ mod tests {
         let naive_var =
             xs.iter().map(|x| (x - naive_mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64;
         assert!((all.variance() - naive_var).abs() < 1e-6 * naive_var);
+    }
+
+    #[test]
+    fn histogram_extend_is_repeated_push() {
+        let xs = [0.0, 0.04, 0.05, 3.2, -1.0, f64::NAN, 1e9, 3.2, 3.2];
+        let (mut a, mut b) = (Histogram::new(10.0, 0.1), Histogram::new(10.0, 0.1));
+        for x in xs {
+            a.push(x);
+        }
+        b.extend(xs.into_iter());
+        assert_eq!(a, b);
+        assert_eq!(b.total, xs.len() as u64);
     }
 
     #[test]

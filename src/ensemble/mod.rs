@@ -142,7 +142,8 @@ enum Msg {
     Done(Box<Aggregate>),
 }
 
-/// A worker's reusable state: collectors, one replicate's outputs and trajectories per arm, and
+/// A worker's reusable state: collectors, one replicate's outputs per arm, the weekly trajectories
+/// of a batch per arm (week-major, for [`Aggregate::absorb_weekly`]), and
 /// the worker's own aggregate (exact integer sums, so how replicates fall on workers does not
 /// matter).
 struct Worker {
@@ -162,7 +163,7 @@ impl Worker {
                 .map(|a| ReplicateCollector::new(&a.params))
                 .collect(),
             outs: vec![ReplicateOut::default(); arms.len()],
-            traj: vec![vec![WeekPoint::default(); weeks]; arms.len()],
+            traj: vec![vec![WeekPoint::default(); weeks * BATCH as usize]; arms.len()],
             agg: if weekly {
                 Aggregate::new(&params)
             } else {
@@ -183,16 +184,18 @@ impl Worker {
         let mut rows = Vec::with_capacity(if format.is_some() { 0 } else { n * arms.len() });
         let mut bytes = vec![Vec::new(); if format.is_some() { arms.len() } else { 0 }];
         let mut traced = Vec::new();
-        for rep in reps {
+        let weeks = self.agg.weeks as usize;
+        for (j, rep) in reps.enumerate() {
             for (a, arm) in arms.iter().enumerate() {
                 let p = &arm.params;
                 let col = &mut self.collectors[a];
                 col.reset(p, rep);
                 let key = stream_key(plan, a, rep);
+                // Week-major within the batch: week t of replicate j at t * n + j.
                 let points = &mut self.traj[a];
                 let mut on_week = |s: &crate::model::State, o: &crate::model::WeekObs| {
                     let regime = col.week(s, o);
-                    points[o.week as usize] = WeekPoint {
+                    points[o.week as usize * n + j] = WeekPoint {
                         tariff: [s.sides[0].tariff, s.sides[1].tariff],
                         controls: [s.sides[0].controls, s.sides[1].controls],
                         trust: [s.sides[0].trust, s.sides[1].trust],
@@ -219,11 +222,14 @@ impl Worker {
                     None => rows.push(out.stats.clone()),
                 }
                 if let Some(log) = log {
-                    traced.push((rep, a, log, points.clone()));
+                    let own = (0..weeks).map(|t| points[t * n + j]).collect();
+                    traced.push((rep, a, log, own));
                 }
             }
-            let trajs: Vec<&[WeekPoint]> = self.traj.iter().map(Vec::as_slice).collect();
-            self.agg.absorb(&self.outs, &trajs);
+            self.agg.absorb(&self.outs);
+        }
+        for (a, points) in self.traj.iter().enumerate() {
+            self.agg.absorb_weekly(a, &points[..n * weeks], n);
         }
         BatchOut {
             index,
