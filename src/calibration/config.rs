@@ -13,75 +13,7 @@ use crate::scenario::{LoadError, Text, tree};
 
 use super::history::STATISTICS;
 
-/// A prior distribution of one parameter.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Prior {
-    /// Uniform on [lo, hi].
-    Uniform {
-        /// Lower bound.
-        lo: f64,
-        /// Upper bound.
-        hi: f64,
-    },
-    /// Uniform in log on [lo, hi] (both > 0).
-    LogUniform {
-        /// Lower bound.
-        lo: f64,
-        /// Upper bound.
-        hi: f64,
-    },
-    /// Beta(alpha, beta) scaled to [lo, hi].
-    Beta {
-        /// Shape alpha.
-        alpha: f64,
-        /// Shape beta.
-        beta: f64,
-        /// Lower bound.
-        lo: f64,
-        /// Upper bound.
-        hi: f64,
-    },
-}
-
-impl Prior {
-    /// Support in natural units.
-    pub fn bounds(&self) -> (f64, f64) {
-        match *self {
-            Prior::Uniform { lo, hi }
-            | Prior::LogUniform { lo, hi }
-            | Prior::Beta { lo, hi, .. } => (lo, hi),
-        }
-    }
-
-    /// Prior probability of [a, b] (clipped to the support).
-    pub fn mass(&self, a: f64, b: f64) -> f64 {
-        let (lo, hi) = self.bounds();
-        let (a, b) = (a.clamp(lo, hi), b.clamp(lo, hi));
-        match *self {
-            Prior::Uniform { .. } => (b - a) / (hi - lo),
-            Prior::LogUniform { .. } => (b.ln() - a.ln()) / (hi.ln() - lo.ln()),
-            Prior::Beta { alpha, beta, .. } => {
-                let cdf =
-                    |x: f64| crate::analysis::stats::inc_beta(alpha, beta, (x - lo) / (hi - lo));
-                cdf(b) - cdf(a)
-            }
-        }
-    }
-
-    /// Short description.
-    pub fn describe(&self) -> String {
-        match *self {
-            Prior::Uniform { lo, hi } => format!("uniform({lo}, {hi})"),
-            Prior::LogUniform { lo, hi } => format!("log-uniform({lo}, {hi})"),
-            Prior::Beta {
-                alpha,
-                beta,
-                lo,
-                hi,
-            } => format!("beta({alpha}, {beta}) on [{lo}, {hi}]"),
-        }
-    }
-}
+pub use crate::scenario::uncertain::Prior;
 
 /// A calibrated parameter.
 #[derive(Clone, Debug, PartialEq)]

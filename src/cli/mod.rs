@@ -227,6 +227,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     base.scenario.meta.name
                 );
                 out!("{}", inspect::claims_table(&base));
+                uncertain(&base);
                 if all {
                     outln!(
                         "\nevery parameter in force (source 'default': the documented default of docs/MODEL.md)\n"
@@ -244,6 +245,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     names.join(" + ")
                 );
                 out!("{}", inspect::diff_table(&base, &merged));
+                uncertain(&merged);
                 if all {
                     outln!();
                     out!("{}", inspect::all_table(&merged));
@@ -251,6 +253,19 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+    }
+}
+
+/// The uncertain values of a scenario, or a line saying there are none (`explain`).
+fn uncertain(l: &scenario::Loaded) {
+    match inspect::uncertain_table(l) {
+        Some(t) => {
+            outln!("\nvalues with a declared plausible range (what is uncertain, and why)\n");
+            out!("{t}");
+        }
+        None => outln!(
+            "\nno value declares a plausible range: results are conditional on fixed parameters"
+        ),
     }
 }
 

@@ -23,8 +23,20 @@ pub fn digest(l: &Loaded) -> String {
         .filter(|p| p.is_claim())
         .map(|p| p.source.as_str())
         .collect();
+    let uncertain: Vec<_> = s
+        .params
+        .iter()
+        .filter_map(|p| p.uncertain.as_ref())
+        .collect();
+    let uncertain = match uncertain.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} uncertain values ({} assumed)",
+            uncertain.iter().filter(|u| u.assumed()).count()
+        ),
+    };
     format!(
-        "ok: '{}': {} weeks from {}; {} factions, {} channels, {} calendar entries; {} parameters, {} citing {} of the {} claims",
+        "ok: '{}': {} weeks from {}; {} factions, {} channels, {} calendar entries; {} parameters, {} citing {} of the {} claims{uncertain}",
         s.meta.name,
         s.meta.weeks,
         s.meta.start,
@@ -138,6 +150,48 @@ pub fn all_table(l: &Loaded) -> String {
         ],
         &rows,
     )
+}
+
+/// The values that declare a plausible range or prior: parameter, value, plausible values, source
+/// and why the range is what it is ("assumed" when the file gives no reason). `None` when no value
+/// declares one.
+pub fn uncertain_table(l: &Loaded) -> Option<String> {
+    let rows: Vec<Vec<String>> = l
+        .scenario
+        .params
+        .iter()
+        .filter_map(|p| {
+            let u = p.uncertain.as_ref()?;
+            let source = p
+                .provenance
+                .as_ref()
+                .map_or(String::new(), |pr| pr.source.clone());
+            let why = if u.assumed() {
+                "assumed (no range_note gives a reason)".to_string()
+            } else {
+                u.note.clone()
+            };
+            Some(vec![
+                p.path.clone(),
+                value_unit(p),
+                u.prior.describe(),
+                source,
+                why,
+            ])
+        })
+        .collect();
+    (!rows.is_empty()).then(|| {
+        render(
+            &[
+                "parameter".into(),
+                "value".into(),
+                "plausible values".into(),
+                "source".into(),
+                "why this range".into(),
+            ],
+            &rows,
+        )
+    })
 }
 
 /// The values an overlay set changes against the base: (path, base value, new value, source, note).

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod source;
 pub mod template;
 pub mod tree;
+pub mod uncertain;
 
 use std::path::Path;
 

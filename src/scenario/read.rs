@@ -7,6 +7,7 @@
 use super::date::Date;
 use super::diag::{Diagnostic, closest, unknown_key_message};
 use super::tree::{Node, Origin, Table, Value, format_float};
+use super::uncertain::{Uncertain, Written};
 
 /// Longest horizon a scenario file may ask for, in weeks (about 1,900 years).
 pub const MAX_WEEKS: i64 = 100_000;
@@ -85,6 +86,8 @@ pub struct ParamRecord {
     pub unit: &'static str,
     /// One-line documentation.
     pub doc: &'static str,
+    /// The plausible range or prior the file declared for the value, if any.
+    pub uncertain: Option<Uncertain>,
 }
 
 /// Largest magnitude any parameter may take: larger values are absurd for every quantity of the
@@ -313,7 +316,25 @@ impl<'a> Obj<'a> {
     }
 
     /// Unwraps `{ value = .., source = .., note = .. }`; returns the value node and provenance.
+    /// A range or prior is for numbers only (see [`Obj::num`]): here it is an error.
     fn scalar(&mut self, cx: &mut Cx, key: &'static str) -> Option<(&'a Node, Option<Provenance>)> {
+        let (node, prov, written) = self.uncertain_scalar(cx, key)?;
+        if let Some((k, n)) = written.first() {
+            cx.error(
+                Some(n.origin),
+                &join(&join(&self.path, key), k),
+                format!("only a number can carry a range or prior, and '{key}' is not a number"),
+            );
+        }
+        Some((node, prov))
+    }
+
+    /// [`Obj::scalar`] that also returns the uncertainty keys written beside the value.
+    fn uncertain_scalar(
+        &mut self,
+        cx: &mut Cx,
+        key: &'static str,
+    ) -> Option<(&'a Node, Option<Provenance>, Written<'a>)> {
         let node = self.take(key)?;
         let path = join(&self.path, key);
         if let Value::Table(t) = &node.value {
@@ -327,16 +348,22 @@ impl<'a> Obj<'a> {
             let value = inner.take("value");
             let (s, n) = (inner.take("source"), inner.take("note"));
             let prov = inner.provenance_from(cx, s, n);
+            let written = Written {
+                range: inner.take("range"),
+                prior: inner.take("prior"),
+                shape: inner.take("shape"),
+                note: inner.take("range_note"),
+            };
             inner.finish(cx);
             match value {
-                Some(v) => Some((v, prov.or_else(|| self.inherited.clone()))),
+                Some(v) => Some((v, prov.or_else(|| self.inherited.clone()), written)),
                 None => {
                     cx.error(Some(node.origin), &path, "a table here needs a 'value' key: write { value = ..., source = \"P4\", note = \"...\" }");
                     None
                 }
             }
         } else {
-            Some((node, self.inherited.clone()))
+            Some((node, self.inherited.clone(), Written::default()))
         }
     }
 
@@ -359,6 +386,7 @@ impl<'a> Obj<'a> {
             origin,
             unit,
             doc,
+            uncertain: None,
         });
     }
 
@@ -370,7 +398,7 @@ impl<'a> Obj<'a> {
             Bounds::Closed(lo, _) | Bounds::AtLeast(lo) => lo,
             Bounds::Positive => 1.0,
         });
-        let Some((node, prov)) = self.scalar(cx, spec.key) else {
+        let Some((node, prov, written)) = self.uncertain_scalar(cx, spec.key) else {
             if spec.default.is_none() && self.table.get(spec.key).is_none() {
                 cx.error(
                     self.origin,
@@ -436,6 +464,7 @@ impl<'a> Obj<'a> {
         }
         // -0.0 means 0.0 everywhere in the model; normalise it so outputs never show "-0".
         let x = if x == 0.0 { 0.0 } else { x };
+        let uncertain = written.check(cx, &path, x, spec.bounds);
         self.record(
             cx,
             spec.key,
@@ -444,6 +473,9 @@ impl<'a> Obj<'a> {
             (prov, Some(node.origin)),
             (spec.unit, spec.doc),
         );
+        if let Some(last) = cx.params.last_mut() {
+            last.uncertain = uncertain;
+        }
         x
     }
 

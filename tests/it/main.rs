@@ -15,6 +15,7 @@ mod properties;
 mod robustness;
 mod sharding;
 mod statistics;
+mod uncertainty;
 mod validation;
 
 use std::path::{Path, PathBuf};

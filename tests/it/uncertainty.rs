@@ -1,0 +1,242 @@
+//! Uncertain values (issue 15, part 1): ranges and priors beside a value's provenance, checked
+//! with file:line errors, listed by `explain`, and changing nothing about a run without worlds.
+
+use negsim::scenario::uncertain::Prior;
+use negsim::scenario::{Text, load_texts};
+
+use super::{assert_fails_with, load, root, run, texts};
+
+fn base() -> Text {
+    Text {
+        path: "base.toml".into(),
+        text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
+    }
+}
+
+fn with_overlay(line: &str) -> Result<negsim::scenario::Loaded, String> {
+    load_texts(
+        &base(),
+        &[Text {
+            path: "ov.toml".into(),
+            text: format!("[overlay]\nname = \"x\"\n\n[sides.us]\n{line}\n"),
+        }],
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn error(line: &str) -> String {
+    match with_overlay(line) {
+        Ok(_) => panic!("expected an error for {line}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_range_is_read_with_its_prior_and_reason() {
+    let l = with_overlay(
+        "coordination = { value = 0.75, range = [0.5, 0.9], source = \"P7\", note = \"n\", range_note = \"why\" }",
+    )
+    .expect("loads");
+    let p = l
+        .scenario
+        .params
+        .iter()
+        .find(|p| p.path == "sides.us.coordination")
+        .expect("recorded");
+    let u = p.uncertain.as_ref().expect("uncertain");
+    assert_eq!(u.prior, Prior::Uniform { lo: 0.5, hi: 0.9 });
+    assert_eq!(u.note, "why");
+    assert!(!u.assumed());
+    let l = with_overlay(
+        "coordination = { value = 0.75, range = [0.5, 0.9], prior = \"beta\", shape = [2, 3], source = \"P7\" }",
+    )
+    .expect("loads");
+    let u = l
+        .scenario
+        .params
+        .iter()
+        .find_map(|p| (p.path == "sides.us.coordination").then_some(p.uncertain.as_ref()?))
+        .expect("uncertain");
+    assert_eq!(
+        u.prior,
+        Prior::Beta {
+            alpha: 2.0,
+            beta: 3.0,
+            lo: 0.5,
+            hi: 0.9
+        }
+    );
+    assert!(u.assumed(), "no range_note: assumed");
+}
+
+#[test]
+fn every_bad_range_is_an_error_naming_file_line_and_key() {
+    let cases = [
+        ("range = [0.9, 0.5]", "is empty: expected low < high"),
+        (
+            "range = [0.5, 1.5]",
+            "leaves the key's allowed values: expected both ends to be a number in [0, 1]",
+        ),
+        (
+            "range = [0.8, 0.9]",
+            "the value 0.75 lies outside its range [0.8, 0.9]",
+        ),
+        ("range = [0.5]", "expected two finite numbers [low, high]"),
+        (
+            "range = [0.5, \"x\"]",
+            "expected two finite numbers [low, high]",
+        ),
+        (
+            "range = [0.5, 0.9], prior = \"normal\"",
+            "expected \"uniform\", \"log-uniform\" or \"beta\"",
+        ),
+        (
+            "range = [0.0, 0.9], prior = \"log-uniform\"",
+            "a log-uniform prior needs a range above 0",
+        ),
+        (
+            "range = [0.5, 0.9], prior = \"beta\"",
+            "a beta prior needs its shape",
+        ),
+        (
+            "range = [0.5, 0.9], prior = \"beta\", shape = [0, 2]",
+            "expected two numbers in (0, 1000]",
+        ),
+        (
+            "range = [0.5, 0.9], shape = [2, 2]",
+            "shape is for a beta prior only",
+        ),
+        (
+            "prior = \"uniform\"",
+            "needs a range: write range = [low, high]",
+        ),
+        (
+            "range = [0.5, 0.9], range_note = 3",
+            "range_note: expected a string",
+        ),
+    ];
+    for (keys, needle) in cases {
+        let e = error(&format!(
+            "coordination = {{ value = 0.75, {keys}, source = \"P7\", note = \"n\" }}"
+        ));
+        assert!(e.contains("ov.toml:5:"), "{keys}: {e}");
+        assert!(e.contains("sides.us.coordination."), "{keys}: {e}");
+        assert!(e.contains(needle), "{keys}: {e}");
+    }
+    // Only numbers can be uncertain.
+    let only = load_texts(
+        &base(),
+        &[Text {
+            path: "ov.toml".into(),
+            text:
+                "[sides.us]\nleader_style = { value = \"process\", range = [0, 1], source = \"P9\" }\n"
+                    .into(),
+        }],
+    );
+    let e = match only {
+        Ok(_) => panic!("a range on a string is an error"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.contains("ov.toml:2:") && e.contains("only a number can carry a range or prior"),
+        "{e}"
+    );
+}
+
+#[test]
+fn validate_and_explain_list_what_is_uncertain() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ov = dir.path().join("ov.toml");
+    std::fs::write(
+        &ov,
+        "[overlay]\nname = \"x\"\n\n[sides.us]\ncoordination = { value = 0.75, range = [0.5, 0.9], source = \"P7\", note = \"n\" }\n",
+    )
+    .expect("write");
+    let base = root().join("scenarios/baseline.toml");
+    let (b, o) = (base.to_str().expect("utf-8"), ov.to_str().expect("utf-8"));
+    let v = run(&["validate", b, "--with", o]);
+    let (out, _) = texts(&v);
+    assert!(v.status.success());
+    assert!(out.contains("; 1 uncertain values (1 assumed)"), "{out}");
+    let e = run(&["explain", b, "--with", o]);
+    let (out, _) = texts(&e);
+    assert!(e.status.success());
+    assert!(
+        out.contains("values with a declared plausible range"),
+        "{out}"
+    );
+    assert!(out.contains("sides.us.coordination"), "{out}");
+    assert!(out.contains("uniform(0.5, 0.9)"), "{out}");
+    assert!(
+        out.contains("assumed (no range_note gives a reason)"),
+        "{out}"
+    );
+    let plain = run(&["explain", b]);
+    assert!(
+        texts(&plain)
+            .0
+            .contains("no value declares a plausible range")
+    );
+    // A bad range fails validation with exit code 1 and file:line.
+    std::fs::write(
+        &ov,
+        "[sides.us]\ncoordination = { value = 0.75, range = [0.9, 0.5], source = \"P7\", note = \"n\" }\n",
+    )
+    .expect("write");
+    assert_fails_with(
+        &run(&["validate", b, "--with", o]),
+        &[
+            "ov.toml:2:",
+            "sides.us.coordination.range",
+            "expected low < high",
+        ],
+    );
+}
+
+/// Every shipped intervention gives each value it changes a range with a stated reason, and the
+/// ranges leave the parameters the run uses untouched (a run without worlds uses `value`).
+#[test]
+fn shipped_interventions_give_every_numeric_change_a_reasoned_range() {
+    let base = load("scenarios/baseline.toml", &[]);
+    for name in [
+        "cui_backchannel_succeeds",
+        "rebuild_nsc_coordination",
+        "restore_kushner_channel",
+        "treasury_expertise",
+    ] {
+        let path = format!("scenarios/interventions/{name}.toml");
+        let l = load("scenarios/baseline.toml", &[&path]);
+        let before: std::collections::BTreeMap<&str, &str> = base
+            .scenario
+            .params
+            .iter()
+            .map(|p| (p.path.as_str(), p.value.as_str()))
+            .collect();
+        let changed: Vec<_> = l
+            .scenario
+            .params
+            .iter()
+            .filter(|p| {
+                p.number.is_some() && before.get(p.path.as_str()) != Some(&p.value.as_str())
+            })
+            .collect();
+        assert!(!changed.is_empty(), "{name}");
+        for p in changed {
+            if p.path.ends_with(".open") {
+                continue;
+            }
+            let u = p
+                .uncertain
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: {} has no range", p.path));
+            assert!(
+                !u.assumed(),
+                "{name}: {} gives no reason for its range",
+                p.path
+            );
+            let (lo, hi) = u.prior.bounds();
+            let x = p.number.unwrap_or(f64::NAN);
+            assert!(lo <= x && x <= hi, "{name}: {}", p.path);
+        }
+    }
+}
