@@ -464,7 +464,7 @@ impl<'a> Obj<'a> {
         }
         // -0.0 means 0.0 everywhere in the model; normalise it so outputs never show "-0".
         let x = if x == 0.0 { 0.0 } else { x };
-        let uncertain = written.check(cx, &path, x, spec.bounds);
+        let uncertain = written.check(cx, &path, spec.bounds);
         self.record(
             cx,
             spec.key,

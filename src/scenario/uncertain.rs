@@ -5,7 +5,8 @@
 //! scaled to the range). A range without `range_note` is listed as "assumed" by `explain`.
 //!
 //! The reader (`read::Obj::num`) checks every range against the key's allowed bounds, so a value
-//! drawn from it is always a valid scenario value.
+//! drawn from it is always a valid scenario value. The written value may lie outside its range: a
+//! sweep or `--set` moves values on purpose, and the range still says what is plausible.
 
 use super::read::{Bounds, Cx};
 use super::tree::{Node, Origin, Value};
@@ -129,10 +130,10 @@ impl<'a> Written<'a> {
         .find_map(|(k, n)| n.map(|n| (k, n)))
     }
 
-    /// Checks the keys against the value `x` and the key's `bounds`; problems go to `cx` under
+    /// Checks the keys against the key's `bounds`; problems go to `cx` under
     /// `path` (the value's dotted path). `None` when nothing was written or it was invalid.
     // long: one error per way a range, prior or shape can be wrong, in the order a reader meets them.
-    pub fn check(&self, cx: &mut Cx, path: &str, x: f64, bounds: Bounds) -> Option<Uncertain> {
+    pub fn check(&self, cx: &mut Cx, path: &str, bounds: Bounds) -> Option<Uncertain> {
         if !self.any() {
             return None;
         }
@@ -187,13 +188,6 @@ impl<'a> Written<'a> {
                 format!(
                     "the range [{lo}, {hi}] leaves the key's allowed values: expected both ends to be {}",
                     bounds.describe()
-                ),
-            );
-        } else if x < lo || x > hi {
-            fail(
-                cx,
-                format!(
-                    "the value {x} lies outside its range [{lo}, {hi}]: the range must contain it"
                 ),
             );
         }

@@ -133,8 +133,17 @@ fn explain_shows_the_diff_of_an_overlay() {
         "--with",
         "scenarios/interventions/treasury_expertise.toml",
     ]);
-    let out = String::from_utf8_lossy(&o.stdout);
+    let all = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0));
+    // The diff comes first; the list of uncertain values of the merged scenario follows it.
+    let out = all
+        .split("values with a declared plausible range")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        all.contains("values with a declared plausible range"),
+        "{all}"
+    );
     assert!(
         out.contains("negotiators.us.expertise")
             && out.contains("0.3")
