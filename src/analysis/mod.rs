@@ -4,4 +4,6 @@ pub mod cycle;
 pub mod facts;
 pub mod km;
 pub mod outcomes;
+pub mod prior;
 pub mod stats;
+pub mod worlds;

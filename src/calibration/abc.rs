@@ -14,7 +14,6 @@
 
 use rayon::prelude::*;
 
-use crate::analysis::stats::inc_beta;
 use crate::model::rng::{Sequence, mix64, normal_quantile, open_unit};
 use crate::model::{NoEvents, Params, StreamKey, run_replicate};
 use crate::scenario::date::Date;
@@ -329,28 +328,7 @@ fn reflect(mut z: f64) -> f64 {
 
 /// A draw from the prior by inversion of one uniform.
 pub fn sample_prior(p: &Prior, u: f64) -> f64 {
-    match *p {
-        Prior::Uniform { lo, hi } => lo + u * (hi - lo),
-        Prior::LogUniform { lo, hi } => (lo.ln() + u * (hi.ln() - lo.ln())).exp(),
-        Prior::Beta {
-            alpha,
-            beta,
-            lo,
-            hi,
-        } => {
-            // Inverse CDF by bisection on the regularised incomplete beta function.
-            let (mut a, mut b) = (0.0, 1.0);
-            for _ in 0..60 {
-                let m = 0.5 * (a + b);
-                if inc_beta(alpha, beta, m) < u {
-                    a = m
-                } else {
-                    b = m
-                }
-            }
-            lo + 0.5 * (a + b) * (hi - lo)
-        }
-    }
+    crate::analysis::prior::quantile(p, u)
 }
 
 fn stream_seed(seed: u64, generation: usize, k: u64) -> u64 {

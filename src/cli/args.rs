@@ -42,9 +42,9 @@ pub enum Command {
         with: Vec<PathBuf>,
         #[command(flatten)]
         common: Common,
-        /// Replicates.
-        #[arg(long, default_value_t = DEFAULT_RUNS)]
-        runs: u64,
+        /// Replicates (default 2000; per world with --worlds, default 50).
+        #[arg(long)]
+        runs: Option<u64>,
     },
     /// Compare a base scenario with interventions (overlays) on common random numbers.
     Compare {
@@ -351,6 +351,11 @@ pub struct Common {
     /// result; combine all N with `negsim merge`.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
+    /// Draw W plausible worlds from the values' declared ranges and run --runs paired replicates
+    /// in each (default 50): effects with intervals that cover parameters as well as simulation
+    /// noise (docs/UNCERTAINTY.md). Writes effects_worlds.csv and worlds.csv.
+    #[arg(long, value_name = "W")]
+    pub worlds: Option<u64>,
 }
 
 /// Parses "K/N" with 1 <= K <= N.

@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::Parser;
 
 use crate::ensemble::job::{Job, Runs};
+use crate::job::worlds::DEFAULT_RUNS_PER_WORLD;
 use crate::job::{self, calibrate, facts};
 use crate::report::inspect;
 use crate::scenario::builtin as defaults;
 use crate::scenario::{self, Files, Resolver};
-use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_SEED};
+use args::{Cli, Command, Common, DEFAULT_COMPARE_RUNS, DEFAULT_RUNS, DEFAULT_SEED};
 
 pub use crate::error::Failure;
 
@@ -68,8 +69,21 @@ fn job_from<'r>(
         independent: false,
         allow_large: common.allow_large,
         shard: common.shard,
+        worlds: common.worlds,
         command_line: std::env::args().collect(),
     })
+}
+
+/// Plausible worlds of the default job.
+const DEFAULT_WORLDS: u64 = 200;
+
+/// Replicates when `--runs` is not given: per world with `--worlds`, else `fixed`.
+fn default_runs(common: &Common, fixed: u64) -> u64 {
+    if common.worlds.is_some() {
+        crate::job::worlds::DEFAULT_RUNS_PER_WORLD
+    } else {
+        fixed
+    }
 }
 
 fn path_str(p: &std::path::Path) -> String {
@@ -93,6 +107,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 no_charts: false,
                 allow_large: false,
                 shard: None,
+                worlds: None,
             };
             let mut j = job_from(
                 "compare",
@@ -105,8 +120,23 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .into_iter()
                 .map(|p| vec![p])
                 .collect();
+            // First the answer across plausible worlds, then the comparison at the written values.
+            let mut w = job_from(
+                "compare",
+                defaults::BASELINE.to_string(),
+                &defaults::Builtin,
+                &common,
+                Runs::Fixed(DEFAULT_RUNS_PER_WORLD),
+            )?;
+            w.arms = j.arms.clone();
+            w.worlds = Some(DEFAULT_WORLDS);
+            w.out = Some(PathBuf::from("output").join("default").join("worlds"));
             outln!(
-                "negsim: the built-in baseline (2025-10-23) against every built-in intervention, {DEFAULT_COMPARE_RUNS} runs each\n"
+                "negsim: the built-in baseline (2025-10-23) against every built-in intervention\n"
+            );
+            job::run::execute(&w, &STOP)?;
+            outln!(
+                "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each; intervals cover simulation noise only:\n"
             );
             job::run::execute(&j, &STOP).map(|_| ())
         }
@@ -121,7 +151,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 path_str(&scenario),
                 &Files,
                 &common,
-                Runs::Fixed(runs),
+                Runs::Fixed(runs.unwrap_or(default_runs(&common, DEFAULT_RUNS))),
             )?;
             j.single_arm_overlays = with.iter().map(|p| path_str(p)).collect();
             job::run::execute(&j, &STOP).map(|_| ())
@@ -145,7 +175,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     width: w,
                     max: max_runs,
                 },
-                None => Runs::Fixed(runs.unwrap_or(DEFAULT_COMPARE_RUNS)),
+                None => Runs::Fixed(runs.unwrap_or(default_runs(&common, DEFAULT_COMPARE_RUNS))),
             };
             let mut j = job_from("compare", path_str(&base), &Files, &common, runs)?;
             j.independent = independent;

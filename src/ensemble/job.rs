@@ -68,6 +68,9 @@ pub struct Job<'r> {
     pub allow_large: bool,
     /// Compute only shard k of n (1-based) and write a mergeable partial result.
     pub shard: Option<(u64, u64)>,
+    /// Plausible worlds (`--worlds W`): `runs` replicates in each of W worlds drawn from the
+    /// declared ranges, instead of one fixed-parameter ensemble.
+    pub worlds: Option<u64>,
     /// Command line, for the manifest.
     pub command_line: Vec<String>,
 }

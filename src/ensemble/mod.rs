@@ -14,6 +14,7 @@ pub mod aggregate;
 pub mod job;
 pub mod record;
 pub mod summary;
+pub mod worlds;
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -9,6 +9,7 @@ pub mod explore;
 pub mod facts;
 pub mod run;
 pub mod shard;
+pub mod worlds;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

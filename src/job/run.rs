@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::ensemble::job::{Job, Runs, TARGET_STEP, check_size, prefixes, prepare, shard_range};
 use crate::ensemble::summary;
+use crate::ensemble::worlds::WorldsPlan;
 use crate::ensemble::{self, Aggregate, Outcome, Plan};
 use crate::error::Failure;
 use crate::model::Params;
@@ -31,6 +32,35 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         return Err(Failure::Input(
             "--runs 0: nothing to simulate; give at least 1 replicate".into(),
         ));
+    }
+    let ctx = Finish {
+        command: job.command,
+        command_line: job.command_line.clone(),
+        seed: job.seed,
+        threads: job.threads,
+        trace: job.trace,
+        independent: job.independent,
+        runs_csv: job.runs_csv,
+        charts: job.charts,
+        runs: job.runs,
+        started,
+        started_utc,
+    };
+    if let Some(worlds) = job.worlds {
+        let Runs::Fixed(runs) = job.runs else {
+            return Err(Failure::Input(
+                "--worlds takes --runs R (replicates per world), not --target-ci".into(),
+            ));
+        };
+        let out_path = job.out.clone().unwrap_or_else(|| {
+            PathBuf::from("output").join(format!("{}{}-worlds", job.out_prefix, base.meta.name))
+        });
+        let wp = WorldsPlan {
+            worlds,
+            runs,
+            weeks: prep.weeks,
+        };
+        return super::worlds::execute(job, &prep, &ctx, out_path, wp, stop);
     }
     let range = match job.shard {
         Some((k, n)) => shard_range(total, k, n),
@@ -115,19 +145,6 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         (done - range.start, stories)
     };
 
-    let ctx = Finish {
-        command: job.command,
-        command_line: job.command_line.clone(),
-        seed: job.seed,
-        threads: job.threads,
-        trace: job.trace,
-        independent: job.independent,
-        runs_csv: job.runs_csv,
-        charts: job.charts,
-        runs: job.runs,
-        started,
-        started_utc,
-    };
     if let Some((k, n)) = job.shard {
         return super::shard::write_partial(&ctx, &prep, out, &agg, &stories, (k, n), range, total);
     }

@@ -12,3 +12,4 @@ pub mod output;
 pub mod report_doc;
 pub mod run;
 pub mod table;
+pub mod worlds;

@@ -238,3 +238,122 @@ fn shipped_interventions_give_every_numeric_change_a_reasoned_range() {
         }
     }
 }
+
+fn worlds_run(out: &std::path::Path, arms: &[&str], threads: &str) -> std::process::Output {
+    let base = root().join("scenarios/baseline.toml");
+    let mut args: Vec<String> = vec![
+        "compare".into(),
+        base.display().to_string(),
+        "--worlds".into(),
+        "8".into(),
+        "--runs".into(),
+        "6".into(),
+        "--weeks".into(),
+        "52".into(),
+        "--threads".into(),
+        threads.into(),
+        "--out".into(),
+        out.display().to_string(),
+        "-q".into(),
+    ];
+    for a in arms {
+        args.push("--with".into());
+        args.push(root().join(a).display().to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
+
+/// Worlds are the same at any thread count, and a world's value of an input does not depend on
+/// which other arms (and so which other uncertain inputs) the comparison has.
+#[test]
+fn worlds_are_deterministic_and_keyed_by_path_not_by_the_arms_present() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kushner = "scenarios/interventions/restore_kushner_channel.toml";
+    let treasury = "scenarios/interventions/treasury_expertise.toml";
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    for (out, arms, threads) in [
+        (&a, vec![kushner], "1"),
+        (&b, vec![kushner], "2"),
+        (&c, vec![kushner, treasury], "2"),
+    ] {
+        let o = worlds_run(out, &arms, threads);
+        assert!(o.status.success(), "{}", texts(&o).1);
+    }
+    for f in ["effects_worlds.csv", "worlds.csv"] {
+        let x = std::fs::read(a.join(f)).expect("a");
+        let y = std::fs::read(b.join(f)).expect("b");
+        assert_eq!(x, y, "{f} differs between 1 and 2 threads");
+    }
+    // worlds.csv: the same value in every world for every input both runs have.
+    let table = |p: &std::path::Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(p.join("worlds.csv"))
+            .expect("worlds.csv")
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (ta, tc) = (table(&a), table(&c));
+    assert_eq!(ta.len(), 9, "a header and 8 worlds");
+    let mut shared = 0;
+    for (j, name) in ta[0].iter().enumerate().skip(1) {
+        if name.contains(':') {
+            continue;
+        }
+        let Some(k) = tc[0].iter().position(|n| n == name) else {
+            continue;
+        };
+        shared += 1;
+        for w in 1..ta.len() {
+            assert_eq!(ta[w][j], tc[w][k], "{name} in world {w}");
+        }
+    }
+    assert!(shared >= 20, "{shared} inputs shared");
+    assert!(tc[0].iter().any(|n| n == "negotiators.us.expertise"));
+    // And the Kushner arm's effects are the same with or without the treasury arm beside it.
+    let effects = |p: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(p.join("effects_worlds.csv"))
+            .expect("effects")
+            .lines()
+            .filter(|l| l.contains(",restore_kushner_channel,"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(effects(&a), effects(&c));
+    let (out, _) = texts(&worlds_run(&dir.path().join("d"), &[kushner], "1"));
+    assert!(out.contains("restore_kushner_channel: helps in "), "{out}");
+    assert!(
+        out.contains("Intervals cover parameters and simulation noise"),
+        "{out}"
+    );
+}
+
+#[test]
+fn worlds_need_declared_ranges_and_refuse_what_they_cannot_do() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = root().join("scenarios/first_term.toml");
+    let f = first.to_str().expect("utf-8");
+    let out = dir.path().join("x");
+    let o = out.to_str().expect("utf-8");
+    assert_fails_with(
+        &run(&["run", f, "--worlds", "10", "--out", o, "-q"]),
+        &["no value of these scenarios declares a range"],
+    );
+    let base = root().join("scenarios/baseline.toml");
+    let b = base.to_str().expect("utf-8");
+    assert_fails_with(
+        &run(&["run", b, "--worlds", "1", "--out", o, "-q"]),
+        &["give at least 2 worlds"],
+    );
+    assert_fails_with(
+        &run(&[
+            "run", b, "--worlds", "4", "--shard", "1/2", "--out", o, "-q",
+        ]),
+        &["--worlds cannot be sharded yet"],
+    );
+    assert!(!out.exists(), "nothing written on refusal");
+}

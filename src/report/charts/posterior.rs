@@ -70,7 +70,13 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
             );
             let bw = (hi - lo) / BINS as f64;
             let prior_mass: Vec<f64> = (0..BINS)
-                .map(|b| prior.mass(lo + b as f64 * bw, lo + (b + 1) as f64 * bw))
+                .map(|b| {
+                    crate::analysis::prior::mass(
+                        prior,
+                        lo + b as f64 * bw,
+                        lo + (b + 1) as f64 * bw,
+                    )
+                })
                 .collect();
             let ymax = hist.iter().chain(&prior_mass).copied().fold(0.0, f64::max) * 1.15;
             let mut chart = ChartBuilder::on(panel)
