@@ -5,11 +5,11 @@
 
 use std::path::PathBuf;
 
-use crate::analysis::worlds::AcrossWorlds;
+use crate::analysis::worlds::{AcrossWorlds, Driver, drivers, leading};
 use crate::ensemble::METRICS;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::{Better, MetricId};
-use crate::ensemble::worlds::{Input, WorldOut, WorldsPlan, effects, p_helps};
+use crate::ensemble::worlds::{Input, WorldOut, WorldsPlan, design, effects, p_helps};
 use crate::error::Failure;
 use crate::fmt::num;
 use crate::report::csv::line;
@@ -107,6 +107,86 @@ fn worlds_csv(prep: &Prepared, inputs: &[Input], out: &[WorldOut]) -> String {
     s
 }
 
+/// Bootstrap resamples of the drivers' intervals.
+const DRIVER_BOOT: usize = 200;
+
+/// The drivers of intervention `a`'s per-world effect on metric `k`, by claim and by parameter:
+/// the inputs the base or that arm declares, against their design positions.
+fn arm_drivers(
+    inputs: &[Input],
+    positions: &[Vec<f64>],
+    worlds: &[WorldOut],
+    a: usize,
+    k: usize,
+    seed: u64,
+) -> (Vec<Driver>, Vec<Driver>) {
+    let d: Vec<f64> = worlds.iter().map(|w| w.diffs[a - 1][k].mean()).collect();
+    let mine: Vec<usize> = (0..inputs.len())
+        .filter(|&j| inputs[j].arms.contains(&0) || inputs[j].arms.contains(&a))
+        .collect();
+    let u: Vec<Vec<f64>> = mine.iter().map(|&j| positions[j].clone()).collect();
+    let claims: Vec<String> = mine
+        .iter()
+        .map(|&j| {
+            inputs[j]
+                .source
+                .clone()
+                .unwrap_or_else(|| "unsourced".into())
+        })
+        .collect();
+    let paths: Vec<String> = mine.iter().map(|&j| inputs[j].path.clone()).collect();
+    (
+        drivers(&d, &u, &claims, DRIVER_BOOT, seed),
+        drivers(&d, &u, &paths, DRIVER_BOOT, seed),
+    )
+}
+
+/// Rows of drivers_worlds.csv: (arm, metric, level, drivers).
+type DriverRows<'a> = [(String, &'a str, &'a str, Vec<Driver>)];
+
+fn drivers_csv(rows: &DriverRows<'_>) -> String {
+    let mut s = line([
+        "arm", "metric", "level", "group", "share", "ci_low", "ci_high", "leading",
+    ]);
+    for (arm, metric, level, ds) in rows {
+        let lead = leading(ds).map(|d| d.group.clone());
+        for d in ds {
+            s.push_str(&line([
+                arm.clone(),
+                (*metric).to_string(),
+                (*level).to_string(),
+                d.group.clone(),
+                num(d.share, 4),
+                num(d.ci.0, 4),
+                num(d.ci.1, 4),
+                (lead.as_deref() == Some(d.group.as_str())).to_string(),
+            ]));
+        }
+    }
+    s
+}
+
+/// "most sensitive to P2 (0.41 of the spread [0.30, 0.52])", or that no claim stands out.
+fn driver_phrase(claims: &[Driver]) -> String {
+    let share = |d: &Driver| {
+        format!(
+            "{} [{}, {}]",
+            num(d.share, 2),
+            num(d.ci.0, 2),
+            num(d.ci.1, 2)
+        )
+    };
+    match (leading(claims), claims.first()) {
+        (Some(d), _) => format!("most sensitive to {} ({} of the spread)", d.group, share(d)),
+        (None, Some(d)) => format!(
+            "no single claim dominates its spread (largest: {}, {})",
+            d.group,
+            share(d)
+        ),
+        (None, None) => "no uncertain input reaches it".into(),
+    }
+}
+
 /// The bottom line of one intervention, in words.
 pub fn sentence(arm: &str, e: &AcrossWorlds, better: Better, what: &str) -> String {
     let helps = p_helps(e, better).map_or("?".into(), |p| format!("{:.0}%", 100.0 * p));
@@ -167,6 +247,18 @@ pub fn finish(
 ) -> Result<PathBuf, Failure> {
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let eff = effects(worlds);
+    let positions = design(ctx.seed, inputs, wp.worlds);
+    let k = MetricId::ShareTruce.index();
+    let mut driver_rows = Vec::new();
+    let mut phrases = Vec::new();
+    for (a, arm) in prep.arms.iter().enumerate().skip(1) {
+        let (claims, params) = arm_drivers(inputs, &positions, worlds, a, k, ctx.seed);
+        phrases.push(driver_phrase(&claims));
+        driver_rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
+        driver_rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
+    }
+    out.write("drivers_worlds.csv", drivers_csv(&driver_rows).as_bytes())
+        .map_err(err)?;
     out.write("effects_worlds.csv", effects_csv(prep, &eff, wp).as_bytes())
         .map_err(err)?;
     out.write("worlds.csv", worlds_csv(prep, inputs, worlds).as_bytes())
@@ -174,6 +266,7 @@ pub fn finish(
     let files = vec![
         "effects_worlds.csv".to_string(),
         "worlds.csv".to_string(),
+        "drivers_worlds.csv".to_string(),
         "manifest.json".to_string(),
     ];
     let runs = wp.worlds * wp.runs;
@@ -198,16 +291,16 @@ pub fn finish(
         },
         wp.runs
     );
-    let k = MetricId::ShareTruce.index();
     for (a, arm) in prep.arms.iter().enumerate().skip(1) {
         outln!(
-            "{}",
+            "{}; {}",
             sentence(
                 &arm.name,
                 &eff[a - 1][k],
                 METRICS[k].better,
                 "the share of weeks in truce"
-            )
+            ),
+            phrases[a - 1]
         );
     }
     outln!();
