@@ -13,6 +13,7 @@ use crate::ensemble::worlds::{Input, WorldOut, WorldsPlan, design, effects, p_he
 use crate::error::Failure;
 use crate::fmt::num;
 use crate::report::csv::line;
+use crate::report::document::{self, Block};
 use crate::report::output::OutputDir;
 use crate::report::run::{Finish, manifest};
 use crate::report::table::render_text;
@@ -30,6 +31,17 @@ pub const INTERVAL_COVERS: &str = "parameters and simulation noise: nested estim
 
 fn opt(x: Option<f64>, d: usize) -> String {
     x.map_or(String::new(), |v| num(v, d))
+}
+
+/// A share as a percentage, never rounded to a certain 0% or 100%.
+fn percent(p: f64) -> String {
+    if p > 0.995 {
+        ">99%".into()
+    } else if p < 0.005 {
+        "<1%".into()
+    } else {
+        format!("{:.0}%", 100.0 * p)
+    }
 }
 
 fn signed(x: f64, d: usize) -> String {
@@ -141,8 +153,10 @@ fn arm_drivers(
     )
 }
 
-/// Rows of drivers_worlds.csv: (arm, metric, level, drivers).
-type DriverRows<'a> = [(String, &'a str, &'a str, Vec<Driver>)];
+/// One row group of drivers_worlds.csv: (arm, metric, level, drivers).
+type DriverRow<'a> = (String, &'a str, &'a str, Vec<Driver>);
+/// Rows of drivers_worlds.csv.
+type DriverRows<'a> = [DriverRow<'a>];
 
 fn drivers_csv(rows: &DriverRows<'_>) -> String {
     let mut s = line([
@@ -187,18 +201,30 @@ fn driver_phrase(claims: &[Driver]) -> String {
     }
 }
 
-/// The bottom line of one intervention, in words.
-pub fn sentence(arm: &str, e: &AcrossWorlds, better: Better, what: &str) -> String {
-    let helps = p_helps(e, better).map_or("?".into(), |p| format!("{:.0}%", 100.0 * p));
-    let typical = e.spread.map_or("not estimable".into(), |(lo, hi)| {
-        format!("{} to {}", signed(lo, 3), signed(hi, 3))
-    });
-    format!(
-        "{arm}: helps in {helps} of plausible worlds; typical size {typical} in {what} (5-95% of worlds)"
-    )
+/// The 5-95% range of per-world effects, or that none is detectable beyond the noise.
+fn spread_text(e: &AcrossWorlds, d: usize) -> String {
+    match (e.spread, e.tau) {
+        (_, Some(0.0)) => "no spread beyond the noise".into(),
+        (Some((lo, hi)), _) => format!("{} to {}", signed(lo, d), signed(hi, d)),
+        _ => "not estimable".into(),
+    }
 }
 
-fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> String {
+/// The bottom line of one intervention, in words.
+pub fn sentence(arm: &str, e: &AcrossWorlds, better: Better, what: &str) -> String {
+    let helps = p_helps(e, better).map_or("?".into(), percent);
+    let typical = match e.spread {
+        Some(_) if e.tau == Some(0.0) => format!(
+            "about {} in {what} in every world (no spread beyond the noise)",
+            signed(e.mean, 3)
+        ),
+        Some(_) => format!("{} in {what} (5-95% of worlds)", spread_text(e, 3)),
+        None => format!("not estimable in {what}"),
+    };
+    format!("{arm}: helps in {helps} of plausible worlds; typical size {typical}")
+}
+
+fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header = vec!["intervention".to_string()];
     for id in HEADLINES {
         header.push(format!("Δ {}: mean [95% CI]", id.name()));
@@ -225,15 +251,132 @@ fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> String {
                     ),
                     None => signed(e.mean, d),
                 });
-                r.push(opt(p_helps(e, m.better).map(|p| 100.0 * p), 0) + "%");
-                r.push(e.spread.map_or(String::new(), |(lo, hi)| {
-                    format!("{} to {}", signed(lo, d), signed(hi, d))
-                }));
+                r.push(p_helps(e, m.better).map_or(String::new(), percent));
+                r.push(spread_text(e, d));
             }
             r
         })
         .collect();
-    render_text(&header, &rows)
+    (header, rows)
+}
+
+/// The drivers table of the report: per intervention, its leading claim (if one separates) and
+/// the three largest claims and parameters with their shares.
+fn drivers_rows(rows: &DriverRows<'_>) -> Vec<Vec<String>> {
+    let top = |ds: &[Driver]| {
+        ds.iter()
+            .take(3)
+            .map(|d| {
+                format!(
+                    "{} {} [{}, {}]",
+                    d.group,
+                    num(d.share, 2),
+                    num(d.ci.0, 2),
+                    num(d.ci.1, 2)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    rows.chunks(2)
+        .map(|pair| {
+            let claims = &pair[0].3;
+            let params = pair.get(1).map_or(&[][..], |p| &p.3[..]);
+            vec![
+                pair[0].0.clone(),
+                leading(claims).map_or("none separates".into(), |d| d.group.clone()),
+                top(claims),
+                top(params),
+            ]
+        })
+        .collect()
+}
+
+/// report.md and report.html of a worlds run.
+fn report_blocks(
+    prep: &Prepared,
+    intro: &str,
+    sentences: &[String],
+    eff: &[Vec<AcrossWorlds>],
+    drivers: &DriverRows<'_>,
+    wp: WorldsPlan,
+    seed: u64,
+) -> Vec<Block> {
+    let base = &prep.loaded[0].scenario;
+    let (h, rows) = table(prep, eff);
+    vec![
+        Block::Heading(1, format!("negsim: {} across plausible worlds", base.meta.name)),
+        Block::Para(intro.to_string()),
+        Block::List(sentences.to_vec()),
+        Block::Heading(2, "Effects across plausible worlds".into()),
+        Block::TextTable(h, rows),
+        Block::Para("Δ is the intervention minus the baseline, paired on the same shocks. \"helps\" is the share of plausible worlds in which the intervention moves the metric the better way (fewer broken truces, more weeks in truce); \"5-95% of worlds\" is the range of its size over the middle 90% of worlds. Both have the simulation noise of each world removed.".into()),
+        Block::Heading(2, "What drives the uncertainty".into()),
+        Block::TextTable(
+            ["intervention", "leading claim", "largest claims (share of the spread [95% CI])", "largest parameters"]
+                .map(String::from)
+                .to_vec(),
+            drivers_rows(drivers),
+        ),
+        Block::Para("The share of the spread of an intervention's per-world effect on the share of weeks in truce that each claim's uncertain values account for (squared correlations over the worlds, summed per claim; intervals from resampling the worlds). A claim is named as the leading one only when its interval lies above every other's: knowing it better would narrow the answer most.".into()),
+        Block::Heading(2, "How to read this".into()),
+        Block::List(vec![
+            "A plausible world draws every value that the scenario and the overlays give a range (`explain` lists them, with the reason for each range). The worlds cover the ranges evenly (a Latin hypercube); each world runs the same shocks for every arm.".into(),
+            format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges) and what the simulation cannot resolve ({} replicates per world): {INTERVAL_COVERS}.", wp.runs),
+            "Spread and \"helps\": each world's effect carries simulation noise; it is removed before the spread and the share of worlds are read (constrained-Bayes shrinkage; P(helps) is the mean posterior probability). The noise share in effects_worlds.csv says how much of the raw spread was noise.".into(),
+            "Not covered: values written without a range, including the calibrated constants (fixed at their posterior medians), and the model's structure itself. The table at the written values (output/default/report.md for the default job) is conditional on all values as written.".into(),
+        ]),
+        Block::Heading(2, "About this run".into()),
+        Block::List(vec![
+            format!("negsim {}", env!("CARGO_PKG_VERSION")),
+            format!("scenario: {} (sha256 {})", prep.base_text.path, &prep.loaded[0].hash[..16]),
+            format!("{} worlds x {} paired replicates per world, {} weeks, seed {seed}", wp.worlds, wp.runs, wp.weeks),
+            "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, manifest.json; identical at any thread count".into(),
+        ]),
+    ]
+}
+
+/// The intro line of a worlds run: how many worlds and inputs, and what the intervals cover.
+fn intro(inputs: &[Input], wp: WorldsPlan) -> String {
+    let assumed = inputs.iter().filter(|i| i.note.trim().is_empty()).count();
+    format!(
+        "Across {} plausible worlds ({} uncertain inputs{}; {} paired replicates per world). Intervals cover {INTERVAL_COVERS}.",
+        wp.worlds,
+        inputs.len(),
+        if assumed > 0 {
+            format!(", {assumed} with an assumed range")
+        } else {
+            String::new()
+        },
+        wp.runs
+    )
+}
+
+/// Per intervention, its bottom line in words, and the drivers rows (claims, then parameters).
+fn bottom_lines<'a>(
+    prep: &Prepared,
+    inputs: &[Input],
+    worlds: &[WorldOut],
+    eff: &[Vec<AcrossWorlds>],
+    wp: WorldsPlan,
+    seed: u64,
+) -> (Vec<String>, Vec<DriverRow<'a>>) {
+    let positions = design(seed, inputs, wp.worlds);
+    let k = MetricId::ShareTruce.index();
+    let mut rows = Vec::new();
+    let mut sentences = Vec::new();
+    for (a, arm) in prep.arms.iter().enumerate().skip(1) {
+        let (claims, params) = arm_drivers(inputs, &positions, worlds, a, k, seed);
+        let what = "the share of weeks in truce";
+        sentences.push(format!(
+            "{}; {}",
+            sentence(&arm.name, &eff[a - 1][k], METRICS[k].better, what),
+            driver_phrase(&claims)
+        ));
+        rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
+        rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
+    }
+    (sentences, rows)
 }
 
 /// Writes the files of a worlds run, commits them, and prints the bottom line and the table.
@@ -247,26 +390,29 @@ pub fn finish(
 ) -> Result<PathBuf, Failure> {
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let eff = effects(worlds);
-    let positions = design(ctx.seed, inputs, wp.worlds);
-    let k = MetricId::ShareTruce.index();
-    let mut driver_rows = Vec::new();
-    let mut phrases = Vec::new();
-    for (a, arm) in prep.arms.iter().enumerate().skip(1) {
-        let (claims, params) = arm_drivers(inputs, &positions, worlds, a, k, ctx.seed);
-        phrases.push(driver_phrase(&claims));
-        driver_rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
-        driver_rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
-    }
+    let (sentences, driver_rows) = bottom_lines(prep, inputs, worlds, &eff, wp, ctx.seed);
+    let intro = intro(inputs, wp);
     out.write("drivers_worlds.csv", drivers_csv(&driver_rows).as_bytes())
         .map_err(err)?;
     out.write("effects_worlds.csv", effects_csv(prep, &eff, wp).as_bytes())
         .map_err(err)?;
     out.write("worlds.csv", worlds_csv(prep, inputs, worlds).as_bytes())
         .map_err(err)?;
+    let blocks = report_blocks(prep, &intro, &sentences, &eff, &driver_rows, wp, ctx.seed);
+    out.write("report.md", document::markdown(&blocks).as_bytes())
+        .map_err(err)?;
+    let title = format!(
+        "negsim: {} across plausible worlds",
+        prep.loaded[0].scenario.meta.name
+    );
+    out.write("report.html", document::html(&title, &blocks).as_bytes())
+        .map_err(err)?;
     let files = vec![
         "effects_worlds.csv".to_string(),
         "worlds.csv".to_string(),
         "drivers_worlds.csv".to_string(),
+        "report.md".to_string(),
+        "report.html".to_string(),
         "manifest.json".to_string(),
     ];
     let runs = wp.worlds * wp.runs;
@@ -279,32 +425,13 @@ pub fn finish(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
-    let assumed = inputs.iter().filter(|i| i.note.trim().is_empty()).count();
-    outln!(
-        "Across {} plausible worlds ({} uncertain inputs{}; {} paired replicates per world). Intervals cover {INTERVAL_COVERS}.\n",
-        wp.worlds,
-        inputs.len(),
-        if assumed > 0 {
-            format!(", {assumed} with an assumed range")
-        } else {
-            String::new()
-        },
-        wp.runs
-    );
-    for (a, arm) in prep.arms.iter().enumerate().skip(1) {
-        outln!(
-            "{}; {}",
-            sentence(
-                &arm.name,
-                &eff[a - 1][k],
-                METRICS[k].better,
-                "the share of weeks in truce"
-            ),
-            phrases[a - 1]
-        );
+    outln!("{intro}\n");
+    for line in &sentences {
+        outln!("{line}");
     }
     outln!();
-    out!("{}", table(prep, &eff));
+    let (h, rows) = table(prep, &eff);
+    out!("{}", render_text(&h, &rows));
     outln!(
         "{} worlds x {} runs x {} arms x {} weeks in {:.2} s; wrote {} files to {}",
         wp.worlds,
