@@ -88,11 +88,7 @@ pub fn design(seed: u64, inputs: &[Input], worlds: u64) -> Vec<Vec<f64>> {
         .map(|input| {
             let key = mix64(mix64(seed ^ 0x574f_524c_4453) ^ input.key());
             let mut perm: Vec<usize> = (0..w).collect();
-            let mut rng = Sequence::new(key);
-            for i in (1..w).rev() {
-                let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
-                perm.swap(i, j);
-            }
+            shuffle(&mut perm, &mut Sequence::new(key));
             perm.iter()
                 .enumerate()
                 .map(|(i, &stratum)| {
@@ -104,11 +100,130 @@ pub fn design(seed: u64, inputs: &[Input], worlds: u64) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Calibrated constants drawn per world from a calibration's weighted posterior particles: world i
+/// takes particle `draws[i]` (resampled by weight), for every arm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posterior {
+    /// The calibrated paths, in the file's column order.
+    pub paths: Vec<String>,
+    /// Per world, the particle's value of each path.
+    pub draws: Vec<Vec<f64>>,
+    /// Distinct particles among the draws.
+    pub distinct: usize,
+    /// Particles in the file.
+    pub particles: usize,
+}
+
+impl Posterior {
+    /// Reads the posterior CSV `text` (columns `particle, weight, distance`, then one column per
+    /// parameter path) and resamples `worlds` particles by weight (systematic resampling with a
+    /// seeded offset, then a seeded shuffle so that world order carries no rank). Only the columns
+    /// in `calibrated` (the scenario's values with source = "calibration") are kept.
+    pub fn read(
+        name: &str,
+        text: &str,
+        calibrated: &[&str],
+        worlds: u64,
+        seed: u64,
+    ) -> Result<Posterior, String> {
+        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| format!("{name}: {e}"))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if header.get(1).map(String::as_str) != Some("weight") {
+            return Err(format!(
+                "{name}: expected a posterior CSV whose second column is 'weight', found {:?}",
+                header.get(1)
+            ));
+        }
+        let cols: Vec<usize> = (0..header.len())
+            .filter(|&j| calibrated.contains(&header[j].as_str()))
+            .collect();
+        if cols.is_empty() {
+            return Err(format!(
+                "{name}: none of its columns is a calibrated value of the scenario (source = \"calibration\")"
+            ));
+        }
+        let mut weights = Vec::new();
+        let mut values = Vec::new();
+        for (line, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| format!("{name}: {e}"))?;
+            let num = |j: usize| -> Result<f64, String> {
+                rec.get(j)
+                    .and_then(|x| x.trim().parse::<f64>().ok())
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "{name}:{}: column '{}' is not a finite number",
+                            line + 2,
+                            header[j]
+                        )
+                    })
+            };
+            let w = num(1)?;
+            if w < 0.0 {
+                return Err(format!("{name}:{}: weight {w} is negative", line + 2));
+            }
+            weights.push(w);
+            values.push(
+                cols.iter()
+                    .map(|&j| num(j))
+                    .collect::<Result<Vec<f64>, _>>()?,
+            );
+        }
+        let total: f64 = weights.iter().sum();
+        if values.is_empty() || total <= 0.0 {
+            return Err(format!("{name}: no particle with a positive weight"));
+        }
+        let picks = resample(&weights, total, worlds, seed);
+        let mut distinct = picks.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        Ok(Posterior {
+            paths: cols.iter().map(|&j| header[j].clone()).collect(),
+            draws: picks.iter().map(|&p| values[p].clone()).collect(),
+            distinct: distinct.len(),
+            particles: values.len(),
+        })
+    }
+}
+
+/// Systematic resampling of `worlds` indices by `weights` (summing to `total`): evenly spaced
+/// points with one seeded offset, then a seeded shuffle so that world order carries no rank.
+fn resample(weights: &[f64], total: f64, worlds: u64, seed: u64) -> Vec<usize> {
+    // Systematic resampling: W evenly spaced points with one seeded offset.
+    let key = mix64(seed ^ 0x504f_5354);
+    let offset = Sequence::new(key).uniform();
+    let mut picks = Vec::with_capacity(worlds as usize);
+    let (mut cum, mut j) = (weights[0] / total, 0usize);
+    for i in 0..worlds {
+        let u = (i as f64 + offset) / worlds as f64;
+        while u > cum && j + 1 < weights.len() {
+            j += 1;
+            cum += weights[j] / total;
+        }
+        picks.push(j);
+    }
+    shuffle(&mut picks, &mut Sequence::new(mix64(key ^ 1)));
+    picks
+}
+
+/// Fisher-Yates shuffle driven by `rng`.
+fn shuffle(v: &mut [usize], rng: &mut Sequence) {
+    for i in (1..v.len()).rev() {
+        let k = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
+        v.swap(i, k);
+    }
+}
+
 /// What one world yields: its input values, and per arm and metric the moments of the metric and
 /// (arms after the first) of its paired difference against the first arm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorldOut {
-    /// The value of each input in this world (in [`inputs`] order).
+    /// The value of each input in this world (in [`inputs`] order), then of each posterior path.
     pub values: Vec<f64>,
     /// `[arm][metric]`: moments of the metric over the world's replicates.
     pub arms: Vec<Vec<Moments>>,
@@ -132,6 +247,7 @@ pub struct WorldsPlan {
 pub fn run(
     templates: &[Template],
     inputs: &[Input],
+    posterior: Option<&Posterior>,
     wp: WorldsPlan,
     plan: &Plan,
     stop: &AtomicBool,
@@ -149,7 +265,7 @@ pub fn run(
                 if stop.load(Ordering::Relaxed) {
                     return Ok(None);
                 }
-                world(templates, inputs, &design, i, wp, plan).map(Some)
+                world(templates, inputs, posterior, &design, i, wp, plan).map(Some)
             })
             .collect()
     });
@@ -160,16 +276,25 @@ pub fn run(
 fn world(
     templates: &[Template],
     inputs: &[Input],
+    posterior: Option<&Posterior>,
     design: &[Vec<f64>],
     i: u64,
     wp: WorldsPlan,
     plan: &Plan,
 ) -> Result<WorldOut, String> {
-    let values: Vec<f64> = inputs
+    let mut values: Vec<f64> = inputs
         .iter()
         .zip(design)
         .map(|(input, d)| quantile(&input.prior, d[i as usize]))
         .collect();
+    let calibrated: Vec<(&str, f64)> = posterior.map_or(Vec::new(), |p| {
+        p.paths
+            .iter()
+            .map(String::as_str)
+            .zip(p.draws[i as usize].iter().copied())
+            .collect()
+    });
+    values.extend(calibrated.iter().map(|(_, x)| *x));
     let params: Vec<Params> = templates
         .iter()
         .enumerate()
@@ -179,6 +304,7 @@ fn world(
                 .zip(&values)
                 .filter(|(input, _)| input.arms.contains(&a))
                 .map(|(input, &x)| (input.path.as_str(), x))
+                .chain(calibrated.iter().copied())
                 .collect();
             let sc = t
                 .instantiate(&overrides)
@@ -287,5 +413,38 @@ mod tests {
             "x.b's worlds do not move when x.a is removed"
         );
         assert_ne!(design(8, &a, 50)[0], d[0], "the seed moves the worlds");
+    }
+
+    /// Resampling follows the weights (a zero-weight particle is never drawn, and the shares of
+    /// draws match the weights within the resolution of systematic resampling, 1 / W); only the
+    /// calibrated columns are kept; bad files are errors naming the file and line.
+    #[test]
+    fn the_posterior_is_resampled_by_weight() {
+        let text = "particle,weight,distance,a.x,b.y,c.z\n0,0.0,1,10,1,7\n1,0.75,1,20,2,7\n2,0.25,1,30,3,7\n";
+        let p = Posterior::read("post.csv", text, &["a.x", "b.y"], 400, 3).expect("reads");
+        assert_eq!(p.paths, vec!["a.x".to_string(), "b.y".to_string()]);
+        assert_eq!((p.particles, p.distinct), (3, 2));
+        let twenties = p.draws.iter().filter(|d| d[0] == 20.0).count();
+        assert!(p.draws.iter().all(|d| d[0] != 10.0));
+        assert!((299..=301).contains(&twenties), "{twenties}");
+        assert_eq!(
+            p.draws.iter().find(|d| d[0] == 30.0).map(|d| d[1]),
+            Some(3.0)
+        );
+        let again = Posterior::read("post.csv", text, &["a.x", "b.y"], 400, 3).expect("reads");
+        assert_eq!(p, again, "seeded");
+        let bad = "particle,weight,distance,a.x\n0,1,1,oops\n";
+        let e = Posterior::read("post.csv", bad, &["a.x"], 4, 1).expect_err("bad");
+        assert!(
+            e.contains("post.csv:2: column 'a.x' is not a finite number"),
+            "{e}"
+        );
+        let e = Posterior::read("post.csv", text, &["q.q"], 4, 1).expect_err("no columns");
+        assert!(
+            e.contains("none of its columns is a calibrated value"),
+            "{e}"
+        );
+        let e = Posterior::read("post.csv", "a,b\n1,2\n", &["a"], 4, 1).expect_err("header");
+        assert!(e.contains("second column is 'weight'"), "{e}");
     }
 }

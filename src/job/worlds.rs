@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::ensemble::Plan;
 use crate::ensemble::job::{Job, Prepared, check_size};
-use crate::ensemble::worlds::{self, WorldsPlan};
+use crate::ensemble::worlds::{self, Posterior, WorldsPlan};
 use crate::error::Failure;
 use crate::report::output::OutputDir;
 use crate::report::run::Finish;
@@ -54,6 +54,7 @@ pub fn execute(
         false,
         job.allow_large,
     )?;
+    let posterior = load_posterior(job, prep, wp)?;
     let templates: Vec<Template> = prep
         .overlay_texts
         .iter()
@@ -67,9 +68,44 @@ pub fn execute(
         trace: 0,
         independent: false,
     };
-    let result = worlds::run(&templates, &inputs, wp, &plan, stop).map_err(Failure::Input)?;
+    let result = worlds::run(&templates, &inputs, posterior.as_ref(), wp, &plan, stop)
+        .map_err(Failure::Input)?;
     let Some(result) = result else {
         return Err(Failure::Interrupted);
     };
-    crate::report::worlds::finish(ctx, prep, out, &inputs, &result, wp)
+    crate::report::worlds::finish(ctx, prep, out, &inputs, posterior.as_ref(), &result, wp)
+}
+
+/// The calibration posterior the base scenario names in `[uncertainty] posterior` (relative to the
+/// scenario file), resampled for the worlds; `None` when it names none.
+fn load_posterior(
+    job: &Job<'_>,
+    prep: &Prepared,
+    wp: WorldsPlan,
+) -> Result<Option<Posterior>, Failure> {
+    let posterior = match &prep.loaded[0].scenario.posterior {
+        None => None,
+        Some(rel) => {
+            let path = job.resolver.relative(&job.base, rel);
+            let text = job
+                .resolver
+                .read(&path, "posterior")
+                .map_err(|e| Failure::Input(e.to_string()))?;
+            let calibrated: Vec<&str> = prep.loaded[0]
+                .scenario
+                .params
+                .iter()
+                .filter(|p| {
+                    p.provenance
+                        .as_ref()
+                        .is_some_and(|pr| pr.source == "calibration")
+                })
+                .map(|p| p.path.as_str())
+                .collect();
+            let p = Posterior::read(&text.path, &text.text, &calibrated, wp.worlds, job.seed)
+                .map_err(Failure::Input)?;
+            Some(p)
+        }
+    };
+    Ok(posterior)
 }

@@ -9,7 +9,7 @@ use crate::analysis::worlds::{AcrossWorlds, Driver, drivers, leading};
 use crate::ensemble::METRICS;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::{Better, MetricId};
-use crate::ensemble::worlds::{Input, WorldOut, WorldsPlan, design, effects, p_helps};
+use crate::ensemble::worlds::{Input, Posterior, WorldOut, WorldsPlan, design, effects, p_helps};
 use crate::error::Failure;
 use crate::fmt::num;
 use crate::report::csv::line;
@@ -94,9 +94,19 @@ fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> St
     s
 }
 
-fn worlds_csv(prep: &Prepared, inputs: &[Input], out: &[WorldOut]) -> String {
+fn worlds_csv(
+    prep: &Prepared,
+    inputs: &[Input],
+    posterior: Option<&Posterior>,
+    out: &[WorldOut],
+) -> String {
     let mut header = vec!["world".to_string()];
     header.extend(inputs.iter().map(|i| i.path.clone()));
+    header.extend(
+        posterior
+            .iter()
+            .flat_map(|p| p.paths.iter().map(|x| format!("{x} (posterior)"))),
+    );
     for arm in prep.arms.iter().skip(1) {
         for id in HEADLINES {
             header.push(format!("{}:{}", arm.name, id.name()));
@@ -126,6 +136,7 @@ const DRIVER_BOOT: usize = 200;
 /// the inputs the base or that arm declares, against their design positions.
 fn arm_drivers(
     inputs: &[Input],
+    posterior: Option<&Posterior>,
     positions: &[Vec<f64>],
     worlds: &[WorldOut],
     a: usize,
@@ -136,8 +147,8 @@ fn arm_drivers(
     let mine: Vec<usize> = (0..inputs.len())
         .filter(|&j| inputs[j].arms.contains(&0) || inputs[j].arms.contains(&a))
         .collect();
-    let u: Vec<Vec<f64>> = mine.iter().map(|&j| positions[j].clone()).collect();
-    let claims: Vec<String> = mine
+    let mut u: Vec<Vec<f64>> = mine.iter().map(|&j| positions[j].clone()).collect();
+    let mut claims: Vec<String> = mine
         .iter()
         .map(|&j| {
             inputs[j]
@@ -146,7 +157,23 @@ fn arm_drivers(
                 .unwrap_or_else(|| "unsourced".into())
         })
         .collect();
-    let paths: Vec<String> = mine.iter().map(|&j| inputs[j].path.clone()).collect();
+    let mut paths: Vec<String> = mine.iter().map(|&j| inputs[j].path.clone()).collect();
+    // Posterior draws enter by their rank over the worlds (a position in [0, 1], like the
+    // hypercube's), grouped as "calibration".
+    if let Some(p) = posterior {
+        for (c, path) in p.paths.iter().enumerate() {
+            let col: Vec<f64> = worlds.iter().map(|w| w.values[inputs.len() + c]).collect();
+            let mut order: Vec<usize> = (0..col.len()).collect();
+            order.sort_by(|&x, &y| col[x].total_cmp(&col[y]).then(x.cmp(&y)));
+            let mut rank = vec![0.0; col.len()];
+            for (r, &i) in order.iter().enumerate() {
+                rank[i] = (r as f64 + 0.5) / col.len() as f64;
+            }
+            u.push(rank);
+            claims.push("calibration".into());
+            paths.push(format!("{path} (posterior)"));
+        }
+    }
     (
         drivers(&d, &u, &claims, DRIVER_BOOT, seed),
         drivers(&d, &u, &paths, DRIVER_BOOT, seed),
@@ -293,6 +320,7 @@ fn drivers_rows(rows: &DriverRows<'_>) -> Vec<Vec<String>> {
 }
 
 /// report.md and report.html of a worlds run.
+#[allow(clippy::too_many_arguments)]
 fn report_blocks(
     prep: &Prepared,
     intro: &str,
@@ -301,6 +329,7 @@ fn report_blocks(
     drivers: &DriverRows<'_>,
     wp: WorldsPlan,
     seed: u64,
+    drawn_posterior: bool,
 ) -> Vec<Block> {
     let base = &prep.loaded[0].scenario;
     let (h, rows) = table(prep, eff);
@@ -324,7 +353,11 @@ fn report_blocks(
             "A plausible world draws every value that the scenario and the overlays give a range (`explain` lists them, with the reason for each range). The worlds cover the ranges evenly (a Latin hypercube); each world runs the same shocks for every arm.".into(),
             format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges) and what the simulation cannot resolve ({} replicates per world): {INTERVAL_COVERS}.", wp.runs),
             "Spread and \"helps\": each world's effect carries simulation noise; it is removed before the spread and the share of worlds are read (constrained-Bayes shrinkage; P(helps) is the mean posterior probability). The noise share in effects_worlds.csv says how much of the raw spread was noise.".into(),
-            "Not covered: values written without a range, including the calibrated constants (fixed at their posterior medians), and the model's structure itself. The table at the written values (output/default/report.md for the default job) is conditional on all values as written.".into(),
+            if drawn_posterior {
+                "Not covered: values written without a range that were not calibrated (documented defaults), and the model's structure itself. The calibrated constants are drawn from the calibration's posterior, one particle per world. The table at the written values (output/default/report.md for the default job) is conditional on all values as written.".into()
+            } else {
+                "Not covered: values written without a range, including any calibrated constants (fixed at their written values: the scenario names no `[uncertainty] posterior`), and the model's structure itself. The table at the written values is conditional on all values as written.".into()
+            },
         ]),
         Block::Heading(2, "About this run".into()),
         Block::List(vec![
@@ -337,10 +370,18 @@ fn report_blocks(
 }
 
 /// The intro line of a worlds run: how many worlds and inputs, and what the intervals cover.
-fn intro(inputs: &[Input], wp: WorldsPlan) -> String {
+fn intro(inputs: &[Input], posterior: Option<&Posterior>, wp: WorldsPlan) -> String {
     let assumed = inputs.iter().filter(|i| i.note.trim().is_empty()).count();
+    let calibrated = posterior.map_or(String::new(), |p| {
+        format!(
+            ", and {} calibrated constants drawn from {} posterior particles ({} distinct)",
+            p.paths.len(),
+            p.particles,
+            p.distinct
+        )
+    });
     format!(
-        "Across {} plausible worlds ({} uncertain inputs{}; {} paired replicates per world). Intervals cover {INTERVAL_COVERS}.",
+        "Across {} plausible worlds ({} uncertain inputs{}{calibrated}; {} paired replicates per world). Intervals cover {INTERVAL_COVERS}.",
         wp.worlds,
         inputs.len(),
         if assumed > 0 {
@@ -356,6 +397,7 @@ fn intro(inputs: &[Input], wp: WorldsPlan) -> String {
 fn bottom_lines<'a>(
     prep: &Prepared,
     inputs: &[Input],
+    posterior: Option<&Posterior>,
     worlds: &[WorldOut],
     eff: &[Vec<AcrossWorlds>],
     wp: WorldsPlan,
@@ -366,7 +408,7 @@ fn bottom_lines<'a>(
     let mut rows = Vec::new();
     let mut sentences = Vec::new();
     for (a, arm) in prep.arms.iter().enumerate().skip(1) {
-        let (claims, params) = arm_drivers(inputs, &positions, worlds, a, k, seed);
+        let (claims, params) = arm_drivers(inputs, posterior, &positions, worlds, a, k, seed);
         let what = "the share of weeks in truce";
         sentences.push(format!(
             "{}; {}",
@@ -385,20 +427,34 @@ pub fn finish(
     prep: &Prepared,
     mut out: OutputDir,
     inputs: &[Input],
+    posterior: Option<&Posterior>,
     worlds: &[WorldOut],
     wp: WorldsPlan,
 ) -> Result<PathBuf, Failure> {
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let eff = effects(worlds);
-    let (sentences, driver_rows) = bottom_lines(prep, inputs, worlds, &eff, wp, ctx.seed);
-    let intro = intro(inputs, wp);
+    let (sentences, driver_rows) =
+        bottom_lines(prep, inputs, posterior, worlds, &eff, wp, ctx.seed);
+    let intro = intro(inputs, posterior, wp);
     out.write("drivers_worlds.csv", drivers_csv(&driver_rows).as_bytes())
         .map_err(err)?;
     out.write("effects_worlds.csv", effects_csv(prep, &eff, wp).as_bytes())
         .map_err(err)?;
-    out.write("worlds.csv", worlds_csv(prep, inputs, worlds).as_bytes())
-        .map_err(err)?;
-    let blocks = report_blocks(prep, &intro, &sentences, &eff, &driver_rows, wp, ctx.seed);
+    out.write(
+        "worlds.csv",
+        worlds_csv(prep, inputs, posterior, worlds).as_bytes(),
+    )
+    .map_err(err)?;
+    let blocks = report_blocks(
+        prep,
+        &intro,
+        &sentences,
+        &eff,
+        &driver_rows,
+        wp,
+        ctx.seed,
+        posterior.is_some(),
+    );
     out.write("report.md", document::markdown(&blocks).as_bytes())
         .map_err(err)?;
     let title = format!(

@@ -12,11 +12,16 @@ static INTERVENTIONS: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios/interventions");
 
 /// Built-in scenarios besides the interventions: (path, contents).
-const SCENARIOS: [(&str, &str); 2] = [
+const SCENARIOS: [(&str, &str); 3] = [
     (BASELINE, include_str!("../../scenarios/baseline.toml")),
     (
         "scenarios/first_term.toml",
         include_str!("../../scenarios/first_term.toml"),
+    ),
+    // The joint posterior the baseline's `[uncertainty] posterior` names (plausible worlds).
+    (
+        "scenarios/calibration/joint_posterior.csv",
+        include_str!("../../scenarios/calibration/joint_posterior.csv"),
     ),
 ];
 

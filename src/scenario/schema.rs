@@ -275,6 +275,9 @@ pub struct Scenario {
     pub behaviour: Behaviour,
     /// Every parameter read, with provenance, in file order.
     pub params: Vec<ParamRecord>,
+    /// `[uncertainty] posterior`: a calibration's weighted posterior particles (CSV, relative to
+    /// the scenario file) that plausible worlds draw the calibrated constants from.
+    pub posterior: Option<String>,
 }
 
 const fn spec(
@@ -359,6 +362,14 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
     let mut b = top.table(cx, "behaviour");
     let behaviour = Behaviour::read(&mut b, cx);
     b.finish(cx);
+    let posterior = if top.has("uncertainty") {
+        let mut u = top.table(cx, "uncertainty");
+        let p = u.string(cx, "posterior", false);
+        u.finish(cx);
+        p
+    } else {
+        None
+    };
     top.finish(cx);
     if !cx.diags.is_empty() {
         return None;
@@ -373,6 +384,7 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
         agreement,
         summits,
         behaviour,
+        posterior,
         params: cx.params.clone(),
     })
 }
