@@ -145,6 +145,54 @@ pub fn across(effects: &[WorldEffect]) -> AcrossWorlds {
     }
 }
 
+/// Each world's empirical-Bayes posterior mean effect, `m + B_i (d_i - m)` with
+/// `B_i = τ̂² / (τ̂² + v_i)` (the per-world effects with their own noise shrunk away); the raw
+/// effects when there are fewer than two worlds.
+pub fn posterior_means(effects: &[WorldEffect]) -> Vec<f64> {
+    let Some((_, tau2, _, _)) = deconvolve(effects) else {
+        return effects.iter().map(|e| e.d).collect();
+    };
+    let m = effects.iter().map(|e| e.d).sum::<f64>() / effects.len() as f64;
+    effects
+        .iter()
+        .map(|e| {
+            let b = if tau2 + e.noise > 0.0 {
+                tau2 / (tau2 + e.noise)
+            } else {
+                1.0
+            };
+            m + b * (e.d - m)
+        })
+        .collect()
+}
+
+/// Per option, how often it is the best over worlds and the expected regret of choosing it:
+/// `values[option][world]` is an effect where higher is better (negate one where lower is
+/// better). A tie for the best splits the world between the tied options.
+pub fn ranks(values: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let worlds = values.iter().map(Vec::len).min().unwrap_or(0);
+    let mut best = vec![0.0; values.len()];
+    let mut regret = vec![0.0; values.len()];
+    for w in 0..worlds {
+        let top = values
+            .iter()
+            .map(|v| v[w])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let tied = values.iter().filter(|v| v[w] == top).count() as f64;
+        for (k, v) in values.iter().enumerate() {
+            if v[w] == top {
+                best[k] += 1.0 / tied;
+            }
+            regret[k] += top - v[w];
+        }
+    }
+    let n = worlds.max(1) as f64;
+    best.iter()
+        .zip(&regret)
+        .map(|(b, r)| (b / n, r / n))
+        .collect()
+}
+
 /// How much of the spread of per-world effects one group of inputs (a claim, or one parameter)
 /// accounts for.
 #[derive(Clone, Debug, PartialEq)]
@@ -371,5 +419,23 @@ mod tests {
         // With two equal drivers none is named.
         let d2: Vec<f64> = (0..w).map(|i| u[0][i] + u[1][i]).collect();
         assert!(leading(&drivers(&d2, &u, &groups, 200, 2)).is_none());
+    }
+
+    #[test]
+    fn ranks_count_best_worlds_and_regret() {
+        let values = vec![vec![1.0, 0.0, 2.0, 1.0], vec![0.0, 1.0, 1.0, 1.0]];
+        let r = ranks(&values);
+        // Option 0 is best in worlds 0 and 2, ties in world 3; option 1 in world 1.
+        assert_eq!(r[0], (2.5 / 4.0, 1.0 / 4.0));
+        assert_eq!(r[1], (1.5 / 4.0, 2.0 / 4.0));
+        let e = [
+            WorldEffect { d: 1.0, noise: 0.0 },
+            WorldEffect { d: 3.0, noise: 0.0 },
+        ];
+        assert_eq!(
+            posterior_means(&e),
+            vec![1.0, 3.0],
+            "no noise: nothing to shrink"
+        );
     }
 }

@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use crate::analysis::worlds::{AcrossWorlds, Driver, drivers, leading};
+use crate::analysis::worlds::{
+    AcrossWorlds, Driver, WorldEffect, drivers, leading, posterior_means, ranks,
+};
 use crate::ensemble::METRICS;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::{Better, MetricId};
@@ -323,16 +325,17 @@ fn drivers_rows(rows: &DriverRows<'_>) -> Vec<Vec<String>> {
 #[allow(clippy::too_many_arguments)]
 fn report_blocks(
     prep: &Prepared,
-    intro: &str,
-    sentences: &[String],
+    (intro, sentences): (&str, &[String]),
     eff: &[Vec<AcrossWorlds>],
     drivers: &DriverRows<'_>,
+    ranked: &[(String, f64, f64)],
     wp: WorldsPlan,
     seed: u64,
     drawn_posterior: bool,
 ) -> Vec<Block> {
     let base = &prep.loaded[0].scenario;
     let (h, rows) = table(prep, eff);
+    let [rank_para, rank_table] = rank_blocks(ranked);
     vec![
         Block::Heading(1, format!("negsim: {} across plausible worlds", base.meta.name)),
         Block::Para(intro.to_string()),
@@ -340,6 +343,9 @@ fn report_blocks(
         Block::Heading(2, "Effects across plausible worlds".into()),
         Block::TextTable(h, rows),
         Block::Para("Δ is the intervention minus the baseline, paired on the same shocks. \"helps\" is the share of plausible worlds in which the intervention moves the metric the better way (fewer broken truces, more weeks in truce); \"5-95% of worlds\" is the range of its size over the middle 90% of worlds. Both have the simulation noise of each world removed.".into()),
+        Block::Heading(2, "The best single intervention".into()),
+        rank_para,
+        rank_table,
         Block::Heading(2, "What drives the uncertainty".into()),
         Block::TextTable(
             ["intervention", "leading claim", "largest claims (share of the spread [95% CI])", "largest parameters"]
@@ -366,6 +372,84 @@ fn report_blocks(
             format!("{} worlds x {} paired replicates per world, {} weeks, seed {seed}", wp.worlds, wp.runs, wp.weeks),
             "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, manifest.json; identical at any thread count".into(),
         ]),
+    ]
+}
+
+/// Among the single interventions (an arm of one overlay; combinations are reported, not
+/// ranked), how often each is the best for the share of weeks in truce and the expected regret of
+/// choosing it, from each world's posterior mean effect: rows (arm, P(best), regret).
+fn rank_rows(prep: &Prepared, worlds: &[WorldOut]) -> Vec<(String, f64, f64)> {
+    let k = MetricId::ShareTruce.index();
+    let singles: Vec<usize> = (1..prep.arms.len())
+        .filter(|&a| prep.overlay_texts[a].len() == 1)
+        .collect();
+    let values: Vec<Vec<f64>> = singles
+        .iter()
+        .map(|&a| {
+            let e: Vec<WorldEffect> = worlds
+                .iter()
+                .map(|w| {
+                    let m = &w.diffs[a - 1][k];
+                    WorldEffect {
+                        d: m.mean(),
+                        noise: m.variance() / m.n.max(1) as f64,
+                    }
+                })
+                .collect();
+            posterior_means(&e)
+        })
+        .collect();
+    singles
+        .iter()
+        .zip(ranks(&values))
+        .map(|(&a, (best, regret))| (prep.arms[a].name.clone(), best, regret))
+        .collect()
+}
+
+fn ranks_csv(rows: &[(String, f64, f64)]) -> String {
+    let mut s = line(["arm", "metric", "p_best", "expected_regret", "estimator"]);
+    for (arm, best, regret) in rows {
+        s.push_str(&line([
+            arm.clone(),
+            MetricId::ShareTruce.name().to_string(),
+            num(*best, 4),
+            num(*regret, 6),
+            "per-world empirical-Bayes posterior mean effects; ties split".to_string(),
+        ]));
+    }
+    s
+}
+
+/// The ranks in one line, for the terminal.
+fn ranks_line(ranked: &[(String, f64, f64)]) -> String {
+    let parts: Vec<String> = ranked
+        .iter()
+        .map(|(a, b, r)| format!("{a} {} (regret {})", percent(*b), num(*r, 4)))
+        .collect();
+    format!(
+        "best single intervention across worlds (share of weeks in truce): {}",
+        parts.join(", ")
+    )
+}
+
+/// The rank table and its explanation, for the report.
+fn rank_blocks(ranked: &[(String, f64, f64)]) -> [Block; 2] {
+    let rows: Vec<Vec<String>> = ranked
+        .iter()
+        .map(|(a, b, r)| vec![a.clone(), percent(*b), num(*r, 4)])
+        .collect();
+    [
+        Block::Para("Which single intervention would do most for the share of weeks in truce? How often each is the best over the plausible worlds, and what choosing it costs on average against the best one of each world (expected regret; 0 for one that is always best). Combinations are not ranked.".into()),
+        Block::TextTable(
+            [
+                "single intervention",
+                "best in (share of worlds)",
+                "expected regret (share of weeks in truce)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        ),
     ]
 }
 
@@ -422,6 +506,7 @@ fn bottom_lines<'a>(
 }
 
 /// Writes the files of a worlds run, commits them, and prints the bottom line and the table.
+// long: every file of a worlds run in order, then the commit and the terminal lines; each step is one call.
 pub fn finish(
     ctx: &Finish,
     prep: &Prepared,
@@ -445,12 +530,15 @@ pub fn finish(
         worlds_csv(prep, inputs, posterior, worlds).as_bytes(),
     )
     .map_err(err)?;
+    let ranked = rank_rows(prep, worlds);
+    out.write("ranks_worlds.csv", ranks_csv(&ranked).as_bytes())
+        .map_err(err)?;
     let blocks = report_blocks(
         prep,
-        &intro,
-        &sentences,
+        (&intro, &sentences),
         &eff,
         &driver_rows,
+        &ranked,
         wp,
         ctx.seed,
         posterior.is_some(),
@@ -467,6 +555,7 @@ pub fn finish(
         "effects_worlds.csv".to_string(),
         "worlds.csv".to_string(),
         "drivers_worlds.csv".to_string(),
+        "ranks_worlds.csv".to_string(),
         "report.md".to_string(),
         "report.html".to_string(),
         "manifest.json".to_string(),
@@ -481,12 +570,15 @@ pub fn finish(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
+    let (h, rows) = table(prep, &eff);
     outln!("{intro}\n");
-    for line in &sentences {
+    for line in sentences
+        .iter()
+        .chain(std::iter::once(&ranks_line(&ranked)))
+    {
         outln!("{line}");
     }
     outln!();
-    let (h, rows) = table(prep, &eff);
     out!("{}", render_text(&h, &rows));
     outln!(
         "{} worlds x {} runs x {} arms x {} weeks in {:.2} s; wrote {} files to {}",
