@@ -11,6 +11,8 @@
 //!     and streaming aggregation included; no files).
 //! (d) `compare_6_arms/end_to_end`: the `negsim` binary comparing the baseline with five
 //!     interventions, 2,000 runs each, writing every CSV, chart and report file.
+//! (e) `default_job/{worlds_only,end_to_end}`: the default job's worlds (7 arms, 200 worlds x 50
+//!     replicates) and the whole default job as a user runs it.
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
@@ -237,10 +239,68 @@ fn compare_6_arms(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The default job as a user runs it (`negsim` with no arguments, in a scratch folder): the
+/// uncertainty-aware answer (7 arms, 200 worlds x 50 replicates, report included) and then the
+/// comparison at the written values (10,000 replicates per arm, every file and chart). Issue 15
+/// asks for under 10 s on 2 cores; `default_job/worlds_only` is the worlds part alone.
+fn default_job(c: &mut Criterion) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bin = std::path::Path::new(root).join("target/release/negsim");
+    if !bin.exists() {
+        eprintln!("default_job: build the binary first (cargo build --release); skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("negsim-bench-default-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut g = c.benchmark_group("default_job");
+    g.sample_size(10).measurement_time(Duration::from_secs(60));
+    g.bench_function("worlds_only", |b| {
+        b.iter(|| {
+            let mut cmd = std::process::Command::new(&bin);
+            cmd.current_dir(root).args([
+                "compare",
+                "scenarios/baseline.toml",
+                "--worlds",
+                "200",
+                "--runs",
+                "50",
+                "--quiet",
+                "--force",
+                "--out",
+            ]);
+            cmd.arg(dir.join("worlds"));
+            for o in [
+                "all_of_the_above",
+                "cui_backchannel_succeeds",
+                "prepared_summit_agenda",
+                "rebuild_nsc_coordination",
+                "restore_kushner_channel",
+                "treasury_expertise",
+            ] {
+                cmd.arg("--with")
+                    .arg(format!("scenarios/interventions/{o}.toml"));
+            }
+            let o = cmd.output().expect("negsim runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        })
+    });
+    g.bench_function("end_to_end", |b| {
+        b.iter(|| {
+            let o = std::process::Command::new(&bin)
+                .current_dir(&dir)
+                .output()
+                .expect("negsim runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 criterion_group! {
     name = benches;
     // No plots: criterion's plotting needs system fonts, which this project does without.
     config = Criterion::default().without_plots();
-    targets = replicate, rng_floor, ensemble_10k, compare_6_arms
+    targets = replicate, rng_floor, ensemble_10k, compare_6_arms, default_job
 }
 criterion_main!(benches);
