@@ -189,7 +189,8 @@ pub struct KmSummary {
     pub curve: Vec<f64>,
     /// Lower and upper pointwise bands (jackknife standard error, t with G - 1 df).
     pub band: Vec<(f64, f64)>,
-    /// Median with Brookmeyer–Crowley limits from the pointwise bands.
+    /// Median, with limits from inverting the pointwise jackknife band at 0.5 (the first week at
+    /// which the lower or the upper band reaches 0.5).
     pub median: Estimate,
     /// Restricted mean survival time up to `tau`, with jackknife interval.
     pub rmst: Estimate,
