@@ -280,9 +280,18 @@ pub fn drivers(
             }
         })
         .collect();
+    // A sum of squared correlations can exceed 1 by chance with few worlds per input; a share of
+    // a variance cannot.
+    for d in &mut out {
+        d.share = d.share.min(1.0);
+        d.ci = (d.ci.0.min(1.0), d.ci.1.min(1.0));
+    }
     out.sort_by(|a, b| b.share.total_cmp(&a.share).then(a.group.cmp(&b.group)));
     out
 }
+
+/// Fewest worlds for which drivers are attributed at all.
+pub const MIN_DRIVER_WORLDS: usize = 100;
 
 /// The leading driver, named only when its interval separates from every other: its lower bound
 /// above the next one's upper bound.

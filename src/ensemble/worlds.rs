@@ -74,6 +74,36 @@ pub fn inputs(loaded: &[Loaded]) -> Vec<Input> {
             }
         }
     }
+    // An overlay that gives a range to a value it leaves as the base has it describes the base's
+    // value: the input then applies to the base and to every arm that keeps that value without a
+    // range of its own, so that adding a range never creates an effect by itself.
+    let at = |a: usize, path: &str| {
+        loaded[a]
+            .scenario
+            .params
+            .iter()
+            .find(|p| p.path == path)
+            .map(|p| (p.value.clone(), p.uncertain.is_some()))
+    };
+    for input in &mut out {
+        if input.arms.contains(&0) {
+            continue;
+        }
+        let (Some((base, false)), Some((own, _))) =
+            (at(0, &input.path), at(input.arms[0], &input.path))
+        else {
+            continue;
+        };
+        if own != base {
+            continue;
+        }
+        for a in 0..loaded.len() {
+            if !input.arms.contains(&a) && at(a, &input.path) == Some((base.clone(), false)) {
+                input.arms.push(a);
+            }
+        }
+        input.arms.sort_unstable();
+    }
     out.sort_by(|x, y| {
         (x.path.as_str(), x.prior.describe()).cmp(&(y.path.as_str(), y.prior.describe()))
     });

@@ -12,6 +12,9 @@ use crate::report::output::OutputDir;
 use crate::report::run::Finish;
 use crate::scenario::template::Template;
 
+/// Fewest worlds accepted: shares of worlds and 5-95% ranges need at least this many.
+pub const MIN_WORLDS: u64 = 20;
+
 /// Replicates per world when `--runs` is not given with `--worlds`.
 pub const DEFAULT_RUNS_PER_WORLD: u64 = 50;
 
@@ -35,9 +38,9 @@ pub fn execute(
             "--worlds pairs arms on common random numbers; drop --independent".into(),
         ));
     }
-    if wp.worlds < 2 || wp.runs < 2 {
+    if wp.worlds < MIN_WORLDS || wp.runs < 2 {
         return Err(Failure::Input(format!(
-            "--worlds {} with {} runs per world: give at least 2 worlds and 2 runs per world",
+            "--worlds {} with {} runs per world: give at least {MIN_WORLDS} worlds (a share of worlds from fewer is not meaningful) and 2 runs per world",
             wp.worlds, wp.runs
         )));
     }

@@ -64,7 +64,7 @@ pub fn build(f: &Facts<'_>) -> Vec<Block> {
     ));
     b.push(Block::Heading(2, "Headline results".into()));
     b.push(Block::Para(
-        "Estimates with 95% confidence intervals in brackets. Δ columns are paired differences against the baseline (interventions ranked by their effect on the share of weeks in truce); KM median is the Kaplan–Meier median truce length in weeks; RMST is the mean truce length restricted to 52 weeks. Constants marked source = \"calibration\" in the scenario were fitted to the 2018–2020 record (docs/CALIBRATION.md); the others encode the article's claims or documented defaults: read effects as what the mechanisms imply, not as forecasts."
+        "Estimates with 95% confidence intervals in brackets. Δ columns are paired differences against the baseline (interventions ranked by their effect on the share of weeks in truce); KM median is the Kaplan–Meier median truce length in weeks; RMST is the mean truce length restricted to 52 weeks. Constants marked source = \"calibration\" in the scenario were fitted jointly to the 2018–2020 and the 2025 records (docs/CALIBRATION.md); the others encode the article's claims or documented defaults: read effects as what the mechanisms imply, not as forecasts. These intervals cover simulation noise only, at the values as written: for the uncertainty of the values themselves, run with --worlds (the default job writes it to output/default/worlds/; docs/UNCERTAINTY.md)."
             .into(),
     ));
     b.push(Block::Table(f.table.0.clone(), f.table.1.clone()));

@@ -46,9 +46,10 @@ fn percent(p: f64) -> String {
     }
 }
 
+/// A signed number with a fixed number of decimals ("+0.150", "-0.033", "+0.000").
 fn signed(x: f64, d: usize) -> String {
-    let s = num(x, d);
-    if x > 0.0 { format!("+{s}") } else { s }
+    let x = if x == 0.0 { 0.0 } else { x };
+    format!("{x:+.d$}")
 }
 
 fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> String {
@@ -145,6 +146,9 @@ fn arm_drivers(
     k: usize,
     seed: u64,
 ) -> (Vec<Driver>, Vec<Driver>) {
+    if worlds.len() < crate::analysis::worlds::MIN_DRIVER_WORLDS {
+        return (Vec::new(), Vec::new());
+    }
     let d: Vec<f64> = worlds.iter().map(|w| w.diffs[a - 1][k].mean()).collect();
     let mine: Vec<usize> = (0..inputs.len())
         .filter(|&j| inputs[j].arms.contains(&0) || inputs[j].arms.contains(&a))
@@ -210,7 +214,20 @@ fn drivers_csv(rows: &DriverRows<'_>) -> String {
 }
 
 /// "most sensitive to P2 (0.41 of the spread [0.30, 0.52])", or that no claim stands out.
-fn driver_phrase(claims: &[Driver]) -> String {
+fn driver_phrase(claims: &[Driver], worlds: u64) -> String {
+    if (worlds as usize) < crate::analysis::worlds::MIN_DRIVER_WORLDS {
+        return format!(
+            "too few worlds to say what drives the spread (at least {} are needed)",
+            crate::analysis::worlds::MIN_DRIVER_WORLDS
+        );
+    }
+    let name = |d: &Driver| {
+        if d.group == "calibration" {
+            "the calibrated constants".to_string()
+        } else {
+            d.group.clone()
+        }
+    };
     let share = |d: &Driver| {
         format!(
             "{} [{}, {}]",
@@ -220,10 +237,10 @@ fn driver_phrase(claims: &[Driver]) -> String {
         )
     };
     match (leading(claims), claims.first()) {
-        (Some(d), _) => format!("most sensitive to {} ({} of the spread)", d.group, share(d)),
+        (Some(d), _) => format!("most sensitive to {} ({} of the spread)", name(d), share(d)),
         (None, Some(d)) => format!(
-            "no single claim dominates its spread (largest: {}, {})",
-            d.group,
+            "no single claim or the calibration stands out as the driver of its spread (largest: {}, {})",
+            name(d),
             share(d)
         ),
         (None, None) => "no uncertain input reaches it".into(),
@@ -241,16 +258,25 @@ fn spread_text(e: &AcrossWorlds, d: usize) -> String {
 
 /// The bottom line of one intervention, in words.
 pub fn sentence(arm: &str, e: &AcrossWorlds, better: Better, what: &str) -> String {
+    if e.tau == Some(0.0) {
+        let ci = e.ci.map_or(String::new(), |(lo, hi)| {
+            format!(" [{}, {}]", signed(lo, 3), signed(hi, 3))
+        });
+        return format!(
+            "{arm}: no difference between worlds beyond the simulation noise; its effect is about {}{ci} in {what}",
+            signed(e.mean, 3)
+        );
+    }
     let helps = p_helps(e, better).map_or("?".into(), percent);
     let typical = match e.spread {
-        Some(_) if e.tau == Some(0.0) => format!(
-            "about {} in {what} in every world (no spread beyond the noise)",
-            signed(e.mean, 3)
+        Some((lo, hi)) => format!(
+            "between {} and {} in {what} (5-95% of worlds)",
+            signed(lo, 3),
+            signed(hi, 3)
         ),
-        Some(_) => format!("{} in {what} (5-95% of worlds)", spread_text(e, 3)),
         None => format!("not estimable in {what}"),
     };
-    format!("{arm}: helps in {helps} of plausible worlds; typical size {typical}")
+    format!("{arm}: helps in {helps} of plausible worlds; typically {typical}")
 }
 
 fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> (Vec<String>, Vec<Vec<String>>) {
@@ -280,7 +306,11 @@ fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> (Vec<String>, Vec<Vec<St
                     ),
                     None => signed(e.mean, d),
                 });
-                r.push(p_helps(e, m.better).map_or(String::new(), percent));
+                r.push(if e.tau == Some(0.0) {
+                    "—".into()
+                } else {
+                    p_helps(e, m.better).map_or(String::new(), percent)
+                });
                 r.push(spread_text(e, d));
             }
             r
@@ -348,7 +378,7 @@ fn report_blocks(
         rank_table,
         Block::Heading(2, "What drives the uncertainty".into()),
         Block::TextTable(
-            ["intervention", "leading claim", "largest claims (share of the spread [95% CI])", "largest parameters"]
+            ["intervention", "leading source", "largest sources: claims or calibration (share of the spread [95% CI])", "largest parameters"]
                 .map(String::from)
                 .to_vec(),
             drivers_rows(drivers),
@@ -357,7 +387,7 @@ fn report_blocks(
         Block::Heading(2, "How to read this".into()),
         Block::List(vec![
             "A plausible world draws every value that the scenario and the overlays give a range (`explain` lists them, with the reason for each range). The worlds cover the ranges evenly (a Latin hypercube); each world runs the same shocks for every arm.".into(),
-            format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges) and what the simulation cannot resolve ({} replicates per world): {INTERVAL_COVERS}.", wp.runs),
+            format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges and the calibration's posterior) and what the simulation cannot resolve with {} replicates per world. The estimator is the mean of the per-world mean paired differences, with a t interval on their spread.", wp.runs),
             "Spread and \"helps\": each world's effect carries simulation noise; it is removed before the spread and the share of worlds are read (constrained-Bayes shrinkage; P(helps) is the mean posterior probability). The noise share in effects_worlds.csv says how much of the raw spread was noise.".into(),
             if drawn_posterior {
                 "Not covered: values written without a range that were not calibrated (documented defaults), and the model's structure itself. The calibrated constants are drawn from the calibration's posterior, one particle per world. The table at the written values (output/default/report.md for the default job) is conditional on all values as written.".into()
@@ -370,7 +400,7 @@ fn report_blocks(
             format!("negsim {}", env!("CARGO_PKG_VERSION")),
             format!("scenario: {} (sha256 {})", prep.base_text.path, &prep.loaded[0].hash[..16]),
             format!("{} worlds x {} paired replicates per world, {} weeks, seed {seed}", wp.worlds, wp.runs, wp.weeks),
-            "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, manifest.json; identical at any thread count".into(),
+            "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, ranks_worlds.csv, effects_worlds.png, report.md/html, manifest.json; identical at any thread count".into(),
         ]),
     ]
 }
@@ -497,7 +527,7 @@ fn bottom_lines<'a>(
         sentences.push(format!(
             "{}; {}",
             sentence(&arm.name, &eff[a - 1][k], METRICS[k].better, what),
-            driver_phrase(&claims)
+            driver_phrase(&claims, wp.worlds)
         ));
         rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
         rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
@@ -531,9 +561,26 @@ pub fn finish(
     )
     .map_err(err)?;
     let ranked = rank_rows(prep, worlds);
+    let chart = if ctx.charts {
+        let names: Vec<String> = prep.arms.iter().skip(1).map(|a| a.name.clone()).collect();
+        let caption = format!(
+            "scenario {} · {} worlds x {} runs per world · seed {} · negsim {}",
+            prep.loaded[0].scenario.meta.name,
+            wp.worlds,
+            wp.runs,
+            ctx.seed,
+            env!("CARGO_PKG_VERSION")
+        );
+        let c =
+            crate::report::charts::worlds::chart(&names, &eff, &caption).map_err(Failure::Input)?;
+        out.write(c.file, &c.png).map_err(err)?;
+        Some(c)
+    } else {
+        None
+    };
     out.write("ranks_worlds.csv", ranks_csv(&ranked).as_bytes())
         .map_err(err)?;
-    let blocks = report_blocks(
+    let mut blocks = report_blocks(
         prep,
         (&intro, &sentences),
         &eff,
@@ -543,6 +590,15 @@ pub fn finish(
         ctx.seed,
         posterior.is_some(),
     );
+    if let Some(c) = &chart {
+        blocks.splice(
+            3..3,
+            [
+                Block::Image(c.file.to_string(), c.title.clone()),
+                Block::Para(c.guide.clone()),
+            ],
+        );
+    }
     out.write("report.md", document::markdown(&blocks).as_bytes())
         .map_err(err)?;
     let title = format!(
@@ -551,7 +607,7 @@ pub fn finish(
     );
     out.write("report.html", document::html(&title, &blocks).as_bytes())
         .map_err(err)?;
-    let files = vec![
+    let mut files = vec![
         "effects_worlds.csv".to_string(),
         "worlds.csv".to_string(),
         "drivers_worlds.csv".to_string(),
@@ -560,6 +616,9 @@ pub fn finish(
         "report.html".to_string(),
         "manifest.json".to_string(),
     ];
+    if let Some(c) = &chart {
+        files.insert(4, c.file.to_string());
+    }
     let runs = wp.worlds * wp.runs;
     out.write(
         "manifest.json",

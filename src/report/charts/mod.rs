@@ -11,6 +11,7 @@ mod regimes;
 mod story;
 pub mod style;
 mod survival;
+pub mod worlds;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
