@@ -50,6 +50,48 @@ fn panels(inp: &Input<'_>) -> Vec<Panel> {
     ]
 }
 
+/// One panel of an effects chart: `rows` rows, an x axis of differences covering `lo..hi` with a
+/// margin, the panel's title and unit, and a dashed zero line.
+pub(super) fn effect_panel<'a, 'b>(
+    cell: &'a super::Area<'b>,
+    title: &str,
+    unit: &str,
+    (lo, hi): (f64, f64),
+    rows: usize,
+) -> Result<
+    ChartContext<
+        'a,
+        BitMapBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let pad = ((hi - lo) * 0.12).max(1e-3);
+    let mut chart = ChartBuilder::on(cell)
+        .caption(title, style::panel_font())
+        .margin(12)
+        .x_label_area_size(52)
+        .y_label_area_size(8)
+        .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(rows as f64 - 0.5))
+        .map_err(err)?;
+    style::mesh(&mut chart)
+        .x_labels(5)
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_desc(format!("difference, {unit}"))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(0.0, -0.5), (0.0, rows as f64 - 0.5)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err)?;
+    Ok(chart)
+}
+
 // long: one plotters drawing, top to bottom; its steps share the drawing area.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let n = inp.arms.len();
@@ -78,29 +120,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 lo = lo.min(e.lo.or(e.value).unwrap_or(0.0));
                 hi = hi.max(e.hi.or(e.value).unwrap_or(0.0));
             }
-            let pad = ((hi - lo) * 0.12).max(1e-3);
-            let mut chart = ChartBuilder::on(cell)
-                .caption(p.title, style::panel_font())
-                .margin(12)
-                .x_label_area_size(52)
-                .y_label_area_size(8)
-                .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(rows as f64 - 0.5))
-                .map_err(err)?;
-            style::mesh(&mut chart)
-                .x_labels(5)
-                .disable_y_mesh()
-                .y_labels(0)
-                .x_desc(format!("difference, {}", p.unit))
-                .draw()
-                .map_err(err)?;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(0.0, -0.5), (0.0, rows as f64 - 0.5)],
-                    6,
-                    4,
-                    BLACK.stroke_width(1),
-                ))
-                .map_err(err)?;
+            let mut chart = effect_panel(cell, p.title, p.unit, (lo, hi), rows)?;
             for (i, e) in p.est.iter().enumerate() {
                 let a = i + 1;
                 let y = (rows - 1 - row_of(i)) as f64;

@@ -75,29 +75,7 @@ pub fn chart(names: &[String], eff: &[Vec<AcrossWorlds>], caption: &str) -> Resu
                     hi = hi.max(x);
                 }
             }
-            let pad = ((hi - lo) * 0.12).max(1e-3);
-            let mut chart = ChartBuilder::on(cell)
-                .caption(*ptitle, style::panel_font())
-                .margin(12)
-                .x_label_area_size(52)
-                .y_label_area_size(8)
-                .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(rows as f64 - 0.5))
-                .map_err(err)?;
-            style::mesh(&mut chart)
-                .x_labels(5)
-                .disable_y_mesh()
-                .y_labels(0)
-                .x_desc(format!("difference, {unit}"))
-                .draw()
-                .map_err(err)?;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(0.0, -0.5), (0.0, rows as f64 - 0.5)],
-                    6,
-                    4,
-                    BLACK.stroke_width(1),
-                ))
-                .map_err(err)?;
+            let mut chart = super::forest::effect_panel(cell, ptitle, unit, (lo, hi), rows)?;
             for (i, e) in eff.iter().enumerate() {
                 let e = &e[k];
                 let y = (rows - 1 - row_of(i)) as f64;
