@@ -55,7 +55,7 @@ pub enum Command {
         with: Vec<String>,
         #[command(flatten)]
         common: Common,
-        /// Replicates per arm.
+        /// Replicates per arm (per world with --worlds; default 10000, or 50 with --worlds).
         #[arg(long, conflicts_with = "target_ci")]
         runs: Option<u64>,
         /// Run in batches until the 95% CI half-width of the headline paired difference (share of
@@ -353,7 +353,8 @@ pub struct Common {
     pub shard: Option<(u64, u64)>,
     /// Draw W plausible worlds from the values' declared ranges and run --runs paired replicates
     /// in each (default 50): effects with intervals that cover parameters as well as simulation
-    /// noise (docs/UNCERTAINTY.md). Writes effects_worlds.csv and worlds.csv.
+    /// noise (docs/UNCERTAINTY.md). Writes effects_worlds.csv, worlds.csv, drivers_worlds.csv,
+    /// ranks_worlds.csv, effects_worlds.png and report.md/html.
     #[arg(long, value_name = "W")]
     pub worlds: Option<u64>,
 }
