@@ -196,6 +196,17 @@ fn ensemble_10k(c: &mut Criterion) {
     g.finish();
 }
 
+/// Adds `--with scenarios/interventions/NAME.toml` for each name, runs the binary, and fails the
+/// bench if it fails.
+fn run_with(cmd: &mut std::process::Command, interventions: &[&str]) {
+    for o in interventions {
+        cmd.arg("--with")
+            .arg(format!("scenarios/interventions/{o}.toml"));
+    }
+    let o = cmd.output().expect("negsim runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn compare_6_arms(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("negsim-bench-{}", std::process::id()));
     let out = dir.join("out");
@@ -221,18 +232,16 @@ fn compare_6_arms(c: &mut Criterion) {
                     "--out",
                 ])
                 .arg(&out);
-            for o in [
-                "restore_kushner_channel",
-                "treasury_expertise",
-                "prepared_summit_agenda",
-                "rebuild_nsc_coordination",
-                "cui_backchannel_succeeds",
-            ] {
-                cmd.arg("--with")
-                    .arg(format!("scenarios/interventions/{o}.toml"));
-            }
-            let o = cmd.output().expect("negsim runs");
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            run_with(
+                &mut cmd,
+                &[
+                    "restore_kushner_channel",
+                    "treasury_expertise",
+                    "prepared_summit_agenda",
+                    "rebuild_nsc_coordination",
+                    "cui_backchannel_succeeds",
+                ],
+            );
         })
     });
     g.finish();
@@ -269,19 +278,17 @@ fn default_job(c: &mut Criterion) {
                 "--out",
             ]);
             cmd.arg(dir.join("worlds"));
-            for o in [
-                "all_of_the_above",
-                "cui_backchannel_succeeds",
-                "prepared_summit_agenda",
-                "rebuild_nsc_coordination",
-                "restore_kushner_channel",
-                "treasury_expertise",
-            ] {
-                cmd.arg("--with")
-                    .arg(format!("scenarios/interventions/{o}.toml"));
-            }
-            let o = cmd.output().expect("negsim runs");
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            run_with(
+                &mut cmd,
+                &[
+                    "all_of_the_above",
+                    "cui_backchannel_succeeds",
+                    "prepared_summit_agenda",
+                    "rebuild_nsc_coordination",
+                    "restore_kushner_channel",
+                    "treasury_expertise",
+                ],
+            );
         })
     });
     g.bench_function("end_to_end", |b| {

@@ -67,36 +67,67 @@ pub fn quantile_sorted(v: &[f64], q: f64) -> Option<f64> {
     Some(v[lo] + frac * (v[hi] - v[lo]))
 }
 
-/// The per-world effects shrunk by the constrained-Bayes factor: mean `m`, variance τ̂².
-/// Returns (shrunk values, τ̂², raw variance, mean noise), or `None` with fewer than 2 worlds.
-pub fn deconvolve(effects: &[WorldEffect]) -> Option<(Vec<f64>, f64, f64, f64)> {
+/// The moments of a set of per-world effects and their constrained-Bayes shrinkage.
+struct Deconvolved {
+    /// Mean effect `m`.
+    mean: f64,
+    /// Raw variance of the per-world effects (W - 1 denominator).
+    var: f64,
+    /// Mean Monte-Carlo variance of a per-world effect.
+    noise: f64,
+    /// Between-world variance, `max(0, var - noise)`.
+    tau2: f64,
+    /// The effects shrunk towards `m` by `sqrt(tau2 / var)`: mean `m`, variance `tau2`.
+    shrunk: Vec<f64>,
+}
+
+/// See [`Deconvolved`]; `None` with fewer than 2 worlds.
+fn deconvolve(effects: &[WorldEffect]) -> Option<Deconvolved> {
     let w = effects.len();
     if w < 2 {
         return None;
     }
-    let m = effects.iter().map(|e| e.d).sum::<f64>() / w as f64;
-    let var = effects.iter().map(|e| (e.d - m).powi(2)).sum::<f64>() / (w - 1) as f64;
+    let mean = effects.iter().map(|e| e.d).sum::<f64>() / w as f64;
+    let var = effects.iter().map(|e| (e.d - mean).powi(2)).sum::<f64>() / (w - 1) as f64;
     let noise = effects.iter().map(|e| e.noise).sum::<f64>() / w as f64;
     let tau2 = (var - noise).max(0.0);
     let a = if var > 0.0 { (tau2 / var).sqrt() } else { 0.0 };
-    let shrunk = effects.iter().map(|e| m + a * (e.d - m)).collect();
-    Some((shrunk, tau2, var, noise))
+    let shrunk = effects.iter().map(|e| mean + a * (e.d - mean)).collect();
+    Some(Deconvolved {
+        mean,
+        var,
+        noise,
+        tau2,
+        shrunk,
+    })
+}
+
+/// A world's empirical-Bayes weight `B = τ̂² / (τ̂² + v)` and posterior mean `m + B (d - m)`.
+fn posterior(e: &WorldEffect, mean: f64, tau2: f64) -> (f64, f64) {
+    let b = if tau2 + e.noise > 0.0 {
+        tau2 / (tau2 + e.noise)
+    } else {
+        1.0
+    };
+    (b, mean + b * (e.d - mean))
 }
 
 /// Summarises per-world effects (see the module documentation for the estimators).
 pub fn across(effects: &[WorldEffect]) -> AcrossWorlds {
     let w = effects.len();
-    let mean = if w == 0 {
-        f64::NAN
-    } else {
-        effects.iter().map(|e| e.d).sum::<f64>() / w as f64
-    };
     let share_positive = |v: &[f64]| v.iter().filter(|&&x| x > 0.0).count() as f64 / v.len() as f64;
     let raw: Vec<f64> = effects.iter().map(|e| e.d).collect();
-    let Some((mut shrunk, tau2, var, noise)) = deconvolve(effects) else {
+    let Some(Deconvolved {
+        mean,
+        var,
+        noise,
+        tau2,
+        mut shrunk,
+    }) = deconvolve(effects)
+    else {
         return AcrossWorlds {
             worlds: w,
-            mean,
+            mean: if w == 0 { f64::NAN } else { raw[0] },
             ci: None,
             spread: None,
             p_positive: None,
@@ -106,16 +137,11 @@ pub fn across(effects: &[WorldEffect]) -> AcrossWorlds {
             tau: None,
         };
     };
-    let half = t_quantile(0.975, (w - 1) as f64) * (var / w as f64).sqrt();
     let se_m2 = var / w as f64;
+    let half = t_quantile(0.975, (w - 1) as f64) * se_m2.sqrt();
     let (mut pos, mut neg) = (0.0, 0.0);
     for e in effects {
-        let b = if tau2 + e.noise > 0.0 {
-            tau2 / (tau2 + e.noise)
-        } else {
-            1.0
-        };
-        let mu = mean + b * (e.d - mean);
+        let (b, mu) = posterior(e, mean, tau2);
         let sd = (b * e.noise + (1.0 - b) * (1.0 - b) * se_m2).sqrt();
         if sd > 0.0 {
             pos += normal_cdf(mu / sd);
@@ -125,16 +151,14 @@ pub fn across(effects: &[WorldEffect]) -> AcrossWorlds {
             neg += f64::from(u8::from(mu < 0.0));
         }
     }
-    let p_positive = Some(pos / w as f64);
-    let p_negative = Some(neg / w as f64);
     shrunk.sort_by(f64::total_cmp);
     AcrossWorlds {
         worlds: w,
         mean,
         ci: Some((mean - half, mean + half)),
         spread: quantile_sorted(&shrunk, 0.05).zip(quantile_sorted(&shrunk, 0.95)),
-        p_positive,
-        p_negative,
+        p_positive: Some(pos / w as f64),
+        p_negative: Some(neg / w as f64),
         p_positive_raw: Some(share_positive(&raw)),
         noise_share: Some(if var > 0.0 {
             (noise / var).min(1.0)
@@ -149,20 +173,12 @@ pub fn across(effects: &[WorldEffect]) -> AcrossWorlds {
 /// `B_i = τ̂² / (τ̂² + v_i)` (the per-world effects with their own noise shrunk away); the raw
 /// effects when there are fewer than two worlds.
 pub fn posterior_means(effects: &[WorldEffect]) -> Vec<f64> {
-    let Some((_, tau2, _, _)) = deconvolve(effects) else {
+    let Some(d) = deconvolve(effects) else {
         return effects.iter().map(|e| e.d).collect();
     };
-    let m = effects.iter().map(|e| e.d).sum::<f64>() / effects.len() as f64;
     effects
         .iter()
-        .map(|e| {
-            let b = if tau2 + e.noise > 0.0 {
-                tau2 / (tau2 + e.noise)
-            } else {
-                1.0
-            };
-            m + b * (e.d - m)
-        })
+        .map(|e| posterior(e, d.mean, d.tau2).1)
         .collect()
 }
 

@@ -144,13 +144,16 @@ enum Msg {
 }
 
 /// A worker's reusable state: collectors, one replicate's outputs per arm, the weekly trajectories
-/// of a batch per arm (week-major, for [`Aggregate::absorb_weekly`]), and
+/// per arm (of the whole batch, week-major, for [`Aggregate::absorb_weekly`], when the aggregate
+/// keeps weekly series; of one replicate otherwise), and
 /// the worker's own aggregate (exact integer sums, so how replicates fall on workers does not
 /// matter).
 struct Worker {
     collectors: Vec<ReplicateCollector>,
     outs: Vec<ReplicateOut>,
     traj: Vec<Vec<WeekPoint>>,
+    /// Replicates whose trajectories `traj` holds at once: `BATCH` with weekly series, else 1.
+    held: usize,
     agg: Aggregate,
 }
 
@@ -158,13 +161,15 @@ impl Worker {
     fn new(arms: &[Arm], weekly: bool) -> Worker {
         let weeks = arms.first().map_or(0, |a| a.params.weeks as usize);
         let params: Vec<&Params> = arms.iter().map(|a| &a.params).collect();
+        let held = if weekly { BATCH as usize } else { 1 };
         Worker {
             collectors: arms
                 .iter()
                 .map(|a| ReplicateCollector::new(&a.params))
                 .collect(),
             outs: vec![ReplicateOut::default(); arms.len()],
-            traj: vec![vec![WeekPoint::default(); weeks * BATCH as usize]; arms.len()],
+            traj: vec![vec![WeekPoint::default(); weeks * held]; arms.len()],
+            held,
             agg: if weekly {
                 Aggregate::new(&params)
             } else {
@@ -186,17 +191,20 @@ impl Worker {
         let mut bytes = vec![Vec::new(); if format.is_some() { arms.len() } else { 0 }];
         let mut traced = Vec::new();
         let weeks = self.agg.weeks as usize;
+        // Week t of the batch's replicate j sits at t * stride + slot: week-major over the batch,
+        // or one replicate's weeks when only one is held.
+        let (stride, held) = (if self.held > 1 { n } else { 1 }, self.held);
         for (j, rep) in reps.enumerate() {
+            let slot = if held > 1 { j } else { 0 };
             for (a, arm) in arms.iter().enumerate() {
                 let p = &arm.params;
                 let col = &mut self.collectors[a];
                 col.reset(p, rep);
                 let key = stream_key(plan, a, rep);
-                // Week-major within the batch: week t of replicate j at t * n + j.
                 let points = &mut self.traj[a];
                 let mut on_week = |s: &crate::model::State, o: &crate::model::WeekObs| {
                     let regime = col.week(s, o);
-                    points[o.week as usize * n + j] = WeekPoint {
+                    points[o.week as usize * stride + slot] = WeekPoint {
                         tariff: [s.sides[0].tariff, s.sides[1].tariff],
                         controls: [s.sides[0].controls, s.sides[1].controls],
                         trust: [s.sides[0].trust, s.sides[1].trust],
@@ -223,14 +231,16 @@ impl Worker {
                     None => rows.push(out.stats.clone()),
                 }
                 if let Some(log) = log {
-                    let own = (0..weeks).map(|t| points[t * n + j]).collect();
+                    let own = (0..weeks).map(|t| points[t * stride + slot]).collect();
                     traced.push((rep, a, log, own));
                 }
             }
             self.agg.absorb(&self.outs);
         }
-        for (a, points) in self.traj.iter().enumerate() {
-            self.agg.absorb_weekly(a, &points[..n * weeks], n);
+        if held > 1 {
+            for (a, points) in self.traj.iter().enumerate() {
+                self.agg.absorb_weekly(a, &points[..n * weeks], n);
+            }
         }
         BatchOut {
             index,

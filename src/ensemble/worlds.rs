@@ -118,7 +118,7 @@ pub fn design(seed: u64, inputs: &[Input], worlds: u64) -> Vec<Vec<f64>> {
         .map(|input| {
             let key = mix64(mix64(seed ^ 0x574f_524c_4453) ^ input.key());
             let mut perm: Vec<usize> = (0..w).collect();
-            shuffle(&mut perm, &mut Sequence::new(key));
+            Sequence::new(key).shuffle(&mut perm);
             perm.iter()
                 .enumerate()
                 .map(|(i, &stratum)| {
@@ -237,16 +237,8 @@ fn resample(weights: &[f64], total: f64, worlds: u64, seed: u64) -> Vec<usize> {
         }
         picks.push(j);
     }
-    shuffle(&mut picks, &mut Sequence::new(mix64(key ^ 1)));
+    Sequence::new(mix64(key ^ 1)).shuffle(&mut picks);
     picks
-}
-
-/// Fisher-Yates shuffle driven by `rng`.
-fn shuffle(v: &mut [usize], rng: &mut Sequence) {
-    for i in (1..v.len()).rev() {
-        let k = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
-        v.swap(i, k);
-    }
 }
 
 /// What one world yields: its input values, and per arm and metric the moments of the metric and
@@ -383,19 +375,21 @@ pub fn effects(out: &[WorldOut]) -> Vec<Vec<AcrossWorlds>> {
     (0..arms)
         .map(|a| {
             (0..METRICS.len())
-                .map(|k| {
-                    let e: Vec<WorldEffect> = out
-                        .iter()
-                        .map(|w| &w.diffs[a][k])
-                        .filter(|m| m.n > 0)
-                        .map(|m| WorldEffect {
-                            d: m.mean(),
-                            noise: m.variance() / m.n as f64,
-                        })
-                        .collect();
-                    across(&e)
-                })
+                .map(|k| across(&world_effects(out, a + 1, k)))
                 .collect()
+        })
+        .collect()
+}
+
+/// Arm `arm`'s (1-based: after the baseline) effect on metric `k` in every world where it is
+/// defined: the mean paired difference and its Monte-Carlo variance.
+pub fn world_effects(out: &[WorldOut], arm: usize, k: usize) -> Vec<WorldEffect> {
+    out.iter()
+        .map(|w| &w.diffs[arm - 1][k])
+        .filter(|m| m.n > 0)
+        .map(|m| WorldEffect {
+            d: m.mean(),
+            noise: m.variance() / m.n as f64,
         })
         .collect()
 }

@@ -27,10 +27,7 @@ pub fn lhs(n: usize, d: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut cols: Vec<Vec<f64>> = Vec::with_capacity(d);
     for _ in 0..d {
         let mut perm: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
-            perm.swap(i, j);
-        }
+        rng.shuffle(&mut perm);
         cols.push(
             perm.into_iter()
                 .map(|s| (s as f64 + rng.uniform()) / n as f64)
@@ -92,10 +89,7 @@ pub fn morris(r: usize, d: usize, seed: u64) -> Vec<(Vec<Vec<f64>>, Vec<usize>)>
                 })
                 .collect();
             let mut order: Vec<usize> = (0..d).collect();
-            for i in (1..d).rev() {
-                let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
-                order.swap(i, j);
-            }
+            rng.shuffle(&mut order);
             let mut pts = vec![x.clone()];
             for &k in &order {
                 x[k] += delta;

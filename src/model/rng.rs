@@ -224,6 +224,14 @@ impl Sequence {
     pub fn uniform(&mut self) -> f64 {
         (self.rng.next_u64() >> 11) as f64 * UNIT
     }
+
+    /// Shuffles `v` in place (Fisher-Yates, one uniform per position from the last down).
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = ((self.uniform() * (i + 1) as f64) as usize).min(i);
+            v.swap(i, j);
+        }
+    }
 }
 
 /// In unit-test builds, a test can log every draw of its thread, to check that no slot of a

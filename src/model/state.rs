@@ -269,27 +269,17 @@ mod tests {
     use crate::model::{NoEvents, step::step};
     use std::collections::{BTreeMap, HashSet};
 
-    fn scenario(overlays: &[&str]) -> Params {
-        let text = |path: &str, text: &str| crate::scenario::Text {
-            path: path.into(),
-            text: text.into(),
-        };
-        let overlays: Vec<crate::scenario::Text> = overlays
+    /// The built-in baseline with built-in overlays (includes expanded), as the default job
+    /// loads them.
+    fn scenario(overlays: &[String]) -> Params {
+        use crate::scenario::builtin::{BASELINE, Builtin};
+        use crate::scenario::{Resolver, load_texts, overlay_chain};
+        let base = Builtin.read(BASELINE, "scenario").expect("baseline");
+        let texts: Vec<crate::scenario::Text> = overlays
             .iter()
-            .map(|name| {
-                let path = format!(
-                    "{}/scenarios/interventions/{name}.toml",
-                    env!("CARGO_MANIFEST_DIR")
-                );
-                let t = std::fs::read_to_string(&path).expect("intervention");
-                text(&path, &t)
-            })
+            .flat_map(|o| overlay_chain(o, &Builtin).expect("overlay"))
             .collect();
-        let l = crate::scenario::load_texts(
-            &text("b", include_str!("../../scenarios/baseline.toml")),
-            &overlays,
-        )
-        .expect("baseline");
+        let l = load_texts(&base, &texts).expect("baseline");
         Params::compile(&l.scenario, 156)
     }
 
@@ -318,19 +308,11 @@ mod tests {
     /// use owning its (stream, week, slot). Checked in the baseline and every intervention.
     #[test]
     fn no_slot_is_drawn_twice_in_a_week() {
-        let dir = format!("{}/scenarios/interventions", env!("CARGO_MANIFEST_DIR"));
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("interventions")
-            .filter_map(|e| {
-                let p = e.ok()?.path();
-                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
-            })
-            .collect();
-        names.sort();
+        let names = crate::scenario::builtin::interventions();
         assert!(names.len() >= 5, "{names:?}");
         let mut drawn = 0usize;
         for overlay in std::iter::once(None).chain(names.iter().map(Some)) {
-            let p = scenario(overlay.map(String::as_str).as_slice());
+            let p = scenario(overlay.cloned().as_slice());
             logged(&p, 10, |r, week| {
                 let keys: HashSet<u64> = r.all().iter().map(|(_, s)| s.key()).collect();
                 let mut seen = HashSet::new();

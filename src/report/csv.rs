@@ -28,7 +28,8 @@ pub fn line<I: AsRef<[u8]>>(cells: impl IntoIterator<Item = I>) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-fn opt(x: Option<f64>, decimals: usize) -> String {
+/// An optional number in the CSV format, empty when absent.
+pub fn opt(x: Option<f64>, decimals: usize) -> String {
     x.map_or(String::new(), |v| num(v, decimals))
 }
 

@@ -5,16 +5,16 @@
 
 use std::path::PathBuf;
 
-use crate::analysis::worlds::{
-    AcrossWorlds, Driver, WorldEffect, drivers, leading, posterior_means, ranks,
-};
+use crate::analysis::worlds::{AcrossWorlds, Driver, drivers, leading, posterior_means, ranks};
 use crate::ensemble::METRICS;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::{Better, MetricId};
-use crate::ensemble::worlds::{Input, Posterior, WorldOut, WorldsPlan, design, effects, p_helps};
+use crate::ensemble::worlds::{
+    Input, Posterior, WorldOut, WorldsPlan, design, effects, p_helps, world_effects,
+};
 use crate::error::Failure;
 use crate::fmt::num;
-use crate::report::csv::line;
+use crate::report::csv::{line, opt};
 use crate::report::document::{self, Block};
 use crate::report::output::OutputDir;
 use crate::report::run::{Finish, manifest};
@@ -30,10 +30,6 @@ pub const HEADLINES: [MetricId; 4] = [
 
 /// What the interval of the mean effect covers, for every output that shows one.
 pub const INTERVAL_COVERS: &str = "parameters and simulation noise: nested estimator over worlds (mean of per-world mean paired differences, t interval on their spread)";
-
-fn opt(x: Option<f64>, d: usize) -> String {
-    x.map_or(String::new(), |v| num(v, d))
-}
 
 /// A share as a percentage, never rounded to a certain 0% or 100%.
 fn percent(p: f64) -> String {
@@ -415,19 +411,7 @@ fn rank_rows(prep: &Prepared, worlds: &[WorldOut]) -> Vec<(String, f64, f64)> {
         .collect();
     let values: Vec<Vec<f64>> = singles
         .iter()
-        .map(|&a| {
-            let e: Vec<WorldEffect> = worlds
-                .iter()
-                .map(|w| {
-                    let m = &w.diffs[a - 1][k];
-                    WorldEffect {
-                        d: m.mean(),
-                        noise: m.variance() / m.n.max(1) as f64,
-                    }
-                })
-                .collect();
-            posterior_means(&e)
-        })
+        .map(|&a| posterior_means(&world_effects(worlds, a, k)))
         .collect();
     singles
         .iter()
