@@ -44,6 +44,19 @@ impl KmCounts {
         v[g * self.len + d] += 1;
     }
 
+    /// Adds one spell to window counts for an RMST up to `tau` over a horizon of `horizon` weeks:
+    /// only a spell that started at least `tau` weeks before the horizon counts, as observed at
+    /// min(length, tau). Such a spell is never censored before `tau` (a censored one has run for
+    /// `horizon - start >= tau` weeks), so the window's curve below `tau` has no censoring at all
+    /// and its RMST is exactly the mean of min(T, tau) over those spells. Spells that start late
+    /// are the only censored ones and are shorter-lived by construction of the horizon; leaving
+    /// them out bounds the bias of the restricted mean at zero for the window's population.
+    pub fn add_window(&mut self, replicate: u64, start: u32, length: u32, horizon: u32, tau: u32) {
+        if start.saturating_add(tau) <= horizon {
+            self.add(replicate, length.min(tau), false);
+        }
+    }
+
     /// Adds all counts of `other` (same length).
     pub fn merge(&mut self, other: &KmCounts) {
         for (a, b) in self.events.iter_mut().zip(&other.events) {
@@ -141,19 +154,23 @@ impl TryFrom<SparseKm> for KmCounts {
     }
 }
 
-/// Smallest d with S(d) <= 1/2 (the KM median), if reached.
+/// The KM median: the first crossing of 1/2 by `curve`, interpolated linearly between the two
+/// weeks on either side of it (S(d - 1) > 1/2 >= S(d)), so that it moves smoothly with the data.
+/// A whole-week median (the first d with S(d) <= 1/2) would sit on the 13-week renewal cliff in
+/// almost every arm and hide differences smaller than a week; this is the one median negsim
+/// reports, and the one its intervals and differences are computed for.
 pub fn median(curve: &[f64]) -> Option<f64> {
-    curve.iter().position(|&s| s <= 0.5).map(|d| d as f64)
+    crossing(curve, 0.5)
 }
 
-/// The median with linear interpolation between weeks (smooth in the data; used for jackknife
-/// standard errors of median differences).
-pub fn median_interpolated(curve: &[f64]) -> Option<f64> {
-    let d = curve.iter().position(|&s| s <= 0.5)?;
-    let prev = if d == 0 { 1.0 } else { curve[d - 1] };
-    let drop = prev - curve[d];
+/// First crossing of level `q` by a non-increasing sequence `s` (s(-1) = 1), interpolated
+/// linearly between weeks; `None` if `s` stays above `q`.
+fn crossing(s: &[f64], q: f64) -> Option<f64> {
+    let d = s.iter().position(|&v| v <= q)?;
+    let prev = if d == 0 { 1.0 } else { s[d - 1] };
+    let drop = prev - s[d];
     let frac = if drop > 0.0 {
-        ((prev - 0.5) / drop).clamp(0.0, 1.0)
+        ((prev - q) / drop).clamp(0.0, 1.0)
     } else {
         1.0
     };
@@ -189,13 +206,16 @@ pub struct KmSummary {
     pub curve: Vec<f64>,
     /// Lower and upper pointwise bands (jackknife standard error, t with G - 1 df).
     pub band: Vec<(f64, f64)>,
-    /// Median, with limits from inverting the pointwise jackknife band at 0.5 (the first week at
-    /// which the lower or the upper band reaches 0.5).
+    /// Median (interpolated, [`median`]), with limits from inverting the pointwise jackknife band
+    /// at 0.5: where the lower and the upper band cross 0.5, interpolated in the same way.
     pub median: Estimate,
-    /// Restricted mean survival time up to `tau`, with jackknife interval.
+    /// Restricted mean survival time up to `tau`, with jackknife interval, from the spells that
+    /// started at least `tau` weeks before the horizon (see [`KmCounts::window`]).
     pub rmst: Estimate,
     /// The restriction time.
     pub tau: u32,
+    /// Spells the RMST is computed from (those in `window`).
+    pub rmst_n: u64,
 }
 
 /// The t multiplier of a two-sided interval at `level` over the jackknife's G - 1 degrees of
@@ -222,8 +242,10 @@ fn two_sided_p(est: f64, se: f64, df: f64) -> f64 {
     2.0 * (1.0 - super::stats::t_cdf((est / se).abs(), df))
 }
 
-/// Summarises one arm's counts at confidence `level`, with RMST up to `tau`.
-pub fn summarize(c: &KmCounts, tau: u32, level: f64) -> KmSummary {
+/// Summarises one arm's counts at confidence `level`: the curve and median from `c`, the RMST up
+/// to `tau` from `window`, the spells that started at least `tau` weeks before the horizon
+/// (`window` may be `c` itself when no spell is censored before `tau`).
+pub fn summarize(c: &KmCounts, window: &KmCounts, tau: u32, level: f64) -> KmSummary {
     let (n, events) = c.totals();
     let curve = c.curve(None);
     let loo: Vec<Vec<f64>> = (0..GROUPS).map(|g| c.curve(Some(g))).collect();
@@ -236,10 +258,15 @@ pub fn summarize(c: &KmCounts, tau: u32, level: f64) -> KmSummary {
         })
         .collect();
     let med = median(&curve);
-    let lo = band.iter().position(|b| b.0 <= 0.5).map(|d| d as f64);
-    let hi = band.iter().position(|b| b.1 <= 0.5).map(|d| d as f64);
-    let r = rmst(&curve, tau);
-    let r_loo: Vec<f64> = loo.iter().map(|l| rmst(l, tau)).collect();
+    let lower: Vec<f64> = band.iter().map(|b| b.0).collect();
+    let upper: Vec<f64> = band.iter().map(|b| b.1).collect();
+    let lo = crossing(&lower, 0.5);
+    let hi = crossing(&upper, 0.5);
+    let (wn, _) = window.totals();
+    let r = rmst(&window.curve(None), tau);
+    let r_loo: Vec<f64> = (0..GROUPS)
+        .map(|g| rmst(&window.curve(Some(g)), tau))
+        .collect();
     let (rlo, rhi, _) = jackknife(r, &r_loo, tq);
     let est = |v: Option<f64>, lo: Option<f64>, hi: Option<f64>| Estimate {
         value: v,
@@ -256,71 +283,64 @@ pub fn summarize(c: &KmCounts, tau: u32, level: f64) -> KmSummary {
             if n > 0 { hi } else { None },
         ),
         rmst: est(
-            if n > 0 { Some(r) } else { None },
-            if n > 0 { Some(rlo.max(0.0)) } else { None },
-            if n > 0 { Some(rhi) } else { None },
+            (wn > 0).then_some(r),
+            (wn > 0).then_some(rlo.max(0.0)),
+            (wn > 0).then_some(rhi),
         ),
+        rmst_n: wn,
         curve,
         band,
         tau,
     }
 }
 
-/// Paired differences (arm `a` minus arm `b`) of RMST and of the KM median, with jackknife
-/// intervals over the shared replicate groups.
-pub fn paired_difference(a: &KmCounts, b: &KmCounts, tau: u32, level: f64) -> (Estimate, Estimate) {
-    let ca = a.curve(None);
-    let cb = b.curve(None);
+/// Paired differences (arm `a` minus arm `b`) of the RMST (from the window counts `wa`, `wb`, see
+/// [`summarize`]) and of the interpolated KM median (from `a`, `b`), each with a grouped-jackknife
+/// interval over the replicate groups both arms share. The estimate and its interval are the
+/// same quantity: the jackknife recomputes exactly the statistic it reports.
+pub fn paired_difference(
+    (a, wa): (&KmCounts, &KmCounts),
+    (b, wb): (&KmCounts, &KmCounts),
+    tau: u32,
+    level: f64,
+) -> (Estimate, Estimate) {
     let df = GROUPS as f64 - 1.0;
-    let d_rmst = rmst(&ca, tau) - rmst(&cb, tau);
-    let loo_rmst: Vec<f64> = (0..GROUPS)
-        .map(|g| rmst(&a.curve(Some(g)), tau) - rmst(&b.curve(Some(g)), tau))
-        .collect();
     let tq = t_multiplier(level);
-    let (lo, hi, se) = jackknife(d_rmst, &loo_rmst, tq);
-    let rmst_est = Estimate {
-        value: Some(d_rmst),
-        lo: Some(lo),
-        hi: Some(hi),
-        p: Some(two_sided_p(d_rmst, se, df)),
-    };
-    let med = match (median(&ca), median(&cb)) {
-        (Some(ma), Some(mb)) => {
-            let loo: Option<Vec<f64>> = (0..GROUPS)
-                .map(|g| {
-                    Some(
-                        median_interpolated(&a.curve(Some(g)))?
-                            - median_interpolated(&b.curve(Some(g)))?,
-                    )
-                })
-                .collect();
-            match loo {
-                Some(v) => {
-                    let full = ma - mb;
-                    let (lo, hi, se) = jackknife(full, &v, tq);
-                    Estimate {
-                        value: Some(full),
-                        lo: Some(lo),
-                        hi: Some(hi),
-                        p: Some(two_sided_p(full, se, df)),
-                    }
-                }
-                None => Estimate {
-                    value: Some(ma - mb),
-                    lo: None,
-                    hi: None,
-                    p: None,
-                },
-            }
-        }
-        _ => Estimate {
+    let diff = |stat: &dyn Fn(&[f64]) -> Option<f64>, a: &KmCounts, b: &KmCounts| -> Estimate {
+        let none = Estimate {
             value: None,
             lo: None,
             hi: None,
             p: None,
-        },
+        };
+        let Some(full) = stat(&a.curve(None)).zip(stat(&b.curve(None))) else {
+            return none;
+        };
+        let full = full.0 - full.1;
+        let loo: Option<Vec<f64>> = (0..GROUPS)
+            .map(|g| Some(stat(&a.curve(Some(g)))? - stat(&b.curve(Some(g)))?))
+            .collect();
+        match loo {
+            Some(v) => {
+                let (lo, hi, se) = jackknife(full, &v, tq);
+                Estimate {
+                    value: Some(full),
+                    lo: Some(lo),
+                    hi: Some(hi),
+                    p: Some(two_sided_p(full, se, df)),
+                }
+            }
+            // A leave-one-group-out curve never reached its median: no interval.
+            None => Estimate {
+                value: Some(full),
+                ..none
+            },
+        }
     };
-    (rmst_est, med)
+    (
+        diff(&|c: &[f64]| Some(rmst(c, tau)), wa, wb),
+        diff(&median, a, b),
+    )
 }
 
 #[cfg(test)]
@@ -359,20 +379,25 @@ mod tests {
         let curve = c.curve(None);
         assert!((curve[2] - 0.7).abs() < 1e-12 && (curve[3] - 0.6).abs() < 1e-12);
         assert!((curve[5] - 0.3).abs() < 1e-12, "{curve:?}");
-        assert_eq!(median(&curve), Some(5.0));
         // Interpolated: from 0.6 at week 4 to 0.3 at week 5, 0.5 is reached 0.1/0.3 of the way.
-        let mi = median_interpolated(&curve).expect("reached");
+        let mi = median(&curve).expect("reached");
         assert!((mi - (4.0 + 0.1 / 0.3)).abs() < 1e-12, "{mi}");
-        let s = summarize(&c, 8, 0.95);
+        let s = summarize(&c, &c, 8, 0.95);
+        assert_eq!(s.median.value, Some(mi));
         let (lo, hi) = (s.median.lo.expect("lower limit"), s.median.hi);
-        assert!(lo <= 5.0, "lower limit {lo} is at or before the median");
+        assert!(lo <= mi, "lower limit {lo} is at or before the median");
         assert!(
-            hi.is_none_or(|h| h >= 5.0),
+            hi.is_none_or(|h| h >= mi),
             "upper limit {hi:?} is at or after it"
         );
-        // The lower limit is the first week the band's lower edge reaches 0.5.
-        let first = s.band.iter().position(|b| b.0 <= 0.5).map(|d| d as f64);
-        assert_eq!(Some(lo), first);
+        // The lower limit is where the band's lower edge crosses 0.5, interpolated the same way.
+        let lower: Vec<f64> = s.band.iter().map(|b| b.0).collect();
+        let d = lower.iter().position(|&b| b <= 0.5).expect("crosses");
+        let frac = (lower[d - 1] - 0.5) / (lower[d - 1] - lower[d]);
+        assert!(
+            (lo - (d as f64 - 1.0 + frac)).abs() < 1e-12,
+            "{lo} vs {d} {frac}"
+        );
     }
 
     #[test]
@@ -394,7 +419,8 @@ mod tests {
         assert!((s[4] - 0.6).abs() < 1e-12);
         assert!((s[5] - 0.3).abs() < 1e-12);
         assert!((s[6] - 0.3).abs() < 1e-12);
-        assert_eq!(median(&s), Some(5.0));
+        // From 0.6 at week 4 to 0.3 at week 5: 0.5 is a third of the way.
+        assert!((median(&s).expect("reached") - (4.0 + 1.0 / 3.0)).abs() < 1e-12);
         // RMST to 6: S(0..5) = 1 + 1 + 0.8 + 0.6 + 0.6 + 0.3 = 4.3
         assert!((rmst(&s, 6) - 4.3).abs() < 1e-12);
         assert_eq!(c.totals(), (5, 3));
@@ -406,10 +432,66 @@ mod tests {
         for i in 0..200u64 {
             c.add(i, (i % 17) as u32 + 1, i % 5 == 0);
         }
-        let (r, m) = paired_difference(&c, &c, 10, 0.95);
+        let (r, m) = paired_difference((&c, &c), (&c, &c), 10, 0.95);
         assert_eq!(r.value, Some(0.0));
         assert_eq!((r.lo, r.hi), (Some(0.0), Some(0.0)));
         assert_eq!(m.value, Some(0.0));
+    }
+
+    #[test]
+    fn the_median_difference_and_its_interval_are_one_quantity() {
+        // Arm a is arm b with every spell one week longer: its curve is b's shifted by a week, so
+        // the interpolated median moves by exactly 1 on the full sample and in every
+        // leave-one-group-out sample. A whole-week estimate with an interpolated interval (the
+        // old rule) reported 0 or 1 with a band around a different number.
+        let (mut a, mut b) = (KmCounts::new(40), KmCounts::new(40));
+        for i in 0..400u64 {
+            let d = (mix(i) % 23) as u32 + 2;
+            b.add(i, d, i % 7 == 0);
+            a.add(i, d + 1, i % 7 == 0);
+        }
+        let (_, m) = paired_difference((&a, &a), (&b, &b), 20, 0.95);
+        let v = m.value.expect("estimable");
+        assert!((v - 1.0).abs() < 1e-9, "{v}");
+        let (lo, hi) = (m.lo.expect("lo"), m.hi.expect("hi"));
+        assert!(
+            (lo - 1.0).abs() < 1e-9 && (hi - 1.0).abs() < 1e-9,
+            "[{lo}, {hi}]"
+        );
+        assert!(
+            (v - (median(&a.curve(None)).expect("a") - median(&b.curve(None)).expect("b"))).abs()
+                < 1e-12
+        );
+    }
+
+    fn mix(i: u64) -> u64 {
+        crate::model::rng::mix64(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1CE)
+    }
+
+    #[test]
+    fn the_window_rmst_is_the_exact_mean_of_truncated_spells_that_start_early() {
+        // Horizon 60, tau 20. Spells start anywhere; a late starter is censored at the horizon.
+        // Only spells starting by week 40 count, each at min(length, 20), observed: the RMST is
+        // their exact mean, whatever happens to the late starters.
+        let (horizon, tau) = (60u32, 20u32);
+        let mut w = KmCounts::new(horizon);
+        let (mut sum, mut n) = (0u64, 0u64);
+        for i in 0..2_000u64 {
+            let start = (mix(i) % 60) as u32;
+            let natural = (mix(i + 7_777) % 45) as u32 + 1;
+            let length = natural.min(horizon - start);
+            w.add_window(i, start, length, horizon, tau);
+            if start + tau <= horizon {
+                sum += u64::from(length.min(tau));
+                n += 1;
+            }
+        }
+        assert_eq!(w.totals(), (n, n), "every counted spell is observed");
+        let exact = sum as f64 / n as f64;
+        let s = summarize(&w, &w, tau, 0.95);
+        let r = s.rmst.value.expect("rmst");
+        assert!((r - exact).abs() < 1e-9, "{r} vs {exact}");
+        assert_eq!(s.rmst_n, n);
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct ArmAggregate {
     pub km_strict: KmCounts,
     /// Truce durations, tariff rule.
     pub km_tariff: KmCounts,
+    /// Truces (strict rule) that started at least the RMST window before the horizon
+    /// ([`KmCounts::add_window`]): the RMST's spells.
+    pub km_strict_window: KmCounts,
+    /// The same, tariff rule.
+    pub km_tariff_window: KmCounts,
     /// Weeks to the first durable deal (censored at horizon minus the durable length).
     pub km_durable: KmCounts,
     /// Weekly series.
@@ -135,6 +140,8 @@ impl ArmAggregate {
                 .collect(),
             km_strict: KmCounts::new(p.weeks),
             km_tariff: KmCounts::new(p.weeks),
+            km_strict_window: KmCounts::new(p.weeks),
+            km_tariff_window: KmCounts::new(p.weeks),
             km_durable: KmCounts::new(p.weeks),
             weekly: Weekly {
                 weeks,
@@ -154,11 +161,16 @@ impl ArmAggregate {
             }
         }
         let rep = r.stats.replicate;
+        let tau = durable.min(weeks);
         for t in &r.strict {
             self.km_strict.add(rep, t.length, t.censored);
+            self.km_strict_window
+                .add_window(rep, t.start, t.length, weeks, tau);
         }
         for t in &r.tariff {
             self.km_tariff.add(rep, t.length, t.censored);
+            self.km_tariff_window
+                .add_window(rep, t.start, t.length, weeks, tau);
         }
         match r.stats.cycle.weeks_to_durable_deal {
             Some(w) => self.km_durable.add(rep, w, false),
@@ -240,6 +252,8 @@ impl ArmAggregate {
             (&mut self.km_strict, &o.km_strict),
             (&mut self.km_tariff, &o.km_tariff),
             (&mut self.km_durable, &o.km_durable),
+            (&mut self.km_strict_window, &o.km_strict_window),
+            (&mut self.km_tariff_window, &o.km_tariff_window),
         ] {
             a.merge(b);
         }

@@ -213,6 +213,17 @@ impl MetricId {
     pub fn name(self) -> &'static str {
         self.metric().name
     }
+
+    /// Whether the metric is a censored time defined only in some replicates, whose paired mean
+    /// over the replicates where both arms define it is a naive mean of a censored time (it drops
+    /// the replicates that never reached the event, differently in each arm). negsim reports no
+    /// paired difference of such a metric; its Kaplan–Meier rows carry the comparison.
+    pub const fn censored_time(self) -> bool {
+        matches!(
+            self,
+            MetricId::WeeksToDurableDeal | MetricId::FirstTruceWeeks
+        )
+    }
 }
 
 /// The regime-relevant facts of a simulated week, as the cycle tracker reads them (either side's

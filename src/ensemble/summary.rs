@@ -5,7 +5,7 @@
 use crate::ensemble::aggregate::{Aggregate, ArmAggregate};
 use crate::ensemble::record::{Kind, METRICS, Metric, MetricId};
 
-use crate::analysis::km::{self, Estimate, KmSummary};
+use crate::analysis::km::{self, Estimate, KmCounts, KmSummary};
 use crate::analysis::stats::{Moments, wilson};
 
 /// Confidence level of every interval negsim reports.
@@ -71,6 +71,14 @@ pub fn rmst_tau(agg: &Aggregate) -> u32 {
     agg.durable.min(agg.weeks)
 }
 
+/// Restriction time of the weeks-to-durable-deal RMST: the last week a durable deal can start
+/// within the horizon. Replicates without one are censored exactly there, so the RMST is the
+/// mean of min(weeks to a durable deal, this window) over every replicate, with no censoring
+/// before it.
+pub fn durable_tau(agg: &Aggregate) -> u32 {
+    agg.weeks.saturating_sub(agg.durable)
+}
+
 /// Summarises arm `a` of an aggregate.
 pub fn summarize_arm(agg: &Aggregate, a: usize) -> ArmSummary {
     let arm: &ArmAggregate = &agg.arms[a];
@@ -82,9 +90,9 @@ pub fn summarize_arm(agg: &Aggregate, a: usize) -> ArmSummary {
             .enumerate()
             .map(|(k, m)| metric_summary(m, &arm.moments[k], arm.hists[k].quantile(0.5)))
             .collect(),
-        truce_strict: km::summarize(&arm.km_strict, tau, LEVEL),
-        truce_tariff: km::summarize(&arm.km_tariff, tau, LEVEL),
-        durable: km::summarize(&arm.km_durable, agg.weeks, LEVEL),
+        truce_strict: km::summarize(&arm.km_strict, &arm.km_strict_window, tau, LEVEL),
+        truce_tariff: km::summarize(&arm.km_tariff, &arm.km_tariff_window, tau, LEVEL),
+        durable: km::summarize(&arm.km_durable, &arm.km_durable, durable_tau(agg), LEVEL),
     }
 }
 
@@ -134,18 +142,29 @@ pub enum Durations {
     TruceStrict,
     /// Truces, tariff rule.
     TruceTariff,
+    /// Weeks to the first durable deal (censored where none is reached).
+    DurableDeal,
 }
 
-/// Paired differences of RMST and KM median for arm `a` against the baseline.
+/// Paired differences of RMST and interpolated KM median for arm `a` against the baseline, over
+/// every replicate (a replicate that reached no durable deal counts as censored, not dropped).
 pub fn km_difference(agg: &Aggregate, a: usize, which: Durations) -> (Estimate, Estimate) {
-    let pick = |arm: &ArmAggregate| match which {
-        Durations::TruceStrict => arm.km_strict.clone(),
-        Durations::TruceTariff => arm.km_tariff.clone(),
+    fn pick(arm: &ArmAggregate, which: Durations) -> (&KmCounts, &KmCounts) {
+        match which {
+            Durations::TruceStrict => (&arm.km_strict, &arm.km_strict_window),
+            Durations::TruceTariff => (&arm.km_tariff, &arm.km_tariff_window),
+            Durations::DurableDeal => (&arm.km_durable, &arm.km_durable),
+        }
+    }
+    let tau = if which == Durations::DurableDeal {
+        durable_tau(agg)
+    } else {
+        rmst_tau(agg)
     };
     km::paired_difference(
-        &pick(&agg.arms[a]),
-        &pick(&agg.arms[0]),
-        rmst_tau(agg),
+        pick(&agg.arms[a], which),
+        pick(&agg.arms[0], which),
+        tau,
         LEVEL,
     )
 }

@@ -339,30 +339,56 @@ pub fn write_timeseries(
     close_csv(out, rel, c)
 }
 
-fn km_rows(prefix: &str, k: &KmSummary) -> Vec<[String; 9]> {
-    let row = |metric: String, e: &Estimate, method: &str| -> [String; 9] {
-        [
-            metric,
-            opt(e.value, 4),
-            opt(e.lo, 4),
-            opt(e.hi, 4),
-            String::new(),
-            String::new(),
-            k.n.to_string(),
-            method.to_string(),
-            String::new(),
-        ]
-    };
-    vec![
-        row(
+/// The duration series of summary.csv and comparison.csv: the row prefix, which series, and
+/// what the median and the restricted mean mean for the reader.
+const DURATIONS: [(Durations, &str, &str, &str); 3] = [
+    (
+        Durations::TruceStrict,
+        "truce_duration",
+        "median truce length in weeks; empty upper limit: not reached within the horizon",
+        "mean truce length restricted to the durable length, weeks",
+    ),
+    (
+        Durations::TruceTariff,
+        "truce_duration_tariff_rule",
+        "median truce length, tariff rule",
+        "restricted mean truce length, tariff rule",
+    ),
+    (
+        Durations::DurableDeal,
+        "weeks_to_durable_deal",
+        "median weeks to the first durable deal; empty: not reached",
+        "mean weeks to the first durable deal, counting none as the window's length",
+    ),
+];
+
+fn km_of(s: &ArmSummary, which: Durations) -> &KmSummary {
+    match which {
+        Durations::TruceStrict => &s.truce_strict,
+        Durations::TruceTariff => &s.truce_tariff,
+        Durations::DurableDeal => &s.durable,
+    }
+}
+
+/// The two rows (median, RMST) of one duration series: name, estimate, n, method, description.
+fn km_rows<'a>(
+    (which, prefix, median_desc, rmst_desc): (Durations, &str, &'static str, &'static str),
+    k: &'a KmSummary,
+) -> [(String, &'a Estimate, u64, &'static str, &'static str); 2] {
+    [
+        (
             format!("{prefix}_km_median_weeks"),
             &k.median,
-            "kaplan-meier; brookmeyer-crowley interval, grouped jackknife",
+            k.n,
+            KM_MEDIAN_METHOD,
+            median_desc,
         ),
-        row(
+        (
             format!("{prefix}_rmst{}_weeks", k.tau),
             &k.rmst,
-            "restricted mean survival time; grouped jackknife",
+            k.rmst_n,
+            rmst_method(which),
+            rmst_desc,
         ),
     ]
 }
@@ -397,42 +423,45 @@ pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(
         ])
         .map_err(|e| csv_err(out, rel, e))?;
     }
-    let mut rows = km_rows("truce_duration", &s.truce_strict);
-    rows.extend(km_rows("truce_duration_tariff_rule", &s.truce_tariff));
-    rows.push({
-        let k = &s.durable;
-        [
-            "weeks_to_durable_deal_km_median".to_string(),
-            opt(k.median.value, 4),
-            opt(k.median.lo, 4),
-            opt(k.median.hi, 4),
-            String::new(),
-            String::new(),
-            k.n.to_string(),
-            "kaplan-meier (censored at horizon minus the durable length)".to_string(),
-            String::new(),
-        ]
-    });
-    for mut r in rows {
-        r[8] = match r[0].as_str() {
-            x if x.starts_with("truce_duration_km") => {
-                "median truce length in weeks; empty upper limit: not reached within the horizon"
-                    .into()
-            }
-            x if x.starts_with("truce_duration_rmst") => {
-                "mean truce length restricted to the durable length, weeks".into()
-            }
-            x if x.starts_with("truce_duration_tariff_rule_km") => {
-                "median truce length, tariff rule".into()
-            }
-            x if x.starts_with("truce_duration_tariff_rule_rmst") => {
-                "restricted mean truce length, tariff rule".into()
-            }
-            _ => "median weeks to the first durable deal; empty: not reached".into(),
-        };
-        c.write_record(&r).map_err(|e| csv_err(out, rel, e))?;
+    for d in DURATIONS {
+        for (metric, e, n, method, desc) in km_rows(d, km_of(s, d.0)) {
+            c.write_record([
+                metric,
+                opt(e.value, 4),
+                opt(e.lo, 4),
+                opt(e.hi, 4),
+                String::new(),
+                String::new(),
+                n.to_string(),
+                method.to_string(),
+                desc.to_string(),
+            ])
+            .map_err(|e| csv_err(out, rel, e))?;
+        }
     }
     close_csv(out, rel, c)
+}
+
+const NONE: Estimate = Estimate {
+    value: None,
+    lo: None,
+    hi: None,
+    p: None,
+};
+
+/// How every KM median in the CSVs is computed (one text, so summary.csv and comparison.csv agree).
+const KM_MEDIAN_METHOD: &str = "kaplan-meier median interpolated between weeks; interval: pointwise grouped-jackknife band inverted at 0.5; difference: grouped jackknife of the same interpolated medians";
+
+/// How an RMST row is computed: which spells it counts.
+fn rmst_method(which: Durations) -> &'static str {
+    match which {
+        Durations::DurableDeal => {
+            "restricted mean of weeks to the first durable deal over every replicate (none reached: counted at the window's end); grouped jackknife"
+        }
+        _ => {
+            "restricted mean survival time over the truces that started at least the window before the horizon (none censored within it); grouped jackknife"
+        }
+    }
 }
 
 /// Writes comparison.csv: every metric of every arm with its interval and, for arms after the
@@ -466,14 +495,14 @@ pub fn write_comparison(
         for (a, arm) in arms.iter().enumerate() {
             let s = &sums[a].metrics[k];
             let (diff, method) = if a == 0 {
+                (NONE, s.method.to_string())
+            } else if m.id.censored_time() {
                 (
-                    Estimate {
-                        value: None,
-                        lo: None,
-                        hi: None,
-                        p: None,
-                    },
-                    s.method.to_string(),
+                    NONE,
+                    format!(
+                        "{}, over replicates reaching it; difference: none (a censored time: see the kaplan-meier rows)",
+                        s.method
+                    ),
                 )
             } else {
                 let d = summary::metric_difference(agg, a, k);
@@ -497,44 +526,33 @@ pub fn write_comparison(
             )?;
         }
     }
-    for (which, name) in [
-        (Durations::TruceStrict, "truce_duration"),
-        (Durations::TruceTariff, "truce_duration_tariff_rule"),
-    ] {
+    for d in DURATIONS {
         for (a, arm) in arms.iter().enumerate() {
-            let k = if which == Durations::TruceStrict {
-                &sums[a].truce_strict
-            } else {
-                &sums[a].truce_tariff
-            };
             let (dr, dm) = if a == 0 {
-                let none = Estimate {
-                    value: None,
-                    lo: None,
-                    hi: None,
-                    p: None,
-                };
-                (none, none)
+                (NONE, NONE)
             } else {
-                summary::km_difference(agg, a, which)
+                summary::km_difference(agg, a, d.0)
             };
-            put(&mut c, [format!("{name}_km_median_weeks"), arm.name.clone(), opt(k.median.value, 4), opt(k.median.lo, 4), opt(k.median.hi, 4), opt(dm.value, 4), opt(dm.lo, 4), opt(dm.hi, 4), opt(dm.p, 6), k.n.to_string(), "kaplan-meier, brookmeyer-crowley; difference: grouped jackknife of interpolated medians".into()])?;
-            put(
-                &mut c,
-                [
-                    format!("{name}_rmst{}_weeks", k.tau),
-                    arm.name.clone(),
-                    opt(k.rmst.value, 4),
-                    opt(k.rmst.lo, 4),
-                    opt(k.rmst.hi, 4),
-                    opt(dr.value, 4),
-                    opt(dr.lo, 4),
-                    opt(dr.hi, 4),
-                    opt(dr.p, 6),
-                    k.n.to_string(),
-                    "restricted mean survival time; grouped jackknife".into(),
-                ],
-            )?;
+            for ((metric, e, n, method, _), diff) in
+                km_rows(d, km_of(&sums[a], d.0)).into_iter().zip([dm, dr])
+            {
+                put(
+                    &mut c,
+                    [
+                        metric,
+                        arm.name.clone(),
+                        opt(e.value, 4),
+                        opt(e.lo, 4),
+                        opt(e.hi, 4),
+                        opt(diff.value, 4),
+                        opt(diff.lo, 4),
+                        opt(diff.hi, 4),
+                        opt(diff.p, 6),
+                        n.to_string(),
+                        method.into(),
+                    ],
+                )?;
+            }
         }
     }
     close_csv(out, rel, c)

@@ -132,8 +132,8 @@ pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
     }
     let k = &s.truce_strict;
     rows.push(vec![
-        "truce duration, KM median (weeks)".into(),
-        with_ci(k.median.value, k.median.lo, k.median.hi, 0),
+        "truce duration, KM median (weeks, interpolated)".into(),
+        with_ci(k.median.value, k.median.lo, k.median.hi, 1),
         String::new(),
     ]);
     rows.push(vec![
@@ -164,8 +164,8 @@ pub fn compare_rows(
         "arm",
         "share of weeks in truce",
         "Δ share in truce",
-        "KM median truce (wk)",
         "Δ RMST truce (wk)",
+        "KM median truce (wk)",
         "Δ broken truces/yr",
         "Δ P(durable deal)",
     ]
@@ -177,18 +177,18 @@ pub fn compare_rows(
     };
     let km = |a: usize| {
         let k = &sums[a].truce_strict;
-        with_ci(k.median.value, k.median.lo, k.median.hi, 0)
+        with_ci(k.median.value, k.median.lo, k.median.hi, 1)
     };
     let base = &sums[0];
     let mut rows = vec![vec![
         format!("{} (base)", arms[0].name),
         level(0),
         "—".into(),
-        km(0),
         format!(
             "RMST {}",
             num(base.truce_strict.rmst.value.unwrap_or(f64::NAN), 2)
         ),
+        km(0),
         format!("{}/yr", num(base.metrics[k_broken].mean, 2)),
         format!("P = {}", num(base.metrics[k_durable].mean, 3)),
     ]];
@@ -206,8 +206,8 @@ pub fn compare_rows(
             arms[a].name.clone(),
             level(a),
             signed(&summary::metric_difference(agg, a, k_head).est, 3),
-            km(a),
             signed(&rmst, 2),
+            km(a),
             signed(&summary::metric_difference(agg, a, k_broken).est, 2),
             signed(&summary::metric_difference(agg, a, k_durable).est, 3),
         ]);

@@ -67,7 +67,12 @@ fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> St
         "between_world_sd",
         "interval_covers",
     ]);
-    for (k, m) in METRICS.iter().enumerate() {
+    // A censored time has no paired difference (MetricId::censored_time): none across worlds.
+    for (k, m) in METRICS
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.id.censored_time())
+    {
         for (a, arm) in prep.arms.iter().enumerate().skip(1) {
             let e = &eff[a - 1][k];
             s.push_str(&line([

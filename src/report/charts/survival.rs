@@ -84,7 +84,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .draw_series(std::iter::once(Polygon::new(band, c.mix(0.12).filled())))
                 .map_err(err)?;
             let label = match k.median.value {
-                Some(m) => format!("{} (median {m:.0} weeks, {} truces)", inp.arms[a].name, k.n),
+                Some(m) => format!("{} (median {m:.1} weeks, {} truces)", inp.arms[a].name, k.n),
                 None => format!("{} (median not reached, {} truces)", inp.arms[a].name, k.n),
             };
             chart
