@@ -7,17 +7,20 @@ use crate::model::rng::{Sequence, mix64};
 /// Bootstrap resamples for every interval here.
 pub const BOOTSTRAP: usize = 500;
 
-/// An estimate with a 95% bootstrap (percentile) interval and the bootstrap standard error.
+/// An estimate with a 95% interval that covers both the design's rows (a percentile bootstrap)
+/// and the simulation noise the rows share ([`with_noise`]), and the standard errors of both.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Boot {
     /// Estimate on the full sample.
     pub value: f64,
-    /// 2.5% percentile of the bootstrap distribution.
+    /// Lower limit: the 2.5% bootstrap percentile, widened by the shared noise.
     pub lo: f64,
-    /// 97.5% percentile.
+    /// Upper limit: the 97.5% percentile, widened likewise.
     pub hi: f64,
-    /// Bootstrap standard deviation.
+    /// Standard error: bootstrap and shared noise combined.
     pub se: f64,
+    /// The shared-noise part of `se` (0 when no noise estimate was given).
+    pub noise_se: f64,
 }
 
 fn percentile(v: &mut [f64], q: f64) -> f64 {
@@ -50,6 +53,49 @@ pub fn bootstrap(n: usize, seed: u64, stat: impl Fn(&[usize]) -> Vec<f64>) -> Ve
                 lo: percentile(d, 0.025),
                 hi: percentile(d, 0.975),
                 se,
+                noise_se: 0.0,
+            }
+        })
+        .collect()
+}
+
+/// Widens bootstrap intervals over a design's rows by the simulation noise the rows share.
+///
+/// A row bootstrap holds every point's noise fixed, but every point of a study runs on the same
+/// seed: replicate r uses the same random streams at every point, so their noise is correlated
+/// and moves the whole study's estimate together. A row bootstrap cannot see that part, and
+/// was 1.6–2.3 times too narrow against repeated studies under other seeds. `loo[g]` is the
+/// statistic recomputed on every row with replicate group g left out at every point at once
+/// (`Point::loo`); their delete-a-group jackknife variance, `(G - 1)/G Σ (θ_g - θ̄)²`, estimates
+/// the shared-noise variance, and is added to the bootstrap's in quadrature: half-widths
+/// `sqrt(h_boot² + (t_{0.975, G-1} se_noise)²)` on each side. Statistics not finite under some
+/// group use the groups where they are.
+pub fn with_noise(boot: Vec<Boot>, loo: &[Vec<f64>]) -> Vec<Boot> {
+    if loo.len() < 2 {
+        return boot;
+    }
+    let t = crate::analysis::stats::t_quantile(0.975, loo.len() as f64 - 1.0);
+    boot.into_iter()
+        .enumerate()
+        .map(|(j, b)| {
+            let v: Vec<f64> = loo
+                .iter()
+                .filter_map(|l| l.get(j).copied())
+                .filter(|x| x.is_finite())
+                .collect();
+            if v.len() < 2 {
+                return b;
+            }
+            let g = v.len() as f64;
+            let m = v.iter().sum::<f64>() / g;
+            let noise = ((g - 1.0) / g * v.iter().map(|x| (x - m).powi(2)).sum::<f64>()).sqrt();
+            let h = t * noise;
+            Boot {
+                value: b.value,
+                lo: b.value - (b.value - b.lo).hypot(h),
+                hi: b.value + (b.hi - b.value).hypot(h),
+                se: b.se.hypot(noise),
+                noise_se: noise,
             }
         })
         .collect()
@@ -95,48 +141,59 @@ fn split(all: Vec<Boot>, d: usize, groups: usize) -> Indices {
 /// Sobol indices from the outputs on A, B and each A_B^(i) (rows aligned): first-order by
 /// Saltelli (2010), `S_i = mean((f_B - f0) (f_ABi - f_A)) / V` with f_B centred on the mean f0, total by Jansen (1999),
 /// `ST_i = mean((f_A - f_ABi)^2) / (2V)`, with V the variance of f over A and B; each with a
-/// bootstrap interval over rows, and the sums over `groups` of inputs.
-pub fn sobol(
-    fa: &[f64],
-    fb: &[f64],
-    fab: &[Vec<f64>],
-    groups: &[Vec<usize>],
-    seed: u64,
-) -> Indices {
+/// bootstrap interval over rows widened by the shared noise (`noise[g]`: the outputs with replicate
+/// group g left out at every point, [`with_noise`]), and the sums over `groups` of inputs.
+pub fn sobol(data: &SobolData, groups: &[Vec<usize>], seed: u64, noise: &[SobolData]) -> Indices {
+    let d = data.fab.len();
+    let all: Vec<usize> = (0..data.fa.len()).collect();
+    let boot = bootstrap(data.fa.len(), seed, |rows| sobol_stat(data, groups, rows));
+    let loo: Vec<Vec<f64>> = noise.iter().map(|n| sobol_stat(n, groups, &all)).collect();
+    split(with_noise(boot, &loo), d, groups.len())
+}
+
+/// The outputs of a Sobol design on A, B and each A_B^(i), rows aligned.
+#[derive(Clone, Debug, Default)]
+pub struct SobolData {
+    /// On A.
+    pub fa: Vec<f64>,
+    /// On B.
+    pub fb: Vec<f64>,
+    /// On A_B^(i), per input i.
+    pub fab: Vec<Vec<f64>>,
+}
+
+fn sobol_stat(data: &SobolData, groups: &[Vec<usize>], rows: &[usize]) -> Vec<f64> {
+    let (fa, fb, fab) = (&data.fa, &data.fb, &data.fab);
     let d = fab.len();
-    let n = fa.len();
-    let stat = |rows: &[usize]| -> Vec<f64> {
-        let m = rows.len() as f64;
-        let mean = rows.iter().map(|&j| fa[j] + fb[j]).sum::<f64>() / (2.0 * m);
-        let var = rows
-            .iter()
-            .map(|&j| (fa[j] - mean).powi(2) + (fb[j] - mean).powi(2))
-            .sum::<f64>()
-            / (2.0 * m - 1.0);
-        let mut out = Vec::with_capacity(2 * d);
-        for f in fab {
-            // f_B centred on the resample's mean: the same expectation, far less variance when
-            // the output's mean is large against its spread.
-            out.push(if var > 0.0 {
-                rows.iter()
-                    .map(|&j| (fb[j] - mean) * (f[j] - fa[j]))
-                    .sum::<f64>()
-                    / m
-                    / var
-            } else {
-                0.0
-            });
-        }
-        for f in fab {
-            out.push(if var > 0.0 {
-                rows.iter().map(|&j| (fa[j] - f[j]).powi(2)).sum::<f64>() / (2.0 * m) / var
-            } else {
-                0.0
-            });
-        }
-        with_groups(out, d, groups, false)
-    };
-    split(bootstrap(n, seed, stat), d, groups.len())
+    let m = rows.len() as f64;
+    let mean = rows.iter().map(|&j| fa[j] + fb[j]).sum::<f64>() / (2.0 * m);
+    let var = rows
+        .iter()
+        .map(|&j| (fa[j] - mean).powi(2) + (fb[j] - mean).powi(2))
+        .sum::<f64>()
+        / (2.0 * m - 1.0);
+    let mut out = Vec::with_capacity(2 * d);
+    for f in fab {
+        // f_B centred on the resample's mean: the same expectation, far less variance when
+        // the output's mean is large against its spread.
+        out.push(if var > 0.0 {
+            rows.iter()
+                .map(|&j| (fb[j] - mean) * (f[j] - fa[j]))
+                .sum::<f64>()
+                / m
+                / var
+        } else {
+            0.0
+        });
+    }
+    for f in fab {
+        out.push(if var > 0.0 {
+            rows.iter().map(|&j| (fa[j] - f[j]).powi(2)).sum::<f64>() / (2.0 * m) / var
+        } else {
+            0.0
+        });
+    }
+    with_groups(out, d, groups, false)
 }
 
 /// Variance of the outputs over A and B (the denominator of the Sobol indices).
@@ -148,22 +205,35 @@ pub fn sobol_variance(fa: &[f64], fb: &[f64]) -> f64 {
 
 /// Morris statistics from elementary effects `ee[t][i]` (trajectory t, input i): mu* (mean of
 /// absolute effects) and sigma (their standard deviation), with bootstrap intervals over
-/// trajectories, and the sums of mu* over `groups` of inputs.
-pub fn morris(ee: &[Vec<f64>], groups: &[Vec<usize>], seed: u64) -> Indices {
+/// trajectories widened by the shared noise (`noise[g]`: the effects with replicate group g left
+/// out at every point, [`with_noise`]), and the sums of mu* over `groups` of inputs.
+pub fn morris(
+    ee: &[Vec<f64>],
+    groups: &[Vec<usize>],
+    seed: u64,
+    noise: &[Vec<Vec<f64>>],
+) -> Indices {
     let d = ee.first().map_or(0, Vec::len);
-    let stat = |rows: &[usize]| -> Vec<f64> {
-        let m = rows.len() as f64;
-        let col = |i: usize| rows.iter().map(move |&t| ee[t][i]);
-        let mut out: Vec<f64> = (0..d)
-            .map(|i| col(i).map(f64::abs).sum::<f64>() / m)
-            .collect();
-        out.extend((0..d).map(|i| {
-            let mean = col(i).sum::<f64>() / m;
-            (col(i).map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0)).sqrt()
-        }));
-        with_groups(out, d, groups, true)
-    };
-    split(bootstrap(ee.len(), seed, stat), d, groups.len())
+    let all: Vec<usize> = (0..ee.len()).collect();
+    let boot = bootstrap(ee.len(), seed, |rows| morris_stat(ee, d, groups, rows));
+    let loo: Vec<Vec<f64>> = noise
+        .iter()
+        .map(|n| morris_stat(n, d, groups, &all))
+        .collect();
+    split(with_noise(boot, &loo), d, groups.len())
+}
+
+fn morris_stat(ee: &[Vec<f64>], d: usize, groups: &[Vec<usize>], rows: &[usize]) -> Vec<f64> {
+    let m = rows.len() as f64;
+    let col = |i: usize| rows.iter().map(move |&t| ee[t][i]);
+    let mut out: Vec<f64> = (0..d)
+        .map(|i| col(i).map(f64::abs).sum::<f64>() / m)
+        .collect();
+    out.extend((0..d).map(|i| {
+        let mean = col(i).sum::<f64>() / m;
+        (col(i).map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0)).sqrt()
+    }));
+    with_groups(out, d, groups, true)
 }
 
 /// A box: per dimension [lo, hi] on the unit scale.
@@ -358,7 +428,8 @@ mod tests {
             .iter()
             .map(|m| m.iter().map(|x| ishigami(x)).collect())
             .collect();
-        let ix = sobol(&fa, &fb, &fab, &[vec![0, 2]], 1);
+        let data = SobolData { fa, fb, fab };
+        let ix = sobol(&data, &[vec![0, 2]], 1, &[]);
         let (s1, st) = (&ix.first, &ix.second);
         // The group {x1, x3}: its summed first-order indices are S1 + S3.
         assert!((ix.group_first[0].value - s1[0].value - s1[2].value).abs() < 1e-12);
@@ -383,6 +454,77 @@ mod tests {
         }
     }
 
+    /// One synthetic Sobol study of `y = a1 x1 + 0.5 x2` in which replicate r adds `u_r x1 +
+    /// 0.3 e_{r,p}` at every point p: `u_r` is shared by all points (one seed per study, as in
+    /// negsim), `e` is the points' own noise. Returns (S1 with noise, S1 rows only).
+    fn noisy_study(study: u64, n: usize, reps: u64) -> (Boot, Boot) {
+        use crate::analysis::km::GROUPS;
+        use crate::model::rng::normal_quantile;
+        let (a, b, ab) = design::saltelli(n, 2, study + 1);
+        let mut rng = Sequence::new(mix64(study ^ 0x5EED));
+        let mut z = || normal_quantile(rng.uniform().clamp(1e-12, 1.0 - 1e-12));
+        let u: Vec<f64> = (0..reps).map(|_| 1.5 * z()).collect();
+        let points: Vec<&Vec<f64>> = a.iter().chain(&b).chain(ab.iter().flatten()).collect();
+        // Per point: the mean over all replicates and leaving out each group.
+        let mut full = Vec::new();
+        let mut loo = vec![Vec::new(); GROUPS];
+        for x in &points {
+            let (mut sum, mut gs) = (0.0, [0.0; GROUPS]);
+            let mut gn = [0u64; GROUPS];
+            for (r, ur) in u.iter().enumerate() {
+                let y = x[0] + 0.5 * x[1] + ur * x[0] + 0.3 * z();
+                sum += y;
+                gs[r % GROUPS] += y;
+                gn[r % GROUPS] += 1;
+            }
+            full.push(sum / reps as f64);
+            for g in 0..GROUPS {
+                loo[g].push((sum - gs[g]) / (reps - gn[g]) as f64);
+            }
+        }
+        let data = |f: &[f64]| SobolData {
+            fa: f[..n].to_vec(),
+            fb: f[n..2 * n].to_vec(),
+            fab: (0..2)
+                .map(|i| f[(2 + i) * n..(3 + i) * n].to_vec())
+                .collect(),
+        };
+        let noise: Vec<SobolData> = loo.iter().map(|l| data(l)).collect();
+        let with = sobol(&data(&full), &[], study, &noise);
+        let rows = sobol(&data(&full), &[], study, &[]);
+        (with.first[0], rows.first[0])
+    }
+
+    #[test]
+    fn shared_noise_is_in_the_interval_as_it_is_in_repeated_studies() {
+        // Repeated studies under independent seeds give the true spread of S1. The interval's
+        // standard error must match it; the row bootstrap alone must not (it misses the noise
+        // the points share through the seed). Tolerance: the spread over K = 150 studies has a
+        // relative standard error of 1/sqrt(2K) = 5.8%; the band [0.75, 1.33] is about four of
+        // them either side, leaving room for the jackknife's and the bootstrap's own small bias.
+        let k = 150;
+        let (mut est, mut se, mut se_rows) = (Vec::new(), 0.0, 0.0);
+        for s in 0..k {
+            let (w, r) = noisy_study(s, 256, 40);
+            assert_eq!(w.value, r.value, "the estimate itself does not change");
+            est.push(w.value);
+            se += w.se.powi(2);
+            se_rows += r.se.powi(2);
+        }
+        let m = est.iter().sum::<f64>() / k as f64;
+        let spread = (est.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (k - 1) as f64).sqrt();
+        let (se, se_rows) = ((se / k as f64).sqrt(), (se_rows / k as f64).sqrt());
+        let ratio = spread / se;
+        assert!(
+            (0.75..=1.33).contains(&ratio),
+            "spread over studies {spread:.4} vs reported se {se:.4} (ratio {ratio:.2})"
+        );
+        assert!(
+            spread / se_rows > 1.5,
+            "the row bootstrap alone should be too narrow here: {spread:.4} vs {se_rows:.4}"
+        );
+    }
+
     #[test]
     fn morris_ranks_a_linear_model_by_its_coefficients() {
         let c = [0.5, -4.0, 2.0, 0.0, 1.0];
@@ -398,7 +540,7 @@ mod tests {
                 e
             })
             .collect();
-        let ix = morris(&ee, &[vec![1, 2]], 2);
+        let ix = morris(&ee, &[vec![1, 2]], 2, &[]);
         let (mu, sigma) = (&ix.first, &ix.second);
         assert!((ix.group_first[0].value - 6.0).abs() < 1e-9, "|-4| + |2|");
         for (i, ci) in c.iter().enumerate() {

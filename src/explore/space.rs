@@ -367,6 +367,17 @@ pub fn output_index(name: &str) -> Result<usize, String> {
 pub struct Point {
     /// In [`output_names`] order.
     pub outputs: Vec<Est>,
+    /// Per output, its estimate leaving out each replicate group in turn (replicate mod
+    /// [`km::GROUPS`]; NaN where not estimable). Every point of a study runs on the same seed, so
+    /// group g holds the same random streams at every point: recomputing a study's statistic
+    /// without group g, at every point at once, is a delete-a-group jackknife over the noise the
+    /// points share (see `indices::with_noise`).
+    #[serde(default, with = "nan_as_null")]
+    pub loo: Vec<Vec<f64>>,
+    /// The share of replicates meeting the outcome with each replicate group left out (empty
+    /// without an outcome).
+    #[serde(default, with = "nan_as_null::flat")]
+    pub outcome_loo: Vec<f64>,
     /// Replicates meeting the outcome condition, of `runs`.
     pub hits: Option<u64>,
     /// Replicates.
@@ -388,6 +399,67 @@ impl Point {
             lo: ci.map(|c| c.0),
             hi: ci.map(|c| c.1),
         })
+    }
+}
+
+/// JSON has no NaN: shards write a not-estimable leave-one-out value as `null` and read it back
+/// as NaN.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+        let o: Vec<Vec<Option<f64>>> = v
+            .iter()
+            .map(|r| r.iter().map(|x| x.is_finite().then_some(*x)).collect())
+            .collect();
+        o.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+        let o = Vec::<Vec<Option<f64>>>::deserialize(d)?;
+        Ok(o.into_iter()
+            .map(|r| r.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+            .collect())
+    }
+
+    /// The same for one list.
+    pub mod flat {
+        use serde::{Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            super::serialize(std::slice::from_ref(&v.to_vec()), s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Ok(super::deserialize(d)?
+                .into_iter()
+                .next()
+                .unwrap_or_default())
+        }
+    }
+}
+
+/// Per-group sums of one metric over the replicates where it is defined.
+#[derive(Clone, Debug, Default)]
+struct GroupSums {
+    sum: [f64; km::GROUPS],
+    n: [u64; km::GROUPS],
+}
+
+impl GroupSums {
+    /// The mean leaving out each group in turn (NaN where nothing is left).
+    fn leave_one_out(&self) -> Vec<f64> {
+        let (s, n): (f64, u64) = (self.sum.iter().sum(), self.n.iter().sum());
+        (0..km::GROUPS)
+            .map(|g| {
+                let m = n - self.n[g];
+                if m > 0 {
+                    (s - self.sum[g]) / m as f64
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
     }
 }
 
@@ -431,13 +503,25 @@ impl Evaluator<'_> {
             independent: false,
         };
         let mut hits = 0u64;
+        let mut hit_groups = GroupSums::default();
+        let mut groups = vec![GroupSums::default(); METRICS.len()];
         let agg = aggregate_serial(
             std::slice::from_ref(&arm),
             &plan,
             0..self.runs,
             &mut |_, r| {
+                let g = (r.replicate % km::GROUPS as u64) as usize;
                 if let Some(o) = self.outcome {
-                    hits += u64::from(o.holds(r));
+                    let h = u64::from(o.holds(r));
+                    hits += h;
+                    hit_groups.sum[g] += h as f64;
+                    hit_groups.n[g] += 1;
+                }
+                for (m, gs) in METRICS.iter().zip(groups.iter_mut()) {
+                    if let Some(x) = (m.get)(r) {
+                        gs.sum[g] += x;
+                        gs.n[g] += 1;
+                    }
                 }
             },
         );
@@ -454,8 +538,40 @@ impl Evaluator<'_> {
         outputs.push(est(&s.truce_strict.median));
         outputs.push(est(&s.truce_strict.rmst));
         outputs.push(est(&s.durable.median));
+        let a = &agg.arms[0];
+        let tau = crate::ensemble::summary::rmst_tau(&agg);
+        let nan = f64::NAN;
+        let mut loo: Vec<Vec<f64>> = groups.iter().map(GroupSums::leave_one_out).collect();
+        loo.push(
+            (0..km::GROUPS)
+                .map(|g| km::median(&a.km_strict.curve(Some(g))).unwrap_or(nan))
+                .collect(),
+        );
+        loo.push(
+            (0..km::GROUPS)
+                .map(|g| {
+                    let w = &a.km_strict_window;
+                    if w.totals().0 > 0 {
+                        km::rmst(&w.curve(Some(g)), tau)
+                    } else {
+                        nan
+                    }
+                })
+                .collect(),
+        );
+        loo.push(
+            (0..km::GROUPS)
+                .map(|g| km::median(&a.km_durable.curve(Some(g))).unwrap_or(nan))
+                .collect(),
+        );
         Ok(Point {
             outputs,
+            loo,
+            outcome_loo: if self.outcome.is_some() {
+                hit_groups.leave_one_out()
+            } else {
+                Vec::new()
+            },
             hits: self.outcome.map(|_| hits),
             runs: self.runs,
         })

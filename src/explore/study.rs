@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::analysis::km;
 use crate::model::rng::mix64;
 use crate::scenario::read::CLAIM_IDS;
 
@@ -340,20 +341,44 @@ pub fn sensitivity(
     let noise_sd = sd(&reps);
     let members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
     let bseed = mix64(seed ^ k as u64);
+    // The output at every point with replicate group g left out (the full value where that is
+    // not estimable: such a point adds no noise information), for the shared-noise jackknife.
+    let loo_f: Vec<Vec<f64>> = (0..km::GROUPS)
+        .map(|g| {
+            points
+                .iter()
+                .zip(&f)
+                .map(|(p, &full)| {
+                    p.loo
+                        .get(k)
+                        .and_then(|l| l.get(g))
+                        .copied()
+                        .filter(|x| x.is_finite())
+                        .unwrap_or(full)
+                })
+                .collect()
+        })
+        .collect();
     match design.method {
         Method::Morris => {
             let delta = design::morris_delta();
-            let mut ee = Vec::new();
-            for (t, order) in design.orders.iter().enumerate() {
-                let y = &f[t * (d + 1)..(t + 1) * (d + 1)];
-                if y.iter().all(|x| x.is_finite()) {
-                    let mut e = vec![0.0; d];
-                    for (s, &i) in order.iter().enumerate() {
-                        e[i] = (y[s + 1] - y[s]) / delta;
+            // Elementary effects of the trajectories with the output defined everywhere.
+            let effects = |f: &[f64]| -> Vec<Vec<f64>> {
+                let mut ee = Vec::new();
+                for (t, order) in design.orders.iter().enumerate() {
+                    let full = &points[t * (d + 1)..(t + 1) * (d + 1)];
+                    if full.iter().all(|p| p.value(k).is_finite()) {
+                        let y = &f[t * (d + 1)..(t + 1) * (d + 1)];
+                        let mut e = vec![0.0; d];
+                        for (s, &i) in order.iter().enumerate() {
+                            e[i] = (y[s + 1] - y[s]) / delta;
+                        }
+                        ee.push(e);
                     }
-                    ee.push(e);
                 }
-            }
+                ee
+            };
+            let ee = effects(&f);
             if ee.len() < 2 {
                 return Err(format!(
                     "{} of {} trajectories have the output defined at every point; need at least 2",
@@ -361,6 +386,7 @@ pub fn sensitivity(
                     design.orders.len()
                 ));
             }
+            let noise: Vec<Vec<Vec<f64>>> = loo_f.iter().map(|lf| effects(lf)).collect();
             let fin: Vec<f64> = f[..n_design]
                 .iter()
                 .copied()
@@ -371,7 +397,7 @@ pub fn sensitivity(
                 method: design.method,
                 output: k,
                 used: ee.len(),
-                indices: indices::morris(&ee, &members, bseed),
+                indices: indices::morris(&ee, &members, bseed, &noise),
                 noise_sd,
                 // Two independent estimates differing by noise alone: E|e1 - e2| = 2 sd / sqrt(pi).
                 floor: 2.0 * noise_sd / std::f64::consts::PI.sqrt() / delta,
@@ -389,15 +415,22 @@ pub fn sensitivity(
                     rows.len()
                 ));
             }
-            let col = |m: usize| -> Vec<f64> { rows.iter().map(|&j| f[m * n + j]).collect() };
-            let (fa, fb) = (col(0), col(1));
-            let fab: Vec<Vec<f64>> = (0..d).map(|i| col(2 + i)).collect();
-            let v = indices::sobol_variance(&fa, &fb);
+            let data = |f: &[f64]| {
+                let col = |m: usize| -> Vec<f64> { rows.iter().map(|&j| f[m * n + j]).collect() };
+                indices::SobolData {
+                    fa: col(0),
+                    fb: col(1),
+                    fab: (0..d).map(|i| col(2 + i)).collect(),
+                }
+            };
+            let full = data(&f);
+            let noise: Vec<indices::SobolData> = loo_f.iter().map(|lf| data(lf)).collect();
+            let v = indices::sobol_variance(&full.fa, &full.fb);
             Ok(Sensitivity {
                 method: design.method,
                 output: k,
                 used: rows.len(),
-                indices: indices::sobol(&fa, &fb, &fab, &members, bseed),
+                indices: indices::sobol(&full, &members, bseed, &noise),
                 noise_sd,
                 // Share of the output's variance that is the estimate's own noise.
                 floor: if v > 0.0 {
@@ -411,31 +444,134 @@ pub fn sensitivity(
     }
 }
 
-/// The points of a discovery study: a Latin hypercube on the study's seed.
+/// Seed of a discovery's held-out replicates, independent of the study's seed.
+pub fn holdout_seed(seed: u64) -> u64 {
+    mix64(seed ^ 0x484f_4c44_4f55_5400)
+}
+
+/// The points of a discovery study: a Latin hypercube on the study's seed, then the same points
+/// again on the held-out seed ([`holdout_seed`]). PRIM peels on the first half; the second half
+/// says how the box holds on fresh noise.
 pub fn discover_specs(d: usize, samples: usize, seed: u64) -> Vec<Spec> {
-    design::lhs(samples, d, seed)
-        .into_iter()
-        .map(|u| Spec { unit: u, seed })
+    let unit = design::lhs(samples, d, seed);
+    let held = holdout_seed(seed);
+    unit.iter()
+        .map(|u| Spec {
+            unit: u.clone(),
+            seed,
+        })
+        .chain(unit.iter().map(|u| Spec {
+            unit: u.clone(),
+            seed: held,
+        }))
         .collect()
+}
+
+/// Cases of interest at a set of points: on all replicates, and with each replicate group left
+/// out (for the shared-noise jackknife of a box's statistics).
+#[derive(Clone, Debug)]
+pub struct Cases {
+    /// Share of replicates meeting the outcome at each point.
+    pub shares: Vec<f64>,
+    /// Whether each point is a case (share at least the threshold).
+    pub cases: Vec<bool>,
+    /// Per replicate group g: the cases with group g left out.
+    pub loo: Vec<Vec<bool>>,
+}
+
+impl Cases {
+    fn of(points: &[Point], threshold: f64) -> Cases {
+        let shares: Vec<f64> = points
+            .iter()
+            .map(|p| p.outcome_share().and_then(|e| e.value).unwrap_or(0.0))
+            .collect();
+        let cases = shares.iter().map(|&s| s >= threshold).collect();
+        let loo = (0..km::GROUPS)
+            .map(|g| {
+                points
+                    .iter()
+                    .zip(&shares)
+                    .map(|(p, &full)| p.outcome_loo.get(g).copied().unwrap_or(full) >= threshold)
+                    .collect()
+            })
+            .collect();
+        Cases { shares, cases, loo }
+    }
+}
+
+/// A box's coverage and density over one set of cases, each with a 95% interval that covers the
+/// points' sampling (Wilson over the points) and the noise the points share through their seed
+/// (delete-a-group jackknife over replicate groups, [`indices::with_noise`]).
+#[derive(Clone, Copy, Debug)]
+pub struct BoxFit {
+    /// Share of the cases inside the box.
+    pub coverage: Boot,
+    /// Share of the points inside the box that are cases.
+    pub density: Boot,
+    /// Points inside the box.
+    pub support: usize,
+}
+
+fn box_fit(points: &[Vec<f64>], c: &Cases, b: &indices::Bounds) -> BoxFit {
+    let st = indices::box_stats(points, &c.cases, b);
+    let all = c.cases.iter().filter(|&&x| x).count();
+    let inside = (st.coverage * all.max(1) as f64).round() as u64;
+    let loo: Vec<Vec<f64>> = c
+        .loo
+        .iter()
+        .map(|y| {
+            let s = indices::box_stats(points, y, b);
+            vec![s.coverage, s.density]
+        })
+        .collect();
+    let wb = |k: u64, n: usize, v: f64| {
+        let (lo, hi) = crate::analysis::stats::wilson(k, n as u64, crate::ensemble::summary::LEVEL)
+            .unwrap_or((f64::NAN, f64::NAN));
+        Boot {
+            value: v,
+            lo,
+            hi,
+            se: 0.0,
+            noise_se: 0.0,
+        }
+    };
+    let w = indices::with_noise(
+        vec![
+            wb(inside, all, st.coverage),
+            wb(inside, st.support, st.density),
+        ],
+        &loo,
+    );
+    let clamp = |b: Boot| Boot {
+        lo: b.lo.max(0.0),
+        hi: b.hi.min(1.0),
+        ..b
+    };
+    BoxFit {
+        coverage: clamp(w[0]),
+        density: clamp(w[1]),
+        support: st.support,
+    }
 }
 
 /// A scenario-discovery result.
 #[derive(Clone, Debug)]
 pub struct Discovery {
-    /// The points' unit-scale coordinates.
+    /// The points' unit-scale coordinates (the fitting half).
     pub points: Vec<Vec<f64>>,
-    /// Share of replicates meeting the outcome at each point.
-    pub shares: Vec<f64>,
-    /// Points that are cases of interest (share at least the threshold).
-    pub cases: Vec<bool>,
+    /// The fitting half's cases with their leave-one-group-out versions.
+    pub fit: Cases,
+    /// The same points on the held-out seed: independent noise.
+    pub held: Cases,
     /// PRIM's peeling trajectory.
     pub trajectory: Vec<PrimStep>,
     /// The chosen step.
     pub chosen: usize,
 }
 
-/// PRIM over the points: a point is a case when the share of its replicates meeting the outcome
-/// is at least `threshold`.
+/// PRIM over the first half of the points ([`discover_specs`]): a point is a case when the share
+/// of its replicates meeting the outcome is at least `threshold`. The second half, the same
+/// points on the held-out seed, is kept to measure the boxes on fresh noise.
 pub fn discover(
     specs: &[Spec],
     points: &[Point],
@@ -444,18 +580,16 @@ pub fn discover(
     min_support: usize,
     min_coverage: f64,
 ) -> Discovery {
-    let shares: Vec<f64> = points
-        .iter()
-        .map(|p| p.outcome_share().and_then(|e| e.value).unwrap_or(0.0))
-        .collect();
-    let cases: Vec<bool> = shares.iter().map(|&s| s >= threshold).collect();
-    let unit: Vec<Vec<f64>> = specs.iter().map(|s| s.unit.clone()).collect();
-    let trajectory = indices::prim(&unit, &cases, alpha, min_support);
+    let n = specs.len() / 2;
+    let fit = Cases::of(&points[..n], threshold);
+    let held = Cases::of(&points[n..], threshold);
+    let unit: Vec<Vec<f64>> = specs[..n].iter().map(|s| s.unit.clone()).collect();
+    let trajectory = indices::prim(&unit, &fit.cases, alpha, min_support);
     let chosen = indices::choose(&trajectory, min_coverage);
     Discovery {
         points: unit,
-        shares,
-        cases,
+        fit,
+        held,
         trajectory,
         chosen,
     }
@@ -464,7 +598,7 @@ pub fn discover(
 impl Discovery {
     /// Quasi-p-values of a box's restrictions over the discovery's points.
     pub fn quasi_p(&self, b: &indices::Bounds) -> Vec<(usize, f64)> {
-        indices::quasi_p_values(&self.points, &self.cases, b)
+        indices::quasi_p_values(&self.points, &self.fit.cases, b)
     }
 
     /// The chosen box with restrictions of quasi-p-value above `max_p` dropped, and its
@@ -472,11 +606,22 @@ impl Discovery {
     pub fn simplified(&self, max_p: f64) -> PrimStep {
         let b = indices::simplify(
             &self.points,
-            &self.cases,
+            &self.fit.cases,
             &self.trajectory[self.chosen].bounds,
             max_p,
         );
-        indices::box_stats(&self.points, &self.cases, &b)
+        indices::box_stats(&self.points, &self.fit.cases, &b)
+    }
+
+    /// Box `b` on the points PRIM peeled (optimistic: the box was chosen on their noise).
+    pub fn on_fit(&self, b: &indices::Bounds) -> BoxFit {
+        box_fit(&self.points, &self.fit, b)
+    }
+
+    /// Box `b` on the held-out replicates: the same points under independent noise, the honest
+    /// measure of how the box holds.
+    pub fn on_held_out(&self, b: &indices::Bounds) -> BoxFit {
+        box_fit(&self.points, &self.held, b)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::scenario::read::claim_title;
 const TOP_PARAMETERS: usize = 10;
 
 /// Columns of indices.csv.
-const INDICES_HEADER: [&str; 11] = [
+const INDICES_HEADER: [&str; 12] = [
     "output",
     "parameter",
     "claim",
@@ -28,12 +28,13 @@ const INDICES_HEADER: [&str; 11] = [
     "value",
     "ci_low",
     "ci_high",
+    "shared_noise_se",
     "noise_floor",
     "above_noise",
 ];
 
 /// Columns of claims.csv.
-const CLAIMS_HEADER: [&str; 11] = [
+const CLAIMS_HEADER: [&str; 12] = [
     "output",
     "rank",
     "claim",
@@ -42,6 +43,7 @@ const CLAIMS_HEADER: [&str; 11] = [
     "sum",
     "ci_low",
     "ci_high",
+    "shared_noise_se",
     "parameters_above_noise",
     "strongest_parameter",
     "strongest_value",
@@ -325,6 +327,7 @@ fn sensitivity_rows(
                 num(b.value, 6),
                 num(b.lo, 6),
                 num(b.hi, 6),
+                num(b.noise_se, 6),
                 num(s.floor, 6),
                 if ranked {
                     if s.resolved(i) {
@@ -370,6 +373,7 @@ fn claims_section(
             num(b.value, 6),
             num(b.lo, 6),
             num(b.hi, 6),
+            num(b.noise_se, 6),
             above.to_string(),
             strongest.clone(),
             top.map_or(String::new(), |i| num(s.ranking(i).value, 6)),
@@ -394,7 +398,7 @@ fn claims_section(
         chart_vals.push((b.value, b.lo, b.hi));
     }
     report.push_str(&format!(
-        "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% bootstrap CI); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
+        "\n{}: claims ranked by the sum of their parameters' {rank_name} (95% CI: bootstrap over the design, widened by the noise its points share); noise floor per parameter {} ({} repeats of the centre point, sd of the estimate {})\n\n",
         name,
         num(s.floor, 4),
         design.repeats,
@@ -552,7 +556,8 @@ fn write_discover(
     min_coverage: f64,
     max_p: f64,
 ) -> Result<(), Failure> {
-    let min_pts = ((min_support * points.len() as f64).ceil() as usize).max(1);
+    // PRIM peels the first half of the points; the second half is the same points held out.
+    let min_pts = ((min_support * (points.len() / 2) as f64).ceil() as usize).max(1);
     let disc = study::discover(
         &study.specs,
         points,
@@ -573,17 +578,27 @@ fn write_discover(
         .iter()
         .map(|p| opt(p.outcome_share().and_then(|e| e.hi)))
         .collect();
+    let yes_no = |c: &bool| if *c { "yes".into() } else { "no".into() };
     let cases: Vec<String> = disc
+        .fit
         .cases
         .iter()
-        .map(|&c| if c { "yes".into() } else { "no".into() })
+        .chain(&disc.held.cases)
+        .map(yes_no)
         .collect();
+    let n_fit = disc.points.len();
+    let roles: Vec<String> = (0..points.len())
+        .map(|i| if i < n_fit { "fit" } else { "held-out" }.into())
+        .collect();
+    let seeds: Vec<String> = study.specs.iter().map(|s| s.seed.to_string()).collect();
     w.put(
         "points.csv".into(),
         points_csv(
             study,
             points,
             &[
+                ("role", roles),
+                ("seed", seeds),
                 ("outcome_share", shares),
                 ("outcome_share_ci_low", lows),
                 ("outcome_share_ci_high", highs),
@@ -592,19 +607,33 @@ fn write_discover(
         )
         .as_bytes(),
     )?;
-    let mut header: Vec<String> = ["step", "coverage", "density", "points"]
-        .map(String::from)
-        .to_vec();
+    let mut header: Vec<String> = [
+        "step",
+        "coverage",
+        "density",
+        "points",
+        "held_out_coverage",
+        "held_out_density",
+    ]
+    .map(String::from)
+    .to_vec();
     for d in &study.dims {
         header.extend([format!("{}_low", d.path), format!("{}_high", d.path)]);
     }
     let mut traj = line(header);
-    for (i, s) in disc.trajectory.iter().enumerate() {
+    let held: Vec<_> = disc
+        .trajectory
+        .iter()
+        .map(|s| disc.on_held_out(&s.bounds))
+        .collect();
+    for (i, (s, h)) in disc.trajectory.iter().zip(&held).enumerate() {
         let mut cells = vec![
             i.to_string(),
             num(s.coverage, 6),
             num(s.density, 6),
             s.support.to_string(),
+            num(h.coverage.value, 6),
+            num(h.density.value, 6),
         ];
         for (d, b) in study.dims.iter().zip(&s.bounds) {
             cells.extend([num(d.at(b.0), 8), num(d.at(b.1), 8)]);
@@ -612,22 +641,20 @@ fn write_discover(
         traj.push_str(&line(cells));
     }
     w.put("prim_trajectory.csv".into(), traj.as_bytes())?;
-    let n_cases = disc.cases.iter().filter(|&&c| c).count();
-    let best_share = disc.shares.iter().copied().fold(0.0, f64::max);
+    let n_cases = disc.fit.cases.iter().filter(|&&c| c).count();
+    let best_share = disc.fit.shares.iter().copied().fold(0.0, f64::max);
     let chosen = &disc.trajectory[disc.chosen];
     let simple = disc.simplified(max_p);
     let ps = disc.quasi_p(&chosen.bounds);
     let simple_ps = disc.quasi_p(&simple.bounds);
-    let wilson = |st: &crate::explore::indices::PrimStep| {
-        crate::analysis::stats::wilson(
-            (st.density * st.support as f64).round() as u64,
-            st.support as u64,
-            crate::ensemble::summary::LEVEL,
-        )
-        .map_or("-".into(), |c| {
-            format!("{:.1}% to {:.1}%", c.0 * 100.0, c.1 * 100.0)
-        })
+    let ci = |b: &crate::explore::indices::Boot| {
+        if b.lo.is_finite() && b.hi.is_finite() {
+            format!("{:.1}% to {:.1}%", b.lo * 100.0, b.hi * 100.0)
+        } else {
+            "-".into()
+        }
     };
+    let fits = |b: &crate::explore::indices::Bounds| (disc.on_fit(b), disc.on_held_out(b));
     let mut boxcsv = line(
         [
             "parameter",
@@ -703,9 +730,14 @@ fn write_discover(
             .iter()
             .map(|s| (s.coverage, s.density))
             .collect();
+        let h: Vec<(f64, f64)> = held
+            .iter()
+            .map(|s| (s.coverage.value, s.density.value))
+            .collect();
         let c = charts::prim(
             &w.caption,
             &t,
+            &h,
             disc.chosen,
             (simple.coverage, simple.density),
         )
@@ -713,9 +745,9 @@ fn write_discover(
         w.put("prim.png".into(), &c.png)?;
     }
     w.report.push_str(&format!(
-        "outcome '{}': {n_cases} of {} points are cases (at least {:.0}% of their {} replicates meet it; the highest share seen is {:.1}%)\n",
+        "outcome '{}': {n_cases} of {} points are cases (at least {:.0}% of their {} replicates meet it; the highest share seen is {:.1}%); each point also ran on a held-out seed\n",
         outcome.text,
-        points.len(),
+        disc.points.len(),
         threshold * 100.0,
         study.runs,
         best_share * 100.0
@@ -726,25 +758,51 @@ fn write_discover(
         );
     } else {
         let n_restricted = chosen.bounds.iter().filter(|b| restricted(**b)).count();
+        let (cf, ch) = fits(&chosen.bounds);
+        let (sf, sh) = fits(&simple.bounds);
+        let held_cases = disc.held.cases.iter().filter(|&&c| c).count();
         w.report.push_str(&format!(
-            "PRIM box (step {} of {}): {}; coverage {:.1}% of the cases, density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
+            "PRIM box (step {} of {}): {}; on the points it was peeled on: coverage {:.1}% of the cases (95% CI {}), density {:.1}% (95% CI {}) over {} points, against {:.1}% in the whole space\n",
             disc.chosen,
             disc.trajectory.len() - 1,
             restricted_count(n_restricted),
-            chosen.coverage * 100.0,
-            chosen.density * 100.0,
-            wilson(chosen),
-            chosen.support,
+            cf.coverage.value * 100.0,
+            ci(&cf.coverage),
+            cf.density.value * 100.0,
+            ci(&cf.density),
+            cf.support,
             disc.trajectory[0].density * 100.0
         ));
         w.report.push_str(&format!(
-            "simplified box (restrictions with quasi-p > {max_p} dropped): {}; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points\n\n",
-            restricted_count(simple.bounds.iter().filter(|b| restricted(**b)).count()),
-            simple.coverage * 100.0,
-            simple.density * 100.0,
-            wilson(&simple),
-            simple.support
+            "  on held-out replicates (same points, independent seed; {held_cases} cases): coverage {:.1}% (95% CI {}), density {:.1}% (95% CI {}): what to expect of the box\n",
+            ch.coverage.value * 100.0,
+            ci(&ch.coverage),
+            ch.density.value * 100.0,
+            ci(&ch.density),
         ));
+        w.report.push_str(&format!(
+            "simplified box (restrictions with quasi-p > {max_p} dropped): {}; coverage {:.1}%, density {:.1}% (95% CI {}) over {} points; held out: coverage {:.1}% (95% CI {}), density {:.1}% (95% CI {})\n",
+            restricted_count(simple.bounds.iter().filter(|b| restricted(**b)).count()),
+            sf.coverage.value * 100.0,
+            sf.density.value * 100.0,
+            ci(&sf.density),
+            sf.support,
+            sh.coverage.value * 100.0,
+            ci(&sh.coverage),
+            sh.density.value * 100.0,
+            ci(&sh.density),
+        ));
+        w.report.push_str("(intervals cover the points' sampling and the noise the points share through their seed: Wilson over points, widened by a delete-a-group jackknife over replicate groups)\n\n");
+        w.manifest.insert(
+            "held_out".into(),
+            serde_json::json!({
+                "seed": crate::explore::study::holdout_seed(study.spec.seed),
+                "box_coverage": ch.coverage.value,
+                "box_density": ch.density.value,
+                "simplified_coverage": sh.coverage.value,
+                "simplified_density": sh.density.value,
+            }),
+        );
         if table.is_empty() {
             w.report.push_str("the box restricts no parameter\n");
         } else {

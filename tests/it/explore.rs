@@ -288,10 +288,26 @@ fn discover_reports_the_peeling_trajectory_and_a_box() {
         "coverage never grows as PRIM peels"
     );
     let _ = dens;
+    // Every box is also measured on the held-out replicates; the whole space covers every
+    // held-out case too.
+    let (hc, hd) = (
+        col(&traj, "held_out_coverage"),
+        col(&traj, "held_out_density"),
+    );
+    assert_eq!(traj[1][hc], "1");
+    assert!(traj[1..].iter().all(|r| r[hd].parse::<f64>().is_ok()));
+    assert!(stdout.contains("on held-out replicates"), "{stdout}");
     let bx = csv(&out.join("box.csv"));
     assert_eq!(bx.len(), 3);
+    // 60 points peeled on, and the same 60 points on the held-out seed.
     let pts = csv(&out.join("points.csv"));
-    assert_eq!(pts.len(), 61);
+    assert_eq!(pts.len(), 1 + 2 * 60);
+    let (role, seed) = (col(&pts, "role"), col(&pts, "seed"));
+    assert!(pts[1..61].iter().all(|r| r[role] == "fit"));
+    assert!(pts[61..].iter().all(|r| r[role] == "held-out"));
+    assert_ne!(pts[1][seed], pts[61][seed], "independent noise");
+    let unit = col(&pts, "sides.cn.initiative_aversion");
+    assert_eq!(pts[1][unit], pts[61][unit], "the same points");
     col(&pts, "outcome_share");
     assert!(out.join("prim.png").is_file());
 }

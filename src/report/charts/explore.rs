@@ -4,7 +4,7 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::style::{self, BLACK, BLUE, GREY, VERMILLION, err, fine_max};
+use super::style::{self, BLACK, BLUE, GREY, ORANGE, VERMILLION, err, fine_max};
 use super::{Chart, frame, render};
 
 /// One parameter against an output (named `yname`, described by `ydesc`), with the output's 95%
@@ -560,6 +560,7 @@ pub fn claims(
 pub fn prim(
     caption: &str,
     traj: &[(f64, f64)],
+    held_out: &[(f64, f64)],
     chosen: usize,
     simplified: (f64, f64),
 ) -> Result<Chart, String> {
@@ -588,6 +589,21 @@ pub fn prim(
         chart
             .draw_series(traj.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))
             .map_err(err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                held_out.iter().copied(),
+                8,
+                5,
+                ORANGE.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label("the same boxes on held-out replicates (fresh noise)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ORANGE.stroke_width(2)));
+        if let Some(&p) = held_out.get(chosen) {
+            chart
+                .draw_series(std::iter::once(Circle::new(p, 10, ORANGE.stroke_width(3))))
+                .map_err(err)?;
+        }
         if let Some(&p) = traj.get(chosen) {
             chart
                 .draw_series(std::iter::once(Circle::new(
@@ -611,5 +627,5 @@ pub fn prim(
         style::legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     })?;
-    Ok(Chart { file: "prim.png", title, guide: "PRIM starts from the whole sampled space (right, at 100% coverage) and peels thin slices off the box's edges, raising the share of cases of interest (up) at the cost of covering fewer of them (left).\nThe circled step is the densest box that still holds the required share of cases; the triangle is that box keeping only the restrictions that matter (quasi-p-values).".into(), png, size: (w, h) })
+    Ok(Chart { file: "prim.png", title, guide: "PRIM starts from the whole sampled space (right, at 100% coverage) and peels thin slices off the box's edges, raising the share of cases of interest (up) at the cost of covering fewer of them (left).\nThe circled step is the densest box that still holds the required share of cases; the triangle is that box keeping only the restrictions that matter (quasi-p-values).\nThe dashed line measures the same boxes on held-out replicates, the same points under fresh noise: where it sits below and left of the solid line, the peeling fitted noise, and the dashed line is what to expect.".into(), png, size: (w, h) })
 }
