@@ -401,7 +401,7 @@ fn report_blocks(
             format!("negsim {}", env!("CARGO_PKG_VERSION")),
             format!("scenario: {} (sha256 {})", prep.base_text.path, &prep.loaded[0].hash[..16]),
             format!("{} worlds x {} paired replicates per world, {} weeks, seed {seed}", wp.worlds, wp.runs, wp.weeks),
-            "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, ranks_worlds.csv, effects_worlds.png, report.md/html, manifest.json; identical at any thread count".into(),
+            "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, ranks_worlds.csv, effects_worlds.png, drivers_worlds.png, report.md/html, manifest.json; identical at any thread count".into(),
         ]),
     ]
 }
@@ -563,7 +563,21 @@ pub fn finish(
         let c =
             crate::report::charts::worlds::chart(&names, &eff, &caption).map_err(Failure::Input)?;
         out.write(c.file, &c.png).map_err(err)?;
-        Some(c)
+        // The drivers by claim of each intervention (rows alternate claim, parameter).
+        let by_claim: Vec<Vec<Driver>> = driver_rows
+            .iter()
+            .filter(|r| r.2 == "claim")
+            .map(|r| r.3.clone())
+            .collect();
+        let d = if by_claim.iter().any(|v| !v.is_empty()) {
+            let d = crate::report::charts::worlds::drivers(&names, &by_claim, &caption)
+                .map_err(Failure::Input)?;
+            out.write(d.file, &d.png).map_err(err)?;
+            Some(d)
+        } else {
+            None
+        };
+        Some((c, d))
     } else {
         None
     };
@@ -579,14 +593,16 @@ pub fn finish(
         ctx.seed,
         posterior.is_some(),
     );
-    if let Some(c) = &chart {
-        blocks.splice(
-            3..3,
-            [
-                Block::Image(c.file.to_string(), c.title.clone()),
-                Block::Para(c.guide.clone()),
-            ],
-        );
+    if let Some((c, d)) = &chart {
+        let mut figs = vec![
+            Block::Image(c.file.to_string(), c.title.clone()),
+            Block::Para(c.guide.clone()),
+        ];
+        if let Some(d) = d {
+            figs.push(Block::Image(d.file.to_string(), d.title.clone()));
+            figs.push(Block::Para(d.guide.clone()));
+        }
+        blocks.splice(3..3, figs);
     }
     out.write("report.md", document::markdown(&blocks).as_bytes())
         .map_err(err)?;
@@ -605,8 +621,11 @@ pub fn finish(
         "report.html".to_string(),
         "manifest.json".to_string(),
     ];
-    if let Some(c) = &chart {
+    if let Some((c, d)) = &chart {
         files.insert(4, c.file.to_string());
+        if let Some(d) = d {
+            files.insert(5, d.file.to_string());
+        }
     }
     let runs = wp.worlds * wp.runs;
     out.write(

@@ -415,7 +415,7 @@ pub struct Bars<'a> {
 /// to the noise floor.
 // long: one plotters drawing, top to bottom; its steps share the drawing area.
 #[allow(clippy::too_many_arguments)]
-fn bars(
+pub(super) fn bars(
     file: &'static str,
     title: String,
     guide: String,

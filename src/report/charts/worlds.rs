@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use crate::analysis::worlds::AcrossWorlds;
+use crate::analysis::worlds::{AcrossWorlds, Driver};
 use crate::ensemble::record::MetricId;
 
 use super::style::{self, BLACK, arm_colour, err};
@@ -120,4 +120,63 @@ pub fn chart(names: &[String], eff: &[Vec<AcrossWorlds>], caption: &str) -> Resu
         png,
         size: (w, h),
     })
+}
+
+/// Claims shown per intervention in the drivers chart: its strongest ones.
+const DRIVERS_SHOWN: usize = 4;
+
+/// What drives the uncertainty of each intervention's effect on the share of weeks in truce:
+/// rows are the claims (and the calibrated constants) that are among the strongest
+/// [`DRIVERS_SHOWN`] of at least one intervention; one bar per intervention, in its colour, with
+/// its 95% bootstrap interval. `drivers[i]` belongs to intervention i (arm i + 1).
+pub fn drivers(names: &[String], drivers: &[Vec<Driver>], caption: &str) -> Result<Chart, String> {
+    let mut rows: Vec<String> = Vec::new();
+    for ds in drivers {
+        let mut by: Vec<&Driver> = ds.iter().collect();
+        by.sort_by(|a, b| b.share.total_cmp(&a.share));
+        for d in by.into_iter().take(DRIVERS_SHOWN) {
+            if !rows.contains(&d.group) {
+                rows.push(d.group.clone());
+            }
+        }
+    }
+    let values: Vec<Vec<(f64, f64, f64)>> = drivers
+        .iter()
+        .map(|ds| {
+            rows.iter()
+                .map(|g| {
+                    ds.iter()
+                        .find(|d| &d.group == g)
+                        .map_or((0.0, 0.0, 0.0), |d| (d.share, d.ci.0, d.ci.1))
+                })
+                .collect()
+        })
+        .collect();
+    let series: Vec<super::explore::Bars<'_>> = names
+        .iter()
+        .zip(&values)
+        .enumerate()
+        .map(|(i, (n, v))| super::explore::Bars {
+            label: n,
+            colour: arm_colour(i + 1),
+            values: v,
+        })
+        .collect();
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|g| match crate::scenario::read::claim_title(g) {
+            Some(t) => format!("{g} {t}"),
+            None => g.clone(),
+        })
+        .collect();
+    super::explore::bars(
+        "drivers_worlds.png",
+        "What the answer depends on: share of each intervention's spread over worlds explained by each claim".into(),
+        "Each bar is the share of the variance of an intervention's per-world effect on the share of weeks in truce that one claim's uncertain values explain (the sum of their squared correlations with the effect over the worlds), with a 95% bootstrap interval over worlds. \"calibration\" is the calibrated constants, drawn together from the calibration's posterior.\nThe longer the bar, the more knowing that claim better would narrow the answer. Shares of correlated inputs can overlap; drivers_worlds.csv has every claim and every parameter.".into(),
+        caption,
+        "share of the variance of per-world effects (squared correlation)",
+        &labels,
+        &series,
+        f64::NAN,
+    )
 }
