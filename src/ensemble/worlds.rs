@@ -243,7 +243,7 @@ fn resample(weights: &[f64], total: f64, worlds: u64, seed: u64) -> Vec<usize> {
 
 /// What one world yields: its input values, and per arm and metric the moments of the metric and
 /// (arms after the first) of its paired difference against the first arm.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorldOut {
     /// The value of each input in this world (in [`inputs`] order), then of each posterior path.
     pub values: Vec<f64>,
@@ -264,13 +264,15 @@ pub struct WorldsPlan {
     pub weeks: u32,
 }
 
-/// Runs every world (see the module documentation). `templates[a]` is arm a's scenario; fails
-/// with the first world whose values do not validate, or `Ok(None)` when `stop` is set.
+/// Runs worlds `range` of the `wp.worlds` (all of them, or one shard's; see the module
+/// documentation). A world's values and replicates depend only on its index, so shards
+/// concatenated in order are the whole run. `templates[a]` is arm a's scenario; fails with the
+/// first world whose values do not validate, or `Ok(None)` when `stop` is set.
 pub fn run(
     templates: &[Template],
     inputs: &[Input],
     posterior: Option<&Posterior>,
-    wp: WorldsPlan,
+    (wp, range): (WorldsPlan, std::ops::Range<u64>),
     plan: &Plan,
     stop: &AtomicBool,
 ) -> Result<Option<Vec<WorldOut>>, String> {
@@ -281,7 +283,7 @@ pub fn run(
         .build()
         .map_err(|e| e.to_string())?;
     let out: Result<Vec<Option<WorldOut>>, String> = pool.install(|| {
-        (0..wp.worlds)
+        range
             .into_par_iter()
             .map(|i| {
                 if stop.load(Ordering::Relaxed) {

@@ -45,8 +45,17 @@ pub fn merge(
             explore::PARTIAL_FILE
         )));
     }
+    let worlds = dirs.iter().filter(|d| worlds::is_partial(d)).count();
+    if worlds > 0 && worlds < dirs.len() {
+        return Err(Failure::Input(format!(
+            "the directories mix shards of a run across worlds ({}) and other shards; merge the shards of one command at a time",
+            worlds::PARTIAL_FILE
+        )));
+    }
     if studies > 0 {
         explore::merge(dirs, out, force, charts, command_line)
+    } else if worlds > 0 {
+        worlds::merge(dirs, out, force, charts, command_line)
     } else {
         shard::merge_runs(dirs, out, force, charts, command_line)
     }

@@ -62,6 +62,34 @@ pub fn read_shard_file<T: serde::de::DeserializeOwned>(
     Ok(part)
 }
 
+/// Adds shard `k` read from `dir` to `parts`, refusing one that `differs` from the shards already
+/// read (naming what differs) or a shard number given twice.
+pub fn add_shard<T>(
+    parts: &mut BTreeMap<u64, (PathBuf, T)>,
+    dir: &Path,
+    k: u64,
+    part: T,
+    differs: impl Fn(&T, &T) -> Option<&'static str>,
+) -> Result<(), Failure> {
+    if let Some((_, first)) = parts.values().next()
+        && let Some(what) = differs(first, &part)
+    {
+        return Err(Failure::Input(format!(
+            "'{}' belongs to a different run than the other shards (its {what} differs)",
+            dir.display()
+        )));
+    }
+    if let Some((other, _)) = parts.get(&k) {
+        return Err(Failure::Input(format!(
+            "shard {k} is given twice: '{}' and '{}'",
+            other.display(),
+            dir.display()
+        )));
+    }
+    parts.insert(k, (dir.to_path_buf(), part));
+    Ok(())
+}
+
 /// Fails unless shards 1..=n are all `present`, naming the missing ones.
 pub fn check_complete(n: u64, present: impl Fn(u64) -> bool) -> Result<(), Failure> {
     let missing: Vec<String> = (1..=n)
@@ -147,23 +175,8 @@ pub fn merge_runs(
     let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
     for d in dirs {
         let p = read_partial(d)?;
-        if let Some((_, first)) = parts.values().next()
-            && let Some(what) = same_run(first, &p)
-        {
-            return Err(Failure::Input(format!(
-                "'{}' belongs to a different run than the other shards (its {what} differs)",
-                d.display()
-            )));
-        }
         let k = p.shard.0;
-        if let Some((other, _)) = parts.get(&k) {
-            return Err(Failure::Input(format!(
-                "shard {k} is given twice: '{}' and '{}'",
-                other.display(),
-                d.display()
-            )));
-        }
-        parts.insert(k, (d.clone(), p));
+        add_shard(&mut parts, d, k, p, same_run)?;
     }
     let n = parts.values().next().map_or(0, |(_, p)| p.shard.1);
     check_complete(n, |k| parts.contains_key(&k))?;
@@ -172,29 +185,7 @@ pub fn merge_runs(
         .next()
         .map(|(_, p)| p)
         .ok_or_else(|| Failure::Input("no shard".into()))?;
-    let base = Text {
-        path: first.base.0.clone(),
-        text: first.base.1.clone(),
-    };
-    let overlay_texts: Vec<Vec<Text>> = first
-        .arms
-        .iter()
-        .map(|a| {
-            a.texts
-                .iter()
-                .map(|(p, t)| Text {
-                    path: p.clone(),
-                    text: t.clone(),
-                })
-                .collect()
-        })
-        .collect();
-    let overlay_lists: Vec<Vec<String>> = first.arms.iter().map(|a| a.overlays.clone()).collect();
-    let mut prep = build_arms(base, overlay_texts, overlay_lists, Some(first.weeks))?;
-    for (arm, rec) in prep.arms.iter_mut().zip(&first.arms) {
-        arm.name = rec.name.clone();
-        arm.description = rec.description.clone();
-    }
+    let prep = rebuild(&first.base, &first.arms, first.weeks)?;
     let params: Vec<&Params> = prep.arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
     let mut stories = vec![None; prep.arms.len()];
@@ -325,6 +316,53 @@ pub struct PartialArm {
     pub texts: Vec<(String, String)>,
 }
 
+/// Rebuilds the arms a shard recorded: the base (path, text) and each arm's overlay texts, names
+/// and descriptions as they were run.
+pub fn rebuild(
+    base: &(String, String),
+    arms: &[PartialArm],
+    weeks: u32,
+) -> Result<Prepared, Failure> {
+    let base = Text {
+        path: base.0.clone(),
+        text: base.1.clone(),
+    };
+    let overlay_texts: Vec<Vec<Text>> = arms
+        .iter()
+        .map(|a| {
+            a.texts
+                .iter()
+                .map(|(p, t)| Text {
+                    path: p.clone(),
+                    text: t.clone(),
+                })
+                .collect()
+        })
+        .collect();
+    let overlay_lists: Vec<Vec<String>> = arms.iter().map(|a| a.overlays.clone()).collect();
+    let mut prep = build_arms(base, overlay_texts, overlay_lists, Some(weeks))?;
+    for (arm, rec) in prep.arms.iter_mut().zip(arms) {
+        arm.name = rec.name.clone();
+        arm.description = rec.description.clone();
+    }
+    Ok(prep)
+}
+
+/// The arms of a prepared job as a shard records them.
+pub fn partial_arms(prep: &Prepared) -> Vec<PartialArm> {
+    prep.arms
+        .iter()
+        .zip(&prep.overlay_lists)
+        .zip(&prep.overlay_texts)
+        .map(|((a, l), t)| PartialArm {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            overlays: l.clone(),
+            texts: t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
+        })
+        .collect()
+}
+
 /// Format version of partial.json.
 pub const PARTIAL_FORMAT: u32 = 1;
 
@@ -353,18 +391,7 @@ pub fn write_partial(
         independent: ctx.independent,
         runs_csv: ctx.runs_csv,
         base: (prep.base_text.path.clone(), prep.base_text.text.clone()),
-        arms: prep
-            .arms
-            .iter()
-            .zip(&prep.overlay_lists)
-            .zip(&prep.overlay_texts)
-            .map(|((a, l), t)| PartialArm {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                overlays: l.clone(),
-                texts: t.iter().map(|x| (x.path.clone(), x.text.clone())).collect(),
-            })
-            .collect(),
+        arms: partial_arms(prep),
         aggregate: agg.clone(),
         stories: stories.to_vec(),
     };

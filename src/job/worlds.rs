@@ -27,12 +27,6 @@ pub fn execute(
     wp: WorldsPlan,
     stop: &AtomicBool,
 ) -> Result<PathBuf, Failure> {
-    if job.shard.is_some() {
-        return Err(Failure::Input(
-            "--worlds cannot be sharded yet: run it whole (it runs W x R replicates per arm)"
-                .into(),
-        ));
-    }
     if job.independent {
         return Err(Failure::Input(
             "--worlds pairs arms on common random numbers; drop --independent".into(),
@@ -57,7 +51,14 @@ pub fn execute(
         false,
         job.allow_large,
     )?;
-    let posterior = load_posterior(job, prep, wp)?;
+    let (posterior, posterior_text) = match load_posterior(job, prep, wp)? {
+        Some((p, t)) => (Some(p), Some(t)),
+        None => (None, None),
+    };
+    let range = match job.shard {
+        Some((k, n)) => crate::ensemble::job::shard_range(wp.worlds, k, n),
+        None => 0..wp.worlds,
+    };
     let templates: Vec<Template> = prep
         .overlay_texts
         .iter()
@@ -71,12 +72,227 @@ pub fn execute(
         trace: 0,
         independent: false,
     };
-    let result = worlds::run(&templates, &inputs, posterior.as_ref(), wp, &plan, stop)
-        .map_err(Failure::Input)?;
+    let result = worlds::run(
+        &templates,
+        &inputs,
+        posterior.as_ref(),
+        (wp, range.clone()),
+        &plan,
+        stop,
+    )
+    .map_err(Failure::Input)?;
     let Some(result) = result else {
         return Err(Failure::Interrupted);
     };
-    crate::report::worlds::finish(ctx, prep, out, &inputs, posterior.as_ref(), &result, wp)
+    match job.shard {
+        Some(shard) => write_partial(ctx, prep, out, wp, shard, range, posterior_text, result),
+        None => {
+            crate::report::worlds::finish(ctx, prep, out, &inputs, posterior.as_ref(), &result, wp)
+        }
+    }
+}
+
+/// File name of a worlds shard's mergeable result.
+pub const PARTIAL_FILE: &str = "worlds_partial.json";
+
+/// Format version of [`PARTIAL_FILE`].
+const PARTIAL_FORMAT: u32 = 1;
+
+/// A worlds shard's mergeable result: what rebuilds the arms, the inputs and the posterior, and
+/// the outcomes of its worlds. Per-world outcomes are scalars, so a shard's file stays small.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WorldsPartial {
+    format: u32,
+    negsim_version: String,
+    command: String,
+    seed: u64,
+    worlds: u64,
+    runs: u64,
+    weeks: u32,
+    shard: (u64, u64),
+    range: (u64, u64),
+    base: (String, String),
+    arms: Vec<super::shard::PartialArm>,
+    /// The posterior file as read: (path, text).
+    posterior: Option<(String, String)>,
+    out: Vec<worlds::WorldOut>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_partial(
+    ctx: &Finish,
+    prep: &Prepared,
+    mut out: OutputDir,
+    wp: WorldsPlan,
+    shard: (u64, u64),
+    range: std::ops::Range<u64>,
+    posterior: Option<crate::scenario::Text>,
+    result: Vec<worlds::WorldOut>,
+) -> Result<PathBuf, Failure> {
+    let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
+    let part = WorldsPartial {
+        format: PARTIAL_FORMAT,
+        negsim_version: env!("CARGO_PKG_VERSION").into(),
+        command: ctx.command.into(),
+        seed: ctx.seed,
+        worlds: wp.worlds,
+        runs: wp.runs,
+        weeks: wp.weeks,
+        shard,
+        range: (range.start, range.end),
+        base: (prep.base_text.path.clone(), prep.base_text.text.clone()),
+        arms: super::shard::partial_arms(prep),
+        posterior: posterior.map(|t| (t.path, t.text)),
+        out: result,
+    };
+    let json = serde_json::to_string(&part)
+        .map_err(|e| Failure::Input(format!("cannot encode the partial result: {e}")))?;
+    out.write(PARTIAL_FILE, json.as_bytes()).map_err(err)?;
+    let root = out.root().to_path_buf();
+    out.commit().map_err(err)?;
+    outln!(
+        "shard {}/{}: worlds {}..{} of {} ({} runs each, {} arms) in {:.2} s; wrote {PARTIAL_FILE} to {}",
+        shard.0,
+        shard.1,
+        range.start,
+        range.end,
+        wp.worlds,
+        wp.runs,
+        prep.arms.len(),
+        ctx.started.elapsed().as_secs_f64(),
+        root.display()
+    );
+    outln!(
+        "merge all {} shards with: negsim merge DIR1 DIR2 ... --out DIR",
+        shard.1
+    );
+    Ok(root)
+}
+
+/// Whether `dir` holds a worlds shard.
+pub fn is_partial(dir: &std::path::Path) -> bool {
+    dir.join(PARTIAL_FILE).is_file()
+}
+
+/// `negsim merge` of worlds shards: checks that they are one run and complete, concatenates their
+/// worlds in order and writes what the unsharded run writes.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: Option<PathBuf>,
+    force: bool,
+    charts: bool,
+    command_line: Vec<String>,
+) -> Result<PathBuf, Failure> {
+    let started = std::time::Instant::now();
+    let started_utc = crate::report::manifest::now_utc();
+    let mut parts: std::collections::BTreeMap<u64, (PathBuf, WorldsPartial)> =
+        std::collections::BTreeMap::new();
+    for d in dirs {
+        let p: WorldsPartial = super::shard::read_shard_file(
+            d,
+            PARTIAL_FILE,
+            "a worlds shard",
+            PARTIAL_FORMAT,
+            |p: &WorldsPartial| (p.format, p.negsim_version.as_str()),
+        )?;
+        let k = p.shard.0;
+        let expected = crate::ensemble::job::shard_range(p.worlds, k, p.shard.1);
+        if (p.range.0, p.range.1) != (expected.start, expected.end)
+            || p.out.len() as u64 != expected.end - expected.start
+        {
+            return Err(Failure::Input(format!(
+                "'{}': shard {k} should hold worlds {}..{}",
+                d.display(),
+                expected.start,
+                expected.end
+            )));
+        }
+        super::shard::add_shard(&mut parts, d, k, p, same_run)?;
+    }
+    let n = parts.values().next().map_or(0, |(_, p)| p.shard.1);
+    super::shard::check_complete(n, |k| parts.contains_key(&k))?;
+    let mut parts = parts.into_values().map(|(_, p)| p);
+    let Some(first) = parts.next() else {
+        return Err(Failure::Input(
+            "merge needs the output directories of the shards".into(),
+        ));
+    };
+    let prep = super::shard::rebuild(&first.base, &first.arms, first.weeks)?;
+    let wp = WorldsPlan {
+        worlds: first.worlds,
+        runs: first.runs,
+        weeks: first.weeks,
+    };
+    let inputs = worlds::inputs(&prep.loaded);
+    let posterior = match &first.posterior {
+        Some((path, text)) => Some(
+            Posterior::read(path, text, &calibrated(&prep), wp.worlds, first.seed)
+                .map_err(Failure::Input)?,
+        ),
+        None => None,
+    };
+    let command: &'static str = if first.command == "compare" {
+        "compare"
+    } else {
+        "run"
+    };
+    let mut all = first.out;
+    let seed = first.seed;
+    for p in parts {
+        all.extend(p.out);
+    }
+    let out_path = out.unwrap_or_else(|| {
+        PathBuf::from("output").join(format!("worlds-{}", prep.loaded[0].scenario.meta.name))
+    });
+    let od =
+        OutputDir::prepare(&out_path, &[], force).map_err(|e| Failure::Input(e.to_string()))?;
+    let ctx = Finish {
+        command,
+        command_line,
+        seed,
+        threads: 1,
+        trace: 0,
+        independent: false,
+        runs_csv: false,
+        charts,
+        runs: crate::ensemble::job::Runs::Fixed(wp.runs),
+        started,
+        started_utc,
+    };
+    crate::report::worlds::finish(&ctx, &prep, od, &inputs, posterior.as_ref(), &all, wp)
+}
+
+/// What differs between two worlds shards, if anything.
+fn same_run(f: &WorldsPartial, p: &WorldsPartial) -> Option<&'static str> {
+    [
+        (f.command != p.command, "command"),
+        (f.seed != p.seed, "seed"),
+        (f.worlds != p.worlds, "--worlds"),
+        (f.runs != p.runs, "--runs"),
+        (f.weeks != p.weeks, "--weeks"),
+        (f.shard.1 != p.shard.1, "number of shards"),
+        (f.base != p.base, "base scenario"),
+        (f.arms != p.arms, "arms (overlays)"),
+        (f.posterior != p.posterior, "posterior"),
+    ]
+    .into_iter()
+    .find(|x| x.0)
+    .map(|x| x.1)
+}
+
+/// The paths of the base scenario's calibrated constants, which the posterior must cover.
+fn calibrated(prep: &Prepared) -> Vec<&str> {
+    prep.loaded[0]
+        .scenario
+        .params
+        .iter()
+        .filter(|p| {
+            p.provenance
+                .as_ref()
+                .is_some_and(|pr| pr.source == "calibration")
+        })
+        .map(|p| p.path.as_str())
+        .collect()
 }
 
 /// The calibration posterior the base scenario names in `[uncertainty] posterior` (relative to the
@@ -85,7 +301,7 @@ fn load_posterior(
     job: &Job<'_>,
     prep: &Prepared,
     wp: WorldsPlan,
-) -> Result<Option<Posterior>, Failure> {
+) -> Result<Option<(Posterior, crate::scenario::Text)>, Failure> {
     let posterior = match &prep.loaded[0].scenario.posterior {
         None => None,
         Some(rel) => {
@@ -94,20 +310,15 @@ fn load_posterior(
                 .resolver
                 .read(&path, "posterior")
                 .map_err(|e| Failure::Input(e.to_string()))?;
-            let calibrated: Vec<&str> = prep.loaded[0]
-                .scenario
-                .params
-                .iter()
-                .filter(|p| {
-                    p.provenance
-                        .as_ref()
-                        .is_some_and(|pr| pr.source == "calibration")
-                })
-                .map(|p| p.path.as_str())
-                .collect();
-            let p = Posterior::read(&text.path, &text.text, &calibrated, wp.worlds, job.seed)
-                .map_err(Failure::Input)?;
-            Some(p)
+            let p = Posterior::read(
+                &text.path,
+                &text.text,
+                &calibrated(prep),
+                wp.worlds,
+                job.seed,
+            )
+            .map_err(Failure::Input)?;
+            Some((p, text))
         }
     };
     Ok(posterior)

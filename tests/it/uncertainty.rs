@@ -351,11 +351,112 @@ fn worlds_need_declared_ranges_and_refuse_what_they_cannot_do() {
     );
     assert_fails_with(
         &run(&[
-            "run", b, "--worlds", "20", "--shard", "1/2", "--out", o, "-q",
+            "compare",
+            b,
+            "--with",
+            root()
+                .join("scenarios/interventions/treasury_expertise.toml")
+                .to_str()
+                .expect("utf-8"),
+            "--worlds",
+            "20",
+            "--independent",
+            "--out",
+            o,
+            "-q",
         ]),
-        &["--worlds cannot be sharded yet"],
+        &["drop --independent"],
     );
     assert!(!out.exists(), "nothing written on refusal");
+}
+
+/// Worlds shard like replicates: shards 1/3..3/3 merged (in any order given) write exactly the
+/// files of the unsharded comparison; a missing or foreign shard is refused.
+#[test]
+fn worlds_shards_merge_to_the_unsharded_result_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kushner = "scenarios/interventions/restore_kushner_channel.toml";
+    let whole = dir.path().join("whole");
+    let o = worlds_run(&whole, &[kushner], "2");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let base = root().join("scenarios/baseline.toml");
+    let shard = |k: u64, seed: &str| -> std::path::PathBuf {
+        let out = dir.path().join(format!("s{k}-{seed}"));
+        let o = run(&[
+            "compare",
+            base.to_str().expect("utf-8"),
+            "--with",
+            root().join(kushner).to_str().expect("utf-8"),
+            "--worlds",
+            "20",
+            "--runs",
+            "6",
+            "--weeks",
+            "52",
+            "--seed",
+            seed,
+            "--shard",
+            &format!("{k}/3"),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        out
+    };
+    let seed = "20251023";
+    let parts: Vec<_> = (1..=3).map(|k| shard(k, seed)).collect();
+    let merged = dir.path().join("merged");
+    let p = |x: &std::path::Path| x.to_str().expect("utf-8").to_string();
+    let o = run(&[
+        "merge",
+        &p(&parts[2]),
+        &p(&parts[0]),
+        &p(&parts[1]),
+        "--out",
+        &p(&merged),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    for f in [
+        "effects_worlds.csv",
+        "worlds.csv",
+        "drivers_worlds.csv",
+        "ranks_worlds.csv",
+        "effects_worlds.png",
+        "report.md",
+    ] {
+        let x = std::fs::read(whole.join(f)).expect("whole");
+        let y = std::fs::read(merged.join(f)).expect("merged");
+        assert!(
+            x == y,
+            "{f} differs between the whole run and the merged shards"
+        );
+    }
+    assert_fails_with(
+        &run(&[
+            "merge",
+            &p(&parts[0]),
+            &p(&parts[1]),
+            "--out",
+            &p(&dir.path().join("m2")),
+            "-q",
+        ]),
+        &["shard 3 of 3 is missing"],
+    );
+    let other = shard(3, "7");
+    assert_fails_with(
+        &run(&[
+            "merge",
+            &p(&parts[0]),
+            &p(&parts[1]),
+            &p(&other),
+            "--out",
+            &p(&dir.path().join("m3")),
+            "-q",
+        ]),
+        &["belongs to a different run", "seed"],
+    );
 }
 
 /// An overlay that only gives a range to a value the base already has describes the base's value:
@@ -389,5 +490,79 @@ fn a_range_only_overlay_creates_no_effect() {
             .lines()
             .next()
             .is_some_and(|h| h.contains("sides.cn.trust"))
+    );
+}
+
+/// A reduced scenario whose effect is known in closed form as a function of one uncertain
+/// value. In `tests/scenarios/richardson.toml` nothing is random and nobody moves a tariff, so
+/// the US tariff at the horizon is exactly its written value. An overlay raising it to
+/// `U ~ uniform[4, 24]` (written 12) therefore changes `final_tariff_us` by exactly `U − 10` in
+/// every world: mean 4, 5–95% spread −5 .. +13, P(effect > 0) = 14/20 = 0.7, and P(helps) = 0.3
+/// (a lower tariff is better). With no noise the deconvolution has nothing to remove, so the
+/// only error is the design's: a Latin hypercube of W worlds puts exactly one world in each
+/// stratum of width 20/W, so a share is off by at most 1/W and a quantile by at most one stratum
+/// (20/W), plus the quantile rule's interpolation within it. Tolerances: 2/W and 2·20/W.
+#[test]
+fn a_closed_form_effect_is_recovered_across_worlds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ov = dir.path().join("tariff_up.toml");
+    std::fs::write(
+        &ov,
+        "[overlay]\nname = \"tariff_up\"\ndescription = \"a higher US tariff, value uncertain\"\n\n[sides.us]\ntariff = { value = 12.0, range = [4.0, 24.0], source = \"P1\", note = \"test\", range_note = \"closed-form test\" }\n",
+    )
+    .expect("write");
+    let w = 200usize;
+    let out = dir.path().join("w");
+    let scenario = root().join("tests/scenarios/richardson.toml");
+    let o = run(&[
+        "compare",
+        scenario.to_str().expect("utf-8"),
+        "--with",
+        ov.to_str().expect("utf-8"),
+        "--worlds",
+        &w.to_string(),
+        "--runs",
+        "4",
+        "--weeks",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let effects = std::fs::read_to_string(out.join("effects_worlds.csv")).expect("effects");
+    let header: Vec<&str> = effects.lines().next().expect("header").split(',').collect();
+    let row: Vec<&str> = effects
+        .lines()
+        .find(|l| l.starts_with("final_tariff_us,tariff_up,"))
+        .expect("row")
+        .split(',')
+        .collect();
+    let get = |name: &str| -> f64 {
+        let i = header.iter().position(|h| *h == name).expect(name);
+        row[i]
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: {}", row[i]))
+    };
+    let (share_tol, q_tol) = (2.0 / w as f64, 2.0 * 20.0 / w as f64);
+    let mean = get("mean_effect");
+    assert!((mean - 4.0).abs() < q_tol, "mean {mean}");
+    let (p05, p95) = (get("spread_p05"), get("spread_p95"));
+    assert!((p05 - -5.0).abs() < q_tol, "5% of worlds: {p05}");
+    assert!((p95 - 13.0).abs() < q_tol, "95% of worlds: {p95}");
+    let p_pos = get("p_positive");
+    assert!((p_pos - 0.7).abs() < share_tol, "P(effect > 0) {p_pos}");
+    let p_helps = get("p_helps");
+    assert!((p_helps - 0.3).abs() < share_tol, "P(helps) {p_helps}");
+    // The spread of a uniform over a width of 20: 20 / sqrt(12).
+    let sd = get("between_world_sd");
+    assert!(
+        (sd - 20.0 / 12f64.sqrt()).abs() < q_tol,
+        "between-world sd {sd}"
+    );
+    assert_eq!(
+        get("noise_share"),
+        0.0,
+        "nothing random: no noise to remove"
     );
 }
