@@ -118,7 +118,8 @@ pub enum Command {
         /// Output directory (default: output/calibrate-<scenario name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: all cores). Results do not depend on it.
+        /// Worker threads (default: RAYON_NUM_THREADS if set, else all cores; never more than the work
+        /// needs). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// No progress bar.
@@ -235,6 +236,12 @@ pub enum Command {
         #[command(flatten)]
         x: Explore,
     },
+    /// Print a shell completion script to stdout, e.g. `negsim completions bash >
+    /// ~/.local/share/bash-completion/completions/negsim`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Combine the partial results of `--shard K/N` runs into the unsharded result.
     Merge {
         /// Output directories of the shards (all N of them, any order).
@@ -293,10 +300,12 @@ pub struct Explore {
     /// Horizon in weeks (default: the scenario's).
     #[arg(long)]
     pub weeks: Option<u32>,
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// Worker threads (default: RAYON_NUM_THREADS if set, else all cores; never more than the work
+    /// needs). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory (default: output/<command>-<scenario name>).
+    /// Output directory (default: output/<command>-<scenario name>-<8 hex digits of the study's
+    /// fingerprint>).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No progress bar.
@@ -326,10 +335,12 @@ pub struct Common {
     /// Horizon in weeks (default: the scenario's).
     #[arg(long)]
     pub weeks: Option<u32>,
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// Worker threads (default: RAYON_NUM_THREADS if set, else all cores; never more than the work
+    /// needs). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory (default: output/<scenario name>, or output/compare-<name>).
+    /// Output directory (default: output/<scenario name>[+<overlays>], or
+    /// output/compare-<name>+<arms>).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Log every event of the first K replicates to events.csv.

@@ -31,14 +31,32 @@ fn install_interrupt_handler() {
     });
 }
 
+/// Worker threads: `--threads`, else `RAYON_NUM_THREADS` (as every rayon tool reads it; unset or
+/// 0 means the default), else every core. Jobs cap it further at the work available.
 fn threads(requested: Option<usize>) -> Result<usize, Failure> {
+    let from_env = || -> Result<Option<usize>, Failure> {
+        match std::env::var("RAYON_NUM_THREADS") {
+            Err(_) => Ok(None),
+            Ok(v) => match v.trim().parse::<usize>() {
+                Ok(0) => Ok(None),
+                Ok(t) if t > 1024 => Err(Failure::Input(format!(
+                    "RAYON_NUM_THREADS={v}: at most 1024"
+                ))),
+                Ok(t) => Ok(Some(t)),
+                Err(_) => Err(Failure::Input(format!(
+                    "RAYON_NUM_THREADS='{v}': expected a number of threads (or 0 for all cores)"
+                ))),
+            },
+        }
+    };
     match requested {
         Some(0) => Err(Failure::Input(
             "--threads 0: need at least one thread".into(),
         )),
         Some(t) if t > 1024 => Err(Failure::Input(format!("--threads {t}: at most 1024"))),
         Some(t) => Ok(t),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(from_env()?
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))),
     }
 }
 
@@ -72,6 +90,55 @@ fn job_from<'r>(
         worlds: common.worlds,
         command_line: std::env::args().collect(),
     })
+}
+
+/// Where the default job looks for interventions at run time.
+const INTERVENTIONS_DIR: &str = "scenarios/interventions";
+
+/// Most intervention files the default job reads from the folder.
+const MAX_DEFAULT_ARMS: usize = 64;
+
+/// The default job's interventions: every `*.toml` of `./scenarios/interventions/` (by file
+/// name) when that folder and `./scenarios/baseline.toml` exist, so edited or added files count;
+/// otherwise the built-in copies. The flag says which.
+fn default_scenarios() -> Result<(Vec<String>, bool), Failure> {
+    let dir = std::path::Path::new(INTERVENTIONS_DIR);
+    if !(std::path::Path::new(defaults::BASELINE).is_file() && dir.is_dir()) {
+        return Ok((defaults::interventions(), false));
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::Input(format!(
+            "cannot read '{INTERVENTIONS_DIR}': {}",
+            scenario::io_reason(&e)
+        ))
+    })?;
+    let mut arms: Vec<String> = Vec::new();
+    for e in entries.take(10 * MAX_DEFAULT_ARMS) {
+        let p = e
+            .map_err(|e| {
+                Failure::Input(format!(
+                    "cannot read '{INTERVENTIONS_DIR}': {}",
+                    scenario::io_reason(&e)
+                ))
+            })?
+            .path();
+        if p.extension().is_some_and(|x| x == "toml") && p.is_file() {
+            arms.push(p.display().to_string());
+        }
+    }
+    arms.sort();
+    if arms.is_empty() {
+        return Err(Failure::Input(format!(
+            "'{INTERVENTIONS_DIR}' has no .toml intervention; add one, or run negsim elsewhere for the built-in ones"
+        )));
+    }
+    if arms.len() > MAX_DEFAULT_ARMS {
+        return Err(Failure::Input(format!(
+            "'{INTERVENTIONS_DIR}' has {} interventions; the default job compares at most {MAX_DEFAULT_ARMS} (use negsim compare for a chosen few)",
+            arms.len()
+        )));
+    }
+    Ok((arms, true))
 }
 
 /// Plausible worlds of the default job.
@@ -109,31 +176,42 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 shard: None,
                 worlds: None,
             };
+            let (arms, from_folder) = default_scenarios()?;
+            let resolver: &dyn Resolver = if from_folder {
+                &Files
+            } else {
+                &defaults::Builtin
+            };
             let mut j = job_from(
                 "compare",
                 defaults::BASELINE.to_string(),
-                &defaults::Builtin,
+                resolver,
                 &common,
                 Runs::Fixed(DEFAULT_COMPARE_RUNS),
             )?;
-            j.arms = defaults::interventions()
-                .into_iter()
-                .map(|p| vec![p])
-                .collect();
+            j.arms = arms.into_iter().map(|p| vec![p]).collect();
             // First the answer across plausible worlds, then the comparison at the written values.
             let mut w = job_from(
                 "compare",
                 defaults::BASELINE.to_string(),
-                &defaults::Builtin,
+                resolver,
                 &common,
                 Runs::Fixed(DEFAULT_RUNS_PER_WORLD),
             )?;
             w.arms = j.arms.clone();
             w.worlds = Some(DEFAULT_WORLDS);
             w.out = Some(PathBuf::from("output").join("default").join("worlds"));
-            outln!(
-                "negsim: the built-in baseline (2025-10-23) against every built-in intervention\n"
-            );
+            if from_folder {
+                outln!(
+                    "negsim: {} against every intervention in ./{INTERVENTIONS_DIR}/ ({} files)\n",
+                    defaults::BASELINE,
+                    j.arms.len()
+                );
+            } else {
+                outln!(
+                    "negsim: no ./{INTERVENTIONS_DIR}/ here, so the built-in baseline (2025-10-23) against every built-in intervention\n"
+                );
+            }
             job::run::execute(&w, &STOP)?;
             outln!(
                 "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each; intervals cover simulation noise only:\n"
@@ -225,6 +303,13 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             to,
             durable_weeks,
         ),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "negsim", &mut buf);
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(())
+        }
         Some(Command::Merge {
             dirs,
             out,

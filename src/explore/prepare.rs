@@ -398,7 +398,9 @@ impl Study {
         }
     }
 
-    /// Default output folder: `output/<command>-<scenario>` (plus the shard).
+    /// Default output folder: `output/<command>-<scenario>-<8 hex digits of the study's
+    /// fingerprint>` (plus the shard), so two studies of one scenario with other keys, ranges or
+    /// settings never share a folder, and the same study always finds its own.
     pub fn default_out(&self, shard: Option<(u64, u64)>) -> PathBuf {
         let s = shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
         let stem = match &self.kind {
@@ -410,8 +412,9 @@ impl Study {
             }
             _ => self.command.to_string(),
         };
+        let tag: String = self.fingerprint.chars().take(8).collect();
         PathBuf::from("output").join(format!(
-            "{stem}-{}{s}",
+            "{stem}-{}-{tag}{s}",
             self.template.base.scenario.meta.name
         ))
     }

@@ -73,7 +73,6 @@ struct Partial {
 /// Runs an explore command.
 // long: prepare → size check → evaluate → partial or finish, in order; each step needs the last.
 pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
-    let threads = o.threads;
     let started = Instant::now();
     let started_utc = now_utc();
     let (base, overlays) = read_texts(&o.scenario, &o.with)?;
@@ -86,6 +85,8 @@ pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         }
         None => 0..total,
     };
+    // A point is the smallest unit of work a thread takes.
+    let threads = super::cap_threads(o.threads, range.len() as u64);
     let seconds = (range.len() as f64)
         * study.runs as f64
         * f64::from(study.weeks)

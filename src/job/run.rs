@@ -17,6 +17,15 @@ use crate::report::output::OutputDir;
 use crate::report::run::{Finish, finish};
 
 /// Runs the job; prints the table; returns the output directory.
+/// The overlays of a job as the default folder names them: the single arm's, or each arm's.
+fn overlay_lists(job: &Job<'_>) -> Vec<Vec<String>> {
+    if job.arms.is_empty() {
+        vec![job.single_arm_overlays.clone()]
+    } else {
+        job.arms.clone()
+    }
+}
+
 // long: prepare → size check → output directory → ensemble batches (with --target-ci) → finish, in order.
 pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     let started = Instant::now();
@@ -33,7 +42,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             "--runs 0: nothing to simulate; give at least 1 replicate".into(),
         ));
     }
-    let ctx = Finish {
+    let mut ctx = Finish {
         command: job.command,
         command_line: job.command_line.clone(),
         seed: job.seed,
@@ -53,23 +62,36 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             ));
         };
         let out_path = job.out.clone().unwrap_or_else(|| {
-            PathBuf::from("output").join(format!("{}{}-worlds", job.out_prefix, base.meta.name))
+            PathBuf::from("output").join(format!(
+                "{}{}{}-worlds",
+                job.out_prefix,
+                base.meta.name,
+                super::overlays_tag(&overlay_lists(job))
+            ))
         });
         let wp = WorldsPlan {
             worlds,
             runs,
             weeks: prep.weeks,
         };
+        // One world is the smallest unit of work a thread takes.
+        ctx.threads = super::cap_threads(job.threads, worlds);
         return super::worlds::execute(job, &prep, &ctx, out_path, wp, stop);
     }
     let range = match job.shard {
         Some((k, n)) => shard_range(total, k, n),
         None => 0..total,
     };
+    // A batch of replicates is the smallest unit of work a thread takes: more threads than
+    // batches would only allocate idle workers (10 runs on --threads 1000 took 5 GB).
+    ctx.threads = super::cap_threads(
+        job.threads,
+        (range.end - range.start).div_ceil(ensemble::BATCH),
+    );
     check_size(
         range.end - range.start,
         arms,
-        job.threads,
+        ctx.threads,
         job.runs_csv,
         job.allow_large,
     )?;
@@ -79,7 +101,12 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         let shard = job
             .shard
             .map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
-        PathBuf::from("output").join(format!("{}{}{shard}", job.out_prefix, base.meta.name))
+        PathBuf::from("output").join(format!(
+            "{}{}{}{shard}",
+            job.out_prefix,
+            base.meta.name,
+            super::overlays_tag(&overlay_lists(job))
+        ))
     });
     let compare = job.command == "compare";
     let prefixes = prefixes(compare, arms);
@@ -96,7 +123,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         prep.loaded.iter().map(|l| l.scenario.clone()).collect();
     let plan = Plan {
         seed: job.seed,
-        threads: job.threads,
+        threads: ctx.threads,
         trace: job.trace,
         independent: job.independent,
     };

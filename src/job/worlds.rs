@@ -47,7 +47,7 @@ pub fn execute(
     check_size(
         wp.worlds.saturating_mul(wp.runs),
         &prep.arms,
-        job.threads,
+        ctx.threads,
         false,
         job.allow_large,
     )?;
@@ -68,7 +68,7 @@ pub fn execute(
         OutputDir::prepare(&out_path, &[], job.force).map_err(|e| Failure::Input(e.to_string()))?;
     let plan = Plan {
         seed: job.seed,
-        threads: job.threads,
+        threads: ctx.threads,
         trace: 0,
         independent: false,
     };

@@ -9,6 +9,7 @@ mod determinism;
 mod docs;
 mod explore;
 mod golden;
+mod habits;
 mod limits;
 mod overlays;
 mod properties;

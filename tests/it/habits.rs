@@ -1,0 +1,229 @@
+//! CLI habits (issue 16, part 4): the thread count, progress in logs, completions, and default
+//! output folders that never collide.
+
+use std::path::Path;
+
+use super::{assert_fails_with, negsim, root, texts};
+
+fn manifest_threads(dir: &Path) -> u64 {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["threads"].as_u64().expect("threads")
+}
+
+fn baseline() -> String {
+    root().join("scenarios/baseline.toml").display().to_string()
+}
+
+#[test]
+fn threads_are_capped_at_the_work_and_rayon_num_threads_is_honoured() {
+    let dir = tempfile::tempdir().expect("temp");
+    let run = |out: &str, extra: &[&str], env: Option<&str>| {
+        let d = dir.path().join(out);
+        let mut c = negsim();
+        c.env_remove("RAYON_NUM_THREADS");
+        if let Some(v) = env {
+            c.env("RAYON_NUM_THREADS", v);
+        }
+        let b = baseline();
+        let mut args = vec!["run", b.as_str(), "--no-charts", "-q", "--out"];
+        let ds = d.display().to_string();
+        args.push(&ds);
+        args.extend_from_slice(extra);
+        let o = c.args(&args).output().expect("runs");
+        (d, o)
+    };
+    // 10 replicates are one batch: one thread, however many are asked for.
+    let (d, o) = run("a", &["--runs", "10", "--threads", "1000"], None);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert_eq!(manifest_threads(&d), 1);
+    // 200 replicates are 4 batches of 64: two threads stay two.
+    let (d, o) = run("b", &["--runs", "200", "--threads", "2"], None);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert_eq!(manifest_threads(&d), 2);
+    // Without --threads, RAYON_NUM_THREADS decides; --threads wins over it.
+    let (d, o) = run("c", &["--runs", "200"], Some("1"));
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert_eq!(manifest_threads(&d), 1);
+    let (d, o) = run("d", &["--runs", "200", "--threads", "2"], Some("1"));
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert_eq!(manifest_threads(&d), 2);
+    let (d, o) = run("e", &["--runs", "200"], Some("lots"));
+    assert_fails_with(&o, &["RAYON_NUM_THREADS='lots'"]);
+    assert!(!d.exists(), "nothing written");
+}
+
+#[test]
+fn progress_is_printed_as_plain_lines_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let go = |quiet: bool| {
+        let out = dir.path().join(if quiet { "q" } else { "p" });
+        let o_s = out.display().to_string();
+        let mut args = vec![
+            "run",
+            &b,
+            "--runs",
+            "4000",
+            "--threads",
+            "1",
+            "--no-charts",
+            "--out",
+            &o_s,
+        ];
+        if quiet {
+            args.push("-q");
+        }
+        // The test's stderr is a pipe, not a terminal.
+        negsim()
+            .env("NEGSIM_PROGRESS_SECONDS", "0.05")
+            .args(&args)
+            .output()
+            .expect("runs")
+    };
+    let o = go(false);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let err = texts(&o).1;
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("negsim: ") && l.contains("/4000 replicates ("))
+        .collect();
+    assert!(!lines.is_empty(), "no progress line in:\n{err}");
+    assert!(!err.contains('\r'), "no terminal redraws in a log");
+    let o = go(true);
+    assert!(o.status.success());
+    assert!(
+        !texts(&o).1.contains("replicates ("),
+        "--quiet prints no progress"
+    );
+}
+
+#[test]
+fn completions_are_generated_for_bash_zsh_and_fish() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = negsim()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{shell}: {}", texts(&o).1);
+        let out = texts(&o).0;
+        assert!(
+            out.contains("negsim") && out.contains("compare") && out.contains("--worlds"),
+            "{shell}"
+        );
+    }
+    let o = negsim()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+/// Runs negsim in `cwd` with `args`; asserts success.
+fn ok_in(cwd: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_negsim"))
+        .current_dir(cwd)
+        .env_remove("RAYON_NUM_THREADS")
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{args:?}: {}", texts(&o).1);
+    texts(&o).0
+}
+
+#[test]
+fn default_output_folders_never_collide() {
+    let dir = tempfile::tempdir().expect("temp");
+    let cwd = dir.path();
+    let b = baseline();
+    let t = root().join("scenarios/interventions/treasury_expertise.toml");
+    let k = root().join("scenarios/interventions/restore_kushner_channel.toml");
+    let (t, k) = (t.display().to_string(), k.display().to_string());
+    let common = ["--runs", "10", "--weeks", "20", "--no-charts", "-q"];
+    let with = |v: &[&str]| -> Vec<String> {
+        v.iter()
+            .chain(common.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for args in [
+        with(&["run", &b]),
+        with(&["run", &b, "--with", &t]),
+        with(&["compare", &b, "--with", &t]),
+        with(&["compare", &b, "--with", &k]),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok_in(cwd, &refs);
+    }
+    let mut folders: Vec<String> = std::fs::read_dir(cwd.join("output"))
+        .expect("output")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    folders.sort();
+    assert_eq!(
+        folders,
+        [
+            "baseline",
+            "baseline+treasury_expertise",
+            "compare-baseline+restore_kushner_channel",
+            "compare-baseline+treasury_expertise",
+        ]
+    );
+    // The two sweep examples of docs/EXPLORE.md, as written but small.
+    for vary in [
+        vec![
+            "--vary",
+            "sides.cn.initiative_aversion=0.05..0.85:3",
+            "--vary",
+            "channels.official.authority=0.15..0.95:3",
+        ],
+        vec!["--vary", "channels.official.misread_conciliation=0..0.15:3"],
+    ] {
+        let mut args = vec!["sweep", b.as_str()];
+        args.extend(vary);
+        args.extend(["--runs", "5", "--weeks", "20", "--no-charts", "-q"]);
+        ok_in(cwd, &args);
+    }
+    let sweeps = std::fs::read_dir(cwd.join("output"))
+        .expect("output")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("sweep-baseline-")
+        })
+        .count();
+    assert_eq!(sweeps, 2, "each sweep in its own folder");
+}
+
+#[test]
+fn the_default_job_reads_the_interventions_folder_when_there_is_one() {
+    let dir = tempfile::tempdir().expect("temp");
+    let cwd = dir.path();
+    std::fs::create_dir_all(cwd.join("scenarios/interventions")).expect("dirs");
+    // A small static scenario (nothing random, 20 weeks) and two interventions with ranges.
+    let base = std::fs::read_to_string(root().join("tests/scenarios/richardson.toml"))
+        .expect("richardson")
+        .replace("weeks = 600", "weeks = 20");
+    std::fs::write(cwd.join("scenarios/baseline.toml"), base).expect("write");
+    for (name, v) in [("tariff_up", "12.0"), ("tariff_down", "8.0")] {
+        std::fs::write(
+            cwd.join(format!("scenarios/interventions/{name}.toml")),
+            format!("[overlay]\nname = \"{name}\"\ndescription = \"test\"\n\n[sides.us]\ntariff = {{ value = {v}, range = [4.0, 24.0], source = \"P1\", note = \"test\", range_note = \"test\" }}\n"),
+        )
+        .expect("write");
+    }
+    let out = ok_in(cwd, &[]);
+    assert!(
+        out.contains("every intervention in ./scenarios/interventions/ (2 files)"),
+        "{out}"
+    );
+    for arm in ["tariff_up", "tariff_down"] {
+        assert!(cwd.join("output/default").join(arm).is_dir(), "{arm}");
+    }
+}
