@@ -72,6 +72,11 @@ pub enum Command {
         /// common random numbers buy).
         #[arg(long)]
         independent: bool,
+        /// Contrast every arm with this one instead of the base scenario, e.g.
+        /// `--base-arm restore_kushner_channel` with `--with restore_kushner_channel
+        /// --with restore_kushner_channel+treasury_expertise` (Kushner + Treasury against Kushner).
+        #[arg(long, value_name = "ARM")]
+        base_arm: Option<String>,
     },
     /// Check a scenario (and overlays): every problem, or "ok" with a one-line digest.
     Validate {

@@ -88,6 +88,7 @@ fn job_from<'r>(
         allow_large: common.allow_large,
         shard: common.shard,
         worlds: common.worlds,
+        base_arm: None,
         command_line: std::env::args().collect(),
     })
 }
@@ -242,6 +243,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             target_ci,
             max_runs,
             independent,
+            base_arm,
         }) => {
             let runs = match target_ci {
                 Some(w) if !(w.is_finite() && w > 0.0) => {
@@ -257,6 +259,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             };
             let mut j = job_from("compare", path_str(&base), &Files, &common, runs)?;
             j.independent = independent;
+            j.base_arm = base_arm;
             if with.is_empty() {
                 return Err(Failure::Input("compare needs at least one --with OVERLAY (an intervention to compare with the base)".into()));
             }

@@ -71,6 +71,10 @@ pub struct Job<'r> {
     /// Plausible worlds (`--worlds W`): `runs` replicates in each of W worlds drawn from the
     /// declared ranges, instead of one fixed-parameter ensemble.
     pub worlds: Option<u64>,
+    /// `compare --base-arm NAME`: the arm every other is contrasted with (default: the base
+    /// scenario, arm 0). It is moved to the front; all arms stay on common random numbers, so
+    /// any arm is as good a reference as the base.
+    pub base_arm: Option<String>,
     /// Command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -220,6 +224,19 @@ pub fn prepare(job: &Job<'_>) -> Result<Prepared, Failure> {
             )));
         }
         p.arms[a].name = name;
+    }
+    if let Some(want) = &job.base_arm {
+        let Some(i) = p.arms.iter().position(|a| &a.name == want) else {
+            let names: Vec<&str> = p.arms.iter().map(|a| a.name.as_str()).collect();
+            return Err(Failure::Input(format!(
+                "--base-arm {want}: no arm has that name; the arms are {}",
+                names.join(", ")
+            )));
+        };
+        p.arms[..=i].rotate_right(1);
+        p.loaded[..=i].rotate_right(1);
+        p.overlay_lists[..=i].rotate_right(1);
+        p.overlay_texts[..=i].rotate_right(1);
     }
     Ok(p)
 }

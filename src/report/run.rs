@@ -281,8 +281,9 @@ fn crn_lines(agg: &Aggregate, arms: &[Arm], independent: bool) -> String {
         "common random numbers"
     };
     s.push_str(&format!(
-        "\nvariance of the paired difference in {} ({streams}) vs Var(arm) + Var(baseline):\n",
-        summary::HEADLINE.name()
+        "\nvariance of the paired difference in {} ({streams}) vs Var(arm) + Var({}):\n",
+        summary::HEADLINE.name(),
+        arms.first().map_or("base", |a| a.name.as_str())
     ));
     for (a, arm) in arms.iter().enumerate().skip(1) {
         if let Some(v) = summary::variance_reduction(agg, a) {

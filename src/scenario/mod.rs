@@ -101,6 +101,22 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
         return Err(LoadError::render(&sources, cx.diags));
     }
     let mut root = tree::parse(&base.text, id, &mut cx.diags);
+    // An overlay given where a scenario belongs: say so once, instead of listing every key a
+    // scenario must have.
+    if let tree::Value::Table(t) = &root.value
+        && t.get("meta").is_none()
+        && let Some(ov) = t.get("overlay")
+    {
+        cx.diags.push(diag::Diagnostic {
+            origin: Some(ov.origin),
+            path: "overlay".into(),
+            message: format!(
+                "this is an overlay (it has an [overlay] table and no [meta]), not a scenario: give it with --with, e.g. negsim run scenarios/baseline.toml --with {}",
+                base.path
+            ),
+        });
+        return Err(LoadError::render(&sources, cx.diags));
+    }
     let mut infos = Vec::new();
     for o in overlays {
         let oid = sources.add(&o.path, &o.text);

@@ -227,3 +227,65 @@ fn the_default_job_reads_the_interventions_folder_when_there_is_one() {
         assert!(cwd.join("output/default").join(arm).is_dir(), "{arm}");
     }
 }
+
+#[test]
+fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let k = root().join("scenarios/interventions/restore_kushner_channel.toml");
+    let t = root().join("scenarios/interventions/treasury_expertise.toml");
+    let (k, t) = (k.display().to_string(), t.display().to_string());
+    let kt = format!("{k}+{t}");
+    let compare = |out: &str, extra: &[&str]| {
+        let d = dir.path().join(out);
+        let ds = d.display().to_string();
+        let mut args = vec![
+            "compare", &b, "--with", &k, "--with", &kt, "--runs", "300", "--weeks", "52",
+            "--no-charts", "-q", "--out", &ds,
+        ];
+        args.extend_from_slice(extra);
+        (d, negsim().args(&args).output().expect("runs"))
+    };
+    let (plain, o) = compare("plain", &[]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let (based, o) = compare("based", &["--base-arm", "restore_kushner_channel"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    // share_truce per replicate, per arm: the contrast against Kushner is the difference of the
+    // same replicates' values, exactly.
+    let col = |d: &Path, arm: &str| -> Vec<f64> {
+        let text = std::fs::read_to_string(d.join(arm).join("runs.csv")).expect("runs.csv");
+        let mut lines = text.lines();
+        let h: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let i = h.iter().position(|c| *c == "share_truce").expect("column");
+        lines.map(|l| l.split(',').nth(i).expect("cell").parse().expect("number")).collect()
+    };
+    let (kk, kkt) = (
+        col(&plain, "restore_kushner_channel"),
+        col(&plain, "restore_kushner_channel+treasury_expertise"),
+    );
+    let mean = kkt.iter().zip(&kk).map(|(a, b)| a - b).sum::<f64>() / kk.len() as f64;
+    let cmp = std::fs::read_to_string(based.join("comparison.csv")).expect("comparison");
+    let row: Vec<&str> = cmp
+        .lines()
+        .find(|l| l.starts_with("share_truce,restore_kushner_channel+treasury_expertise,"))
+        .expect("row")
+        .split(',')
+        .collect();
+    let diff: f64 = row[5].parse().expect("diff");
+    assert!((diff - mean).abs() < 1e-6, "{diff} vs {mean}");
+    // The base scenario is now an arm contrasted with Kushner.
+    assert!(cmp.lines().any(|l| l.starts_with("share_truce,baseline,")));
+    let o = compare("bad", &["--base-arm", "kushner"]);
+    assert_fails_with(&o.1, &["--base-arm kushner: no arm has that name", "restore_kushner_channel"]);
+}
+
+#[test]
+fn an_overlay_given_as_a_scenario_gets_a_hint() {
+    let ov = root().join("scenarios/interventions/treasury_expertise.toml");
+    let o = negsim()
+        .args(["run", ov.to_str().expect("utf-8"), "--runs", "5", "-q"])
+        .output()
+        .expect("runs");
+    assert_fails_with(&o, &["this is an overlay", "give it with --with"]);
+    assert_eq!(texts(&o).1.lines().count(), 1, "one clear line, not a list of missing keys");
+}
