@@ -9,7 +9,9 @@
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
+        if !$crate::json_mode() {
+            let _ = writeln!(std::io::stdout(), $($t)*);
+        }
     }};
 }
 
@@ -17,8 +19,32 @@ macro_rules! outln {
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
+        if !$crate::json_mode() {
+            let _ = write!(std::io::stdout(), $($t)*);
+        }
     }};
+}
+
+/// `--json`: stdout holds one JSON document (the headline table) and nothing else; the human
+/// lines of `out!`/`outln!` are dropped (errors and progress go to stderr as always).
+static JSON_MODE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Switches stdout to `--json` mode for the rest of the process.
+pub fn set_json_mode() {
+    JSON_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether stdout is in `--json` mode.
+pub fn json_mode() -> bool {
+    JSON_MODE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Prints the `--json` document (only in `--json` mode).
+pub fn print_json(v: &serde_json::Value) {
+    use std::io::Write as _;
+    if json_mode() {
+        let _ = writeln!(std::io::stdout(), "{v:#}");
+    }
 }
 
 pub mod analysis;

@@ -334,6 +334,10 @@ pub struct Explore {
 /// Flags shared by `run` and `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
+    /// Print the headline table as one JSON document on stdout (and nothing else there), for
+    /// scripts; the files are written as usual.
+    #[arg(long)]
+    pub json: bool,
     /// Seed of the random streams.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,

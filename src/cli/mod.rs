@@ -67,6 +67,9 @@ fn job_from<'r>(
     common: &Common,
     runs: Runs,
 ) -> Result<Job<'r>, Failure> {
+    if common.json {
+        crate::set_json_mode();
+    }
     Ok(Job {
         command,
         base,
@@ -163,6 +166,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => {
             let common = Common {
+                json: false,
                 seed: DEFAULT_SEED,
                 weeks: None,
                 threads: None,

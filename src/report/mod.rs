@@ -7,6 +7,7 @@ pub mod csv;
 pub mod document;
 pub mod explore;
 pub mod inspect;
+pub mod json;
 pub mod manifest;
 pub mod output;
 pub mod report_doc;

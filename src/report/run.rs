@@ -239,6 +239,13 @@ pub fn finish(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
+    crate::print_json(&crate::report::json::fixed(
+        ctx.command,
+        ctx.seed,
+        prep,
+        agg,
+        &sums,
+    ));
     out!("{printed}");
     if ctx.charts {
         outln!("charts drawn in {chart_seconds:.2} s");

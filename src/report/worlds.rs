@@ -637,6 +637,13 @@ pub fn finish(
     .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
+    crate::print_json(&crate::report::json::worlds(
+        ctx.command,
+        ctx.seed,
+        prep,
+        &eff,
+        wp,
+    ));
     let (h, rows) = table(prep, &eff);
     outln!("{intro}\n");
     for line in sentences

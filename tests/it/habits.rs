@@ -240,8 +240,20 @@ fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
         let d = dir.path().join(out);
         let ds = d.display().to_string();
         let mut args = vec![
-            "compare", &b, "--with", &k, "--with", &kt, "--runs", "300", "--weeks", "52",
-            "--no-charts", "-q", "--out", &ds,
+            "compare",
+            &b,
+            "--with",
+            &k,
+            "--with",
+            &kt,
+            "--runs",
+            "300",
+            "--weeks",
+            "52",
+            "--no-charts",
+            "-q",
+            "--out",
+            &ds,
         ];
         args.extend_from_slice(extra);
         (d, negsim().args(&args).output().expect("runs"))
@@ -257,7 +269,9 @@ fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
         let mut lines = text.lines();
         let h: Vec<&str> = lines.next().expect("header").split(',').collect();
         let i = h.iter().position(|c| *c == "share_truce").expect("column");
-        lines.map(|l| l.split(',').nth(i).expect("cell").parse().expect("number")).collect()
+        lines
+            .map(|l| l.split(',').nth(i).expect("cell").parse().expect("number"))
+            .collect()
     };
     let (kk, kkt) = (
         col(&plain, "restore_kushner_channel"),
@@ -276,7 +290,13 @@ fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
     // The base scenario is now an arm contrasted with Kushner.
     assert!(cmp.lines().any(|l| l.starts_with("share_truce,baseline,")));
     let o = compare("bad", &["--base-arm", "kushner"]);
-    assert_fails_with(&o.1, &["--base-arm kushner: no arm has that name", "restore_kushner_channel"]);
+    assert_fails_with(
+        &o.1,
+        &[
+            "--base-arm kushner: no arm has that name",
+            "restore_kushner_channel",
+        ],
+    );
 }
 
 #[test]
@@ -287,5 +307,113 @@ fn an_overlay_given_as_a_scenario_gets_a_hint() {
         .output()
         .expect("runs");
     assert_fails_with(&o, &["this is an overlay", "give it with --with"]);
-    assert_eq!(texts(&o).1.lines().count(), 1, "one clear line, not a list of missing keys");
+    assert_eq!(
+        texts(&o).1.lines().count(),
+        1,
+        "one clear line, not a list of missing keys"
+    );
+}
+
+#[test]
+fn json_prints_the_headline_table_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let t = root().join("scenarios/interventions/treasury_expertise.toml");
+    let t = t.display().to_string();
+    let out = dir.path().join("c");
+    let o_s = out.display().to_string();
+    let o = negsim()
+        .args([
+            "compare",
+            &b,
+            "--with",
+            &t,
+            "--runs",
+            "200",
+            "--weeks",
+            "52",
+            "--no-charts",
+            "--json",
+            "--out",
+            &o_s,
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    // The whole of stdout is one JSON document.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["command"], "compare");
+    assert_eq!(v["runs_per_arm"], 200);
+    assert_eq!(v["base_arm"], "baseline");
+    assert!(
+        v["intervals"]
+            .as_str()
+            .is_some_and(|s| s.contains("simulation noise only"))
+    );
+    let arms = v["arms"].as_array().expect("arms");
+    assert_eq!(arms.len(), 2);
+    assert!(arms[0]["vs_base"].is_null());
+    for m in [
+        "share_truce",
+        "broken_truces_per_year",
+        "durable_deal",
+        "peak_tariff_us",
+        "truce_duration_rmst52_weeks",
+        "truce_duration_km_median_weeks",
+    ] {
+        let e = &arms[1]["estimates"][m];
+        let (x, lo, hi) = (
+            e["estimate"].as_f64().expect(m),
+            e["ci_low"].as_f64().expect(m),
+            e["ci_high"].as_f64().expect(m),
+        );
+        assert!(lo <= x && x <= hi, "{m}: {lo} {x} {hi}");
+        assert!(arms[1]["vs_base"][m]["difference"].is_f64(), "{m}");
+    }
+    // The same number as comparison.csv.
+    let cmp = std::fs::read_to_string(out.join("comparison.csv")).expect("comparison");
+    let row: Vec<&str> = cmp
+        .lines()
+        .find(|l| l.starts_with("share_truce,treasury_expertise,"))
+        .expect("row")
+        .split(',')
+        .collect();
+    let csv_diff: f64 = row[5].parse().expect("number");
+    let json_diff = arms[1]["vs_base"]["share_truce"]["difference"]
+        .as_f64()
+        .expect("diff");
+    assert!(
+        (csv_diff - json_diff).abs() < 1e-6,
+        "{csv_diff} vs {json_diff}"
+    );
+    // Across worlds: effects with both levels.
+    let w = dir.path().join("w");
+    let w_s = w.display().to_string();
+    let o = negsim()
+        .args([
+            "compare",
+            &b,
+            "--with",
+            &t,
+            "--worlds",
+            "20",
+            "--runs",
+            "4",
+            "--weeks",
+            "52",
+            "--json",
+            "--no-charts",
+            "--out",
+            &w_s,
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["worlds"], 20);
+    let e = &v["interventions"][0]["effects"]["share_truce"];
+    for k in ["mean_effect", "ci_low", "ci_high", "p_helps", "noise_share"] {
+        assert!(e[k].is_f64(), "{k}: {e}");
+    }
 }
