@@ -298,6 +298,7 @@ pub fn manifest(
     let last = r.logs.last();
     let m = serde_json::json!({
         "negsim_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": crate::report::manifest::GIT_COMMIT,
         "command": "calibrate",
         "command_line": std::env::args().collect::<Vec<_>>(),
         "config": config.display().to_string(),

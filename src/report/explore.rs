@@ -889,6 +889,7 @@ pub fn finish(
     } = w;
     let mut manifest = serde_json::json!({
         "negsim_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": crate::report::manifest::GIT_COMMIT,
         "command": study.command,
         "command_line": command_line,
         "scenario": study.base.path,

@@ -88,6 +88,7 @@ pub fn fixed(
     json!({
         "schema": SCHEMA,
         "negsim_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": crate::report::manifest::GIT_COMMIT,
         "command": command,
         "scenario": prep.loaded[0].scenario.meta.name,
         "seed": seed,
@@ -135,6 +136,7 @@ pub fn worlds(
     json!({
         "schema": SCHEMA,
         "negsim_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": crate::report::manifest::GIT_COMMIT,
         "command": command,
         "scenario": prep.loaded[0].scenario.meta.name,
         "seed": seed,

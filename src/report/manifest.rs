@@ -18,11 +18,22 @@ pub struct ArmEntry {
     pub sha256: String,
 }
 
+/// The git commit this binary was built from (`build.rs`; "unknown" outside a git checkout).
+pub const GIT_COMMIT: &str = env!("NEGSIM_GIT_COMMIT");
+
+/// "negsim 0.1.0, commit 0123456789ab": the line every report carries, so that a cited number
+/// can be traced to the code that produced it (CHANGELOG.md says what changed between them).
+pub fn version_line() -> String {
+    format!("negsim {}, commit {GIT_COMMIT}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The manifest.
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
     /// negsim version.
     pub negsim_version: &'static str,
+    /// Git commit of the build.
+    pub git_commit: &'static str,
     /// Subcommand.
     pub command: String,
     /// Full command line.

@@ -44,6 +44,7 @@ pub fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) ->
     let base = &prep.loaded[0].scenario;
     Manifest {
         negsim_version: env!("CARGO_PKG_VERSION"),
+        git_commit: crate::report::manifest::GIT_COMMIT,
         command: ctx.command.to_string(),
         command_line: ctx.command_line.clone(),
         scenario: prep.base_text.path.clone(),
@@ -200,7 +201,7 @@ pub fn finish(
         notes,
         charts: chart_notes,
         run: vec![
-            ("negsim".into(), env!("CARGO_PKG_VERSION").into()),
+            ("version".into(), crate::report::manifest::version_line()),
             (
                 "scenario".into(),
                 format!(

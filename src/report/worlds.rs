@@ -398,7 +398,7 @@ fn report_blocks(
         ]),
         Block::Heading(2, "About this run".into()),
         Block::List(vec![
-            format!("negsim {}", env!("CARGO_PKG_VERSION")),
+            crate::report::manifest::version_line(),
             format!("scenario: {} (sha256 {})", prep.base_text.path, &prep.loaded[0].hash[..16]),
             format!("{} worlds x {} paired replicates per world, {} weeks, seed {seed}", wp.worlds, wp.runs, wp.weeks),
             "files: effects_worlds.csv, worlds.csv, drivers_worlds.csv, ranks_worlds.csv, effects_worlds.png, drivers_worlds.png, report.md/html, manifest.json; identical at any thread count".into(),

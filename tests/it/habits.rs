@@ -417,3 +417,30 @@ fn json_prints_the_headline_table_and_nothing_else() {
         assert!(e[k].is_f64(), "{k}: {e}");
     }
 }
+
+#[test]
+fn manifests_and_reports_name_the_version_and_the_commit() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = dir.path().join("r");
+    let b = baseline();
+    let o = negsim()
+        .args(["run", &b, "--runs", "20", "--weeks", "20", "--no-charts", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let commit = m["git_commit"].as_str().expect("git_commit");
+    assert!(
+        commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    assert_eq!(m["negsim_version"], env!("CARGO_PKG_VERSION"));
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    assert!(
+        report.contains(&format!("negsim {}, commit {commit}", env!("CARGO_PKG_VERSION"))),
+        "the report names both"
+    );
+}
