@@ -85,6 +85,9 @@ pub enum Command {
         /// Overlay files applied in order.
         #[arg(long = "with", value_name = "OVERLAY")]
         with: Vec<PathBuf>,
+        /// Change one value of the scenario, e.g. --set sides.us.trust=0.3 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// The cycle statistics of a real event record (default: the built-in 2018-2020 record).
     Facts {
@@ -272,6 +275,9 @@ pub enum Command {
         /// Overlay files: show the values they change (a diff against the scenario).
         #[arg(long = "with", value_name = "OVERLAY")]
         with: Vec<PathBuf>,
+        /// Change one value, shown in the diff like an overlay's (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
         /// List every parameter in force, defaults included.
         #[arg(long)]
         all: bool,
@@ -334,6 +340,11 @@ pub struct Explore {
 /// Flags shared by `run` and `compare`.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
+    /// Change one value of the base scenario for this run, e.g. --set sides.us.trust=0.3 or
+    /// --set calendar.busan_summit.prepared_agenda=true (repeatable; checked like an overlay;
+    /// recorded in the manifest). It applies to every arm, before the arms' overlays.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Print the headline table as one JSON document on stdout (and nothing else there), for
     /// scripts; the files are written as usual.
     #[arg(long)]

@@ -92,6 +92,7 @@ fn job_from<'r>(
         shard: common.shard,
         worlds: common.worlds,
         base_arm: None,
+        set: scenario::set_overlay(&common.set).map_err(Failure::Input)?,
         command_line: std::env::args().collect(),
     })
 }
@@ -166,6 +167,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => {
             let common = Common {
+                set: Vec::new(),
                 json: false,
                 seed: DEFAULT_SEED,
                 weeks: None,
@@ -330,20 +332,27 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let options = explore::options(cmd, threads)?;
             job::explore::run(&options, &STOP).map(|_| ())
         }
-        Some(Command::Validate { scenario, with }) => {
+        Some(Command::Validate {
+            scenario,
+            with,
+            set,
+        }) => {
             let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
-            let l =
-                scenario::load(&scenario, &overlays).map_err(|e| Failure::Input(e.to_string()))?;
+            let set = scenario::set_overlay(&set).map_err(Failure::Input)?;
+            let l = scenario::load_with_set(&scenario, set.as_ref(), &overlays)
+                .map_err(|e| Failure::Input(e.to_string()))?;
             outln!("{}", inspect::digest(&l));
             Ok(())
         }
         Some(Command::Explain {
             scenario,
             with,
+            set,
             all,
         }) => {
             let base = scenario::load(&scenario, &[]).map_err(|e| Failure::Input(e.to_string()))?;
-            if with.is_empty() {
+            let set = scenario::set_overlay(&set).map_err(Failure::Input)?;
+            if with.is_empty() && set.is_none() {
                 outln!(
                     "{}: claims of the article (docs/CLAIMS.md) and the parameters that encode them\n",
                     base.scenario.meta.name
@@ -358,7 +367,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
             } else {
                 let overlays: Vec<&std::path::Path> = with.iter().map(PathBuf::as_path).collect();
-                let merged = scenario::load(&scenario, &overlays)
+                let merged = scenario::load_with_set(&scenario, set.as_ref(), &overlays)
                     .map_err(|e| Failure::Input(e.to_string()))?;
                 let names: Vec<String> = merged.overlays.iter().map(|o| o.name.clone()).collect();
                 outln!(

@@ -75,6 +75,9 @@ pub struct Job<'r> {
     /// scenario, arm 0). It is moved to the front; all arms stay on common random numbers, so
     /// any arm is as good a reference as the base.
     pub base_arm: Option<String>,
+    /// The `--set` changes as an overlay (`scenario::set_overlay`), applied to the base scenario
+    /// of every arm before the arm's own overlays.
+    pub set: Option<Text>,
     /// Command line, for the manifest.
     pub command_line: Vec<String>,
 }
@@ -191,7 +194,7 @@ pub fn prepare(job: &Job<'_>) -> Result<Prepared, Failure> {
     let mut texts = Vec::new();
     let mut names = Vec::new();
     for list in &lists {
-        let mut t = Vec::new();
+        let mut t: Vec<Text> = job.set.iter().cloned().collect();
         let mut tops = Vec::new();
         for o in list {
             t.extend(overlay_chain(o, job.resolver).map_err(|e| Failure::Input(e.to_string()))?);
@@ -224,6 +227,10 @@ pub fn prepare(job: &Job<'_>) -> Result<Prepared, Failure> {
             )));
         }
         p.arms[a].name = name;
+        if tops.is_empty() {
+            // No overlay of its own (the --set overlay is the base's): the scenario's description.
+            p.arms[a].description = l.scenario.meta.description.clone();
+        }
     }
     if let Some(want) = &job.base_arm {
         let Some(i) = p.arms.iter().position(|a| &a.name == want) else {

@@ -17,13 +17,21 @@ use crate::report::output::OutputDir;
 use crate::report::run::{Finish, finish};
 
 /// Runs the job; prints the table; returns the output directory.
-/// The overlays of a job as the default folder names them: the single arm's, or each arm's.
+/// The overlays of a job as the default folder names them: the single arm's, or each arm's, and
+/// the `--set` changes as `set-<8 hex digits of their text>`.
 fn overlay_lists(job: &Job<'_>) -> Vec<Vec<String>> {
-    if job.arms.is_empty() {
+    let mut lists = if job.arms.is_empty() {
         vec![job.single_arm_overlays.clone()]
     } else {
         job.arms.clone()
+    };
+    if let Some(t) = &job.set {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(t.text.as_bytes());
+        let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        lists.insert(0, vec![format!("set-{hex}")]);
     }
+    lists
 }
 
 // long: prepare → size check → output directory → ensemble batches (with --target-ci) → finish, in order.

@@ -225,6 +225,32 @@ pub fn diff_rows(base: &Loaded, merged: &Loaded) -> Vec<Vec<String>> {
                 ]
             })
         })
+        .chain(removed_rows(base, merged))
+        .collect()
+}
+
+/// Values of the base that the overlays removed (a `[[remove.…]]` item), with the base's
+/// provenance.
+fn removed_rows(base: &Loaded, merged: &Loaded) -> Vec<Vec<String>> {
+    let after: std::collections::BTreeSet<&str> = merged
+        .scenario
+        .params
+        .iter()
+        .map(|p| p.path.as_str())
+        .collect();
+    base.scenario
+        .params
+        .iter()
+        .filter(|p| !after.contains(p.path.as_str()))
+        .map(|p| {
+            let (src, note) = p
+                .provenance
+                .as_ref()
+                .map_or((String::new(), String::new()), |pr| {
+                    (pr.source.clone(), pr.note.clone())
+                });
+            vec![p.path.clone(), value_unit(p), "(removed)".into(), src, note]
+        })
         .collect()
 }
 

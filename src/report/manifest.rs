@@ -64,6 +64,8 @@ pub struct Manifest {
     pub wall_seconds: f64,
     /// Files written, relative to the output directory.
     pub files: Vec<String>,
+    /// The `--set` changes applied to the base of every arm, as overlay lines (empty if none).
+    pub set: Vec<String>,
     /// The reproducibility promise.
     pub determinism: &'static str,
 }

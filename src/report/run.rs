@@ -71,6 +71,18 @@ pub fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) ->
         started_utc: ctx.started_utc.clone(),
         wall_seconds: (ctx.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         files,
+        set: prep
+            .overlay_texts
+            .first()
+            .and_then(|t| t.iter().find(|x| x.path == crate::scenario::SET_FILE))
+            .map(|t| {
+                t.text
+                    .lines()
+                    .filter(|l| l.contains("source = \"set\""))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
         determinism: DETERMINISM,
     }
 }

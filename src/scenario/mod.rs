@@ -101,6 +101,9 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
         return Err(LoadError::render(&sources, cx.diags));
     }
     let mut root = tree::parse(&base.text, id, &mut cx.diags);
+    // Syntax errors stop the load before the schema reader, which would only add noise about
+    // the keys the broken text lost.
+    let mut syntax = !cx.diags.is_empty();
     // An overlay given where a scenario belongs: say so once, instead of listing every key a
     // scenario must have.
     if let tree::Value::Table(t) = &root.value
@@ -120,21 +123,46 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
     let mut infos = Vec::new();
     for o in overlays {
         let oid = sources.add(&o.path, &o.text);
+        let before = cx.diags.len();
         check_nesting(&o.text, oid, &mut cx);
-        if !cx.diags.is_empty() {
+        if cx.diags.len() > before {
+            syntax = true;
             continue;
         }
         let onode = tree::parse(&o.text, oid, &mut cx.diags);
+        syntax |= cx.diags.len() > before;
         let stem = Path::new(&o.path)
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("overlay");
         infos.push(overlay::apply(&mut root, &onode, &mut cx, stem));
     }
-    if !cx.diags.is_empty() {
+    if syntax {
         return Err(LoadError::render(&sources, cx.diags));
     }
     let built = schema::build(&root, &mut cx);
+    // Key and type errors first; then missing provenance, except on keys that do not exist
+    // (their "unknown key" error, with its "did you mean", is what to fix).
+    let unknown: std::collections::BTreeSet<String> = cx
+        .diags
+        .iter()
+        .filter(|d| d.message.starts_with("unknown key"))
+        .map(|d| d.path.clone())
+        .collect();
+    let provenance: Vec<diag::Diagnostic> = std::mem::take(&mut cx.provenance)
+        .into_iter()
+        .filter(|d| {
+            !unknown
+                .iter()
+                .any(|u| d.path == *u || d.path.starts_with(&format!("{u}.")))
+        })
+        .collect();
+    if !cx.diags.is_empty() || !provenance.is_empty() {
+        let mut e = LoadError::render(&sources, std::mem::take(&mut cx.diags));
+        e.lines
+            .extend(LoadError::render(&sources, provenance).lines);
+        return Err(e);
+    }
     match built {
         Some(scenario) if cx.diags.is_empty() => {
             use sha2::Digest;
@@ -156,12 +184,101 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
 
 /// Loads a scenario file with overlay files applied in order (each overlay's `includes` first).
 pub fn load(base: &Path, overlays: &[&Path]) -> Result<Loaded, LoadError> {
+    load_with_set(base, None, overlays)
+}
+
+/// [`load`] with the `--set` overlay ([`set_overlay`]) applied to the base first.
+pub fn load_with_set(
+    base: &Path,
+    set: Option<&Text>,
+    overlays: &[&Path],
+) -> Result<Loaded, LoadError> {
     let b = Text::read(base, "scenario")?;
-    let mut os = Vec::new();
+    let mut os: Vec<Text> = set.into_iter().cloned().collect();
     for p in overlays {
         os.extend(overlay_chain(&p.display().to_string(), &Files)?);
     }
     load_texts(&b, &os)
+}
+
+/// The file name errors in `--set` values point at.
+pub const SET_FILE: &str = "command line";
+
+/// Most `--set` changes on one command line.
+pub const MAX_SET: usize = 256;
+
+/// The overlay of `--set KEY=VALUE` changes, one per line of the text (its path is
+/// [`SET_FILE`]), so that they are checked exactly as an overlay file's changes are: unknown keys
+/// with a "did you mean", types, bounds, every error naming the key. A key inside a named list
+/// (`channels.official.authority`, `calendar.busan_summit.prepared_agenda`,
+/// `sides.us.factions.white_house.clout`) patches that item. VALUE is TOML (`0.5`, `true`,
+/// `2025-11-01`, `"personal"`); a bare word is read as a string. Each change carries the
+/// provenance `source = "set"` and a note naming the command-line argument. `None` for no change.
+pub fn set_overlay(sets: &[String]) -> Result<Option<Text>, String> {
+    if sets.is_empty() {
+        return Ok(None);
+    }
+    if sets.len() > MAX_SET {
+        return Err(format!("{} --set changes: at most {MAX_SET}", sets.len()));
+    }
+    let mut root = String::new();
+    let mut items = String::new();
+    for kv in sets {
+        let Some((key, value)) = kv.split_once('=') else {
+            return Err(format!(
+                "--set '{kv}': expected KEY=VALUE, e.g. --set sides.us.trust=0.3"
+            ));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let key_ok = !key.is_empty()
+            && key.split('.').all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            });
+        if !key_ok {
+            return Err(format!(
+                "--set '{kv}': '{key}' is not a key path (letters, digits, '_' and '-' between dots)"
+            ));
+        }
+        if value.is_empty() {
+            return Err(format!("--set '{kv}': no value after '='"));
+        }
+        let toml_value = if toml::from_str::<toml::Table>(&format!("x = {value}")).is_ok()
+            && !value.contains('\n')
+        {
+            value.to_string()
+        } else {
+            toml::Value::String(value.to_string()).to_string()
+        };
+        let note = toml::Value::String(format!("--set {key}={value}")).to_string();
+        let change = format!("{{ value = {toml_value}, source = \"set\", note = {note} }}");
+        let list = overlay::NAMED_LISTS
+            .iter()
+            .filter(|l| key.starts_with(&format!("{l}.")))
+            .max_by_key(|l| l.len());
+        match list {
+            Some(l) => {
+                let rest = &key[l.len() + 1..];
+                let Some((item, field)) = rest.split_once('.') else {
+                    return Err(format!(
+                        "--set '{kv}': name a key of the item, e.g. --set {l}.{rest}.KEY=VALUE"
+                    ));
+                };
+                items.push_str(&format!(
+                    "[[{l}]]\nname = {}\n{field} = {change}\n\n",
+                    toml::Value::String(item.to_string())
+                ));
+            }
+            None => root.push_str(&format!("{key} = {change}\n")),
+        }
+    }
+    Ok(Some(Text {
+        path: SET_FILE.into(),
+        text: format!(
+            "{root}\n[overlay]\nname = \"set\"\ndescription = \"--set on the command line\"\n\n{items}"
+        ),
+    }))
 }
 
 /// Where scenario and overlay texts come from.

@@ -6,6 +6,8 @@
 //! - a list of named tables (`[[channels]]`, `[[calendar]]`, `[[sides.us.factions]]`) is patched
 //!   item by item, matched on `name`; patching a name the base does not have is an error;
 //! - new list items go under `add`, e.g. `[[add.channels]]`, and carry item-level provenance;
+//! - items are removed under `remove`, e.g. `[[remove.calendar]] name = "busan_summit"`, with a
+//!   source and a note saying why; removing a name the base does not have is an error;
 //! - `[overlay]` holds the overlay's own name and description; `[meta]` cannot be patched.
 //!
 //! Keys that the scenario schema does not know are reported by the schema reader afterwards,
@@ -25,7 +27,7 @@ pub struct OverlayInfo {
 }
 
 /// Lists of tables whose items are addressed by `name`.
-const NAMED_LISTS: [&str; 4] = [
+pub const NAMED_LISTS: [&str; 4] = [
     "channels",
     "calendar",
     "sides.us.factions",
@@ -73,6 +75,7 @@ pub fn apply(base: &mut Node, overlay: &Node, cx: &mut Cx, fallback_name: &str) 
                 "an overlay cannot change [meta] (name, start, horizon); change the base scenario or use --weeks",
             ),
             "add" => add_items(base_t, &e.node, "", cx),
+            "remove" => remove_items(base_t, &e.node, "", cx),
             _ => merge_entry(base_t, e, "", cx),
         }
     }
@@ -166,7 +169,7 @@ fn check_provenance(node: &Node, path: &str, cx: &mut Cx) {
     match &node.value {
         Value::Table(t) if t.get("value").is_some() => {
             if !has_source(node) {
-                cx.error(Some(node.origin), path, "an overlay change needs a source: add source = \"P..\" (the claim it encodes) and a note");
+                cx.provenance_error(Some(node.origin), path, "an overlay change needs a source: add source = \"P..\" (the claim it encodes) and a note");
             }
         }
         Value::Table(t) => {
@@ -174,7 +177,7 @@ fn check_provenance(node: &Node, path: &str, cx: &mut Cx) {
                 check_provenance(&e.node, &join(path, &e.key), cx);
             }
         }
-        _ => cx.error(
+        _ => cx.provenance_error(
             Some(node.origin),
             path,
             format!("an overlay change needs provenance: write {} = {{ value = {}, source = \"P..\", note = \"...\" }}", path.rsplit('.').next().unwrap_or(path), node.value.display()),
@@ -266,7 +269,7 @@ fn add_items(base: &mut Table, add: &Node, path: &str, cx: &mut Cx) {
                 add_items(sub, &e.node, &p, cx);
             }
             _ => {
-                let valid: Vec<String> = NAMED_LISTS.iter().map(|l| format!("add.{l}")).collect();
+                let valid = list_names("add");
                 let hint = closest(&format!("add.{p}"), valid.iter().map(String::as_str))
                     .map(|c| format!(" (did you mean [[{c}]]?)"))
                     .unwrap_or_default();
@@ -279,6 +282,119 @@ fn add_items(base: &mut Table, add: &Node, path: &str, cx: &mut Cx) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// The named lists items can be added to or removed from, as `[[VERB.list]]`.
+fn list_names(verb: &str) -> Vec<String> {
+    NAMED_LISTS.iter().map(|l| format!("{verb}.{l}")).collect()
+}
+
+fn remove_items(base: &mut Table, rm: &Node, path: &str, cx: &mut Cx) {
+    let Value::Table(t) = &rm.value else {
+        cx.error(
+            Some(rm.origin),
+            &join("remove", path),
+            "expected tables such as [[remove.calendar]]",
+        );
+        return;
+    };
+    for e in &t.entries {
+        let p = join(path, &e.key);
+        match &e.node.value {
+            Value::Array(gone) if NAMED_LISTS.contains(&p.as_str()) => {
+                let Some(Value::Array(items)) = base.get_mut(&e.key).map(|n| &mut n.value) else {
+                    cx.error(
+                        Some(e.key_origin),
+                        &join("remove", &p),
+                        format!("the base has no [[{p}]] items to remove"),
+                    );
+                    continue;
+                };
+                for it in gone {
+                    remove_one(items, it, &p, cx);
+                }
+            }
+            Value::Table(_) if NAMED_LISTS.iter().any(|l| l.starts_with(&format!("{p}."))) => {
+                match base.get_mut(&e.key).map(|n| &mut n.value) {
+                    Some(Value::Table(sub)) => remove_items(sub, &e.node, &p, cx),
+                    _ => cx.error(
+                        Some(e.key_origin),
+                        &join("remove", &p),
+                        format!("the base has no [{p}] to remove items from"),
+                    ),
+                }
+            }
+            _ => {
+                let valid = list_names("remove");
+                let hint = closest(&format!("remove.{p}"), valid.iter().map(String::as_str))
+                    .map(|c| format!(" (did you mean [[{c}]]?)"))
+                    .unwrap_or_default();
+                cx.error(
+                    Some(e.key_origin),
+                    &join("remove", &p),
+                    format!(
+                        "items can only be removed from the lists {}{hint}",
+                        valid.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Removes the item `it` names from `items`: a removal holds the item's name and its provenance
+/// (why it is removed), nothing else.
+fn remove_one(items: &mut Vec<Node>, it: &Node, path: &str, cx: &mut Cx) {
+    let Some(name) = item_name(it).map(str::to_string) else {
+        cx.error(
+            Some(it.origin),
+            &join("remove", path),
+            format!(
+                "a [[remove.{path}]] item needs the name of the item it removes (name = \"...\")"
+            ),
+        );
+        return;
+    };
+    if let Value::Table(t) = &it.value {
+        for e in &t.entries {
+            if !matches!(e.key.as_str(), "name" | "source" | "note") {
+                cx.error(
+                    Some(e.key_origin),
+                    &join(&join("remove", path), &e.key),
+                    format!("a removal names the item and says why (name, source, note); to change '{name}' instead, patch it with [[{path}]] name = \"{name}\""),
+                );
+            }
+        }
+    }
+    if !has_source(it) {
+        cx.error(
+            Some(it.origin),
+            &join(path, &name),
+            "a removal needs provenance: give it source = \"P..\" and a note saying why",
+        );
+    }
+    match items
+        .iter()
+        .position(|x| item_name(x) == Some(name.as_str()))
+    {
+        Some(i) => {
+            items.remove(i);
+        }
+        None => {
+            let names: Vec<&str> = items.iter().filter_map(item_name).collect();
+            let hint = closest(&name, names.iter().copied())
+                .map(|c| format!(" (did you mean '{c}'?)"))
+                .unwrap_or_default();
+            cx.error(
+                Some(it.origin),
+                &join(path, &name),
+                format!(
+                    "the base has no item named '{name}' in [[{path}]] to remove{hint}; existing: {}",
+                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                ),
+            );
         }
     }
 }

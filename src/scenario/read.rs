@@ -44,13 +44,14 @@ pub fn claim_title(id: &str) -> Option<&'static str> {
 }
 
 /// Other provenance tags a value may carry instead of a claim id.
-pub const PROVENANCE_TAGS: [&str; 6] = [
+pub const PROVENANCE_TAGS: [&str; 7] = [
     "assumption",
     "data",
     "calibration",
     "design",
     "literature",
     "sweep",
+    "set",
 ];
 
 /// Where a value comes from: a claim id or a tag, and a short note.
@@ -150,6 +151,9 @@ pub struct NumSpec {
 pub struct Cx {
     /// Every problem found so far.
     pub diags: Vec<Diagnostic>,
+    /// Overlay changes without provenance: reported after every key and type error, and not at
+    /// all for a key that does not exist (its "unknown key" error says what to fix instead).
+    pub provenance: Vec<Diagnostic>,
     /// Every parameter read so far, in reading order.
     pub params: Vec<ParamRecord>,
 }
@@ -158,6 +162,20 @@ impl Cx {
     /// Records a problem.
     pub fn error(&mut self, origin: Option<Origin>, path: &str, message: impl Into<String>) {
         self.diags.push(Diagnostic {
+            origin,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Records a missing-provenance problem of an overlay change (see [`Cx::provenance`]).
+    pub fn provenance_error(
+        &mut self,
+        origin: Option<Origin>,
+        path: &str,
+        message: impl Into<String>,
+    ) {
+        self.provenance.push(Diagnostic {
             origin,
             path: path.to_string(),
             message: message.into(),

@@ -221,6 +221,8 @@ pub enum EventKind {
 /// A dated entry of the calendar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalendarEvent {
+    /// Its name, by which overlays patch or remove it (optional, unique).
+    pub name: Option<String>,
     /// Date.
     pub date: Date,
     /// What happens.
@@ -991,6 +993,7 @@ fn read_calendar(
         );
         return out;
     }
+    let mut names = std::collections::BTreeSet::new();
     for mut e in items {
         e.item_provenance(cx);
         let path = e.path().to_string();
@@ -1006,6 +1009,22 @@ fn read_calendar(
             "What the entry schedules",
         );
         let note = e.string(cx, "note", false).unwrap_or_default();
+        let name = e.string(cx, "name", false);
+        if let Some(n) = &name {
+            if !crate::scenario::overlay::valid_arm_name(n) {
+                cx.error(
+                    e.origin(),
+                    &format!("{path}.name"),
+                    format!("calendar entry name '{n}': use letters, digits, '_' and '-'"),
+                );
+            } else if !names.insert(n.clone()) {
+                cx.error(
+                    e.origin(),
+                    &format!("{path}.name"),
+                    format!("two calendar entries are named '{n}': names must be unique (overlays address entries by name)"),
+                );
+            }
+        }
         let kind = match kind_i {
             0 => EventKind::Round,
             1 => EventKind::Summit {
@@ -1051,6 +1070,7 @@ fn read_calendar(
         e.finish(cx);
         if let Some((d, _)) = date {
             out.push(CalendarEvent {
+                name,
                 date: d,
                 kind,
                 note,

@@ -125,6 +125,7 @@ fn the_default_job_compares_every_intervention() {
         "prepared_summit_agenda",
         "rebuild_nsc_coordination",
         "cui_backchannel_succeeds",
+        "threat_withdrawn",
         "all_of_the_above",
     ] {
         assert!(stdout.contains(arm), "table lacks {arm}:\n{stdout}");
@@ -145,7 +146,8 @@ fn the_default_job_compares_every_intervention() {
             .expect("vr")
             .lines()
             .count()
-            == 7
+            == 8,
+        "a header and one line per intervention"
     );
 }
 

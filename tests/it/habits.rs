@@ -11,6 +11,18 @@ fn manifest_threads(dir: &Path) -> u64 {
     v["threads"].as_u64().expect("threads")
 }
 
+/// Runs negsim with `args` and `--out DIR/out`; returns the folder and the output.
+fn run_into(dir: &Path, out: &str, args: &[&str]) -> (std::path::PathBuf, std::process::Output) {
+    let d = dir.join(out);
+    let o = negsim()
+        .args(args)
+        .arg("--out")
+        .arg(&d)
+        .output()
+        .expect("runs");
+    (d, o)
+}
+
 fn baseline() -> String {
     root().join("scenarios/baseline.toml").display().to_string()
 }
@@ -237,8 +249,6 @@ fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
     let (k, t) = (k.display().to_string(), t.display().to_string());
     let kt = format!("{k}+{t}");
     let compare = |out: &str, extra: &[&str]| {
-        let d = dir.path().join(out);
-        let ds = d.display().to_string();
         let mut args = vec![
             "compare",
             &b,
@@ -252,11 +262,9 @@ fn base_arm_contrasts_any_two_arms_on_common_random_numbers() {
             "52",
             "--no-charts",
             "-q",
-            "--out",
-            &ds,
         ];
         args.extend_from_slice(extra);
-        (d, negsim().args(&args).output().expect("runs"))
+        run_into(dir.path(), out, &args)
     };
     let (plain, o) = compare("plain", &[]);
     assert!(o.status.success(), "{}", texts(&o).1);
@@ -424,23 +432,149 @@ fn manifests_and_reports_name_the_version_and_the_commit() {
     let out = dir.path().join("r");
     let b = baseline();
     let o = negsim()
-        .args(["run", &b, "--runs", "20", "--weeks", "20", "--no-charts", "-q", "--out"])
+        .args([
+            "run",
+            &b,
+            "--runs",
+            "20",
+            "--weeks",
+            "20",
+            "--no-charts",
+            "-q",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("runs");
     assert!(o.status.success(), "{}", texts(&o).1);
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("manifest"))
-            .expect("json");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
     let commit = m["git_commit"].as_str().expect("git_commit");
     assert!(
-        commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{commit}"
     );
     assert_eq!(m["negsim_version"], env!("CARGO_PKG_VERSION"));
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(
-        report.contains(&format!("negsim {}, commit {commit}", env!("CARGO_PKG_VERSION"))),
+        report.contains(&format!(
+            "negsim {}, commit {commit}",
+            env!("CARGO_PKG_VERSION")
+        )),
         "the report names both"
     );
+}
+
+#[test]
+fn set_changes_one_value_is_checked_like_an_overlay_and_is_recorded() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let go = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            b.as_str(),
+            "--runs",
+            "50",
+            "--weeks",
+            "52",
+            "--no-charts",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        run_into(dir.path(), out, &args)
+    };
+    let (plain, o) = go("plain", &[]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let (set, o) = go(
+        "set",
+        &[
+            "--set",
+            "channels.official.misread_conciliation=0",
+            "--set",
+            "sides.us.trust=0.4",
+        ],
+    );
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let runs = |d: &Path| std::fs::read_to_string(d.join("runs.csv")).expect("runs.csv");
+    assert_ne!(runs(&plain), runs(&set), "the change reaches the model");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(set.join("manifest.json")).expect("m"))
+            .expect("json");
+    let lines: Vec<&str> = m["set"]
+        .as_array()
+        .expect("set")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("--set sides.us.trust=0.4")));
+    // The same checks as an overlay's, naming the command line and the key.
+    for (arg, needles) in [
+        (
+            "sides.us.trsut=0.4",
+            vec!["command line:", "sides.us.trsut", "did you mean 'trust'"],
+        ),
+        (
+            "sides.us.trust=4",
+            vec!["command line:", "sides.us.trust", "out of range"],
+        ),
+        (
+            "calendar.busan.prepared_agenda=true",
+            vec!["no item named 'busan'", "busan_summit"],
+        ),
+        ("sides.us.trust", vec!["expected KEY=VALUE"]),
+    ] {
+        for cmd in ["run", "validate"] {
+            let mut args = vec![cmd, b.as_str(), "--set", arg];
+            let out = dir.path().join("never");
+            let os = out.display().to_string();
+            if cmd == "run" {
+                args.extend(["--runs", "5", "-q", "--out", &os]);
+            }
+            let o = negsim().args(&args).output().expect("runs");
+            assert_fails_with(&o, &needles);
+            assert!(!out.exists(), "nothing written");
+        }
+    }
+    // explain shows a --set change as a diff with its provenance.
+    let o = negsim()
+        .args([
+            "explain",
+            &b,
+            "--set",
+            "calendar.busan_summit.prepared_agenda=true",
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let out = texts(&o).0;
+    assert!(
+        out.contains("calendar.busan_summit.prepared_agenda | false") && out.contains("| set "),
+        "{out}"
+    );
+    // A run with --set never writes into the plain run's default folder.
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let small = [
+        "run",
+        b.as_str(),
+        "--runs",
+        "5",
+        "--weeks",
+        "20",
+        "-q",
+        "--no-charts",
+    ];
+    ok_in(&cwd, &small);
+    ok_in(
+        &cwd,
+        &[&small[..], &["--set", "sides.us.trust=0.4"]].concat(),
+    );
+    let n = std::fs::read_dir(cwd.join("output"))
+        .expect("output")
+        .count();
+    assert_eq!(n, 2);
 }

@@ -122,7 +122,121 @@ fn all_of_the_above_includes_every_intervention() {
             "all_of_the_above"
         ]
     );
-    assert!(l.scenario.summits.require_prepared_agenda);
+    // prepared_summit_agenda prepares the Busan summit; it no longer postpones summits.
+    assert!(!l.scenario.summits.require_prepared_agenda);
+    assert!(busan_prepared(&l));
+}
+
+fn busan_prepared(l: &negsim::scenario::Loaded) -> bool {
+    use negsim::scenario::schema::EventKind;
+    l.scenario.calendar.iter().any(|e| {
+        e.name.as_deref() == Some("busan_summit")
+            && e.kind
+                == EventKind::Summit {
+                    prepared_agenda: true,
+                }
+    })
+}
+
+#[test]
+fn calendar_entries_are_patched_and_removed_by_name() {
+    let base = load("scenarios/baseline.toml", &[]);
+    assert!(!busan_prepared(&base));
+    let names: Vec<&str> = base
+        .scenario
+        .calendar
+        .iter()
+        .filter_map(|e| e.name.as_deref())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "threat_nov1",
+            "kuala_lumpur_round",
+            "busan_summit",
+            "geneva_truce_expiry"
+        ]
+    );
+    let prepared = load(
+        "scenarios/baseline.toml",
+        &["scenarios/interventions/prepared_summit_agenda.toml"],
+    );
+    assert!(busan_prepared(&prepared));
+    assert_eq!(
+        prepared.scenario.calendar.len(),
+        4,
+        "a patch keeps every entry"
+    );
+    let withdrawn = load(
+        "scenarios/baseline.toml",
+        &["scenarios/interventions/threat_withdrawn.toml"],
+    );
+    let left: Vec<&str> = withdrawn
+        .scenario
+        .calendar
+        .iter()
+        .filter_map(|e| e.name.as_deref())
+        .collect();
+    assert_eq!(
+        left,
+        ["kuala_lumpur_round", "busan_summit", "geneva_truce_expiry"]
+    );
+}
+
+#[test]
+fn bad_removals_are_errors_naming_the_item() {
+    let head = "[overlay]\nname = \"x\"\n\n";
+    let e = overlay_error(&format!(
+        "{head}[[remove.calendar]]\nname = \"busan_sumit\"\nsource = \"P13\"\nnote = \"n\"\n"
+    ));
+    assert!(
+        e.contains("ov.toml:4:1") || e.contains("ov.toml:5:"),
+        "points at the overlay: {e}"
+    );
+    assert!(
+        e.contains("no item named 'busan_sumit'") && e.contains("did you mean 'busan_summit'"),
+        "{e}"
+    );
+    let e = overlay_error(&format!(
+        "{head}[[remove.calendar]]\nname = \"busan_summit\"\n"
+    ));
+    assert!(e.contains("a removal needs provenance"), "{e}");
+    let e = overlay_error(&format!(
+        "{head}[[remove.calendar]]\nname = \"busan_summit\"\nprepared_agenda = true\nsource = \"P13\"\nnote = \"n\"\n"
+    ));
+    assert!(e.contains("a removal names the item and says why"), "{e}");
+    let e = overlay_error(&format!(
+        "{head}[[remove.calender]]\nname = \"busan_summit\"\nsource = \"P13\"\nnote = \"n\"\n"
+    ));
+    assert!(e.contains("did you mean [[remove.calendar]]"), "{e}");
+    // Removing a channel works the same way.
+    let e = overlay_error(&format!(
+        "{head}[[remove.channels]]\nname = \"kushner\"\nsource = \"P2\"\nnote = \"n\"\n"
+    ));
+    assert!(
+        e.contains("existing: official, intermediaries, cui_backchannel"),
+        "{e}"
+    );
+}
+
+#[test]
+fn calendar_names_are_unique() {
+    let mut text = std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("base");
+    text = text.replace("name = \"kuala_lumpur_round\"", "name = \"busan_summit\"");
+    let e = load_texts(
+        &Text {
+            path: "dup.toml".into(),
+            text,
+        },
+        &[],
+    )
+    .map(|_| ())
+    .expect_err("duplicate names");
+    assert!(
+        e.to_string()
+            .contains("two calendar entries are named 'busan_summit'"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -155,4 +269,30 @@ fn explain_shows_the_diff_of_an_overlay() {
         !out.contains("sides.us.coordination"),
         "unchanged values must not be listed:\n{out}"
     );
+}
+
+#[test]
+fn key_and_type_errors_come_before_provenance_and_a_typo_is_never_kept() {
+    // A typo without provenance: one error, the unknown key, and no advice to write the typo
+    // out in full.
+    let e = overlay_error("[overlay]\nname = \"x\"\n\n[sides.us]\ncordination = 0.7\n");
+    assert!(
+        e.contains("unknown key 'cordination'") && e.contains("did you mean 'coordination'"),
+        "{e}"
+    );
+    assert!(!e.contains("write cordination"), "{e}");
+    // A wrong type and a missing provenance: the type error first, whatever the line order.
+    let e = overlay_error(
+        "[overlay]\nname = \"x\"\n\n[sides.us]\ncoordination = 0.7\ntrust = \"high\"\n",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    let ty = lines
+        .iter()
+        .position(|l| l.contains("found a string"))
+        .expect("type error");
+    let pr = lines
+        .iter()
+        .position(|l| l.contains("coordination: an overlay change needs provenance"))
+        .expect("provenance error");
+    assert!(ty < pr, "{e}");
 }

@@ -282,17 +282,20 @@ fn values_toml_allows_but_the_model_cannot() {
         (
             "after horizon",
             edit(&b, "date = 2025-11-10", "date = 2029-11-10"),
-            vec!["calendar[3].date", "after the horizon"],
+            vec!["calendar.geneva_truce_expiry.date", "after the horizon"],
         ),
         (
             "before start",
             edit(&b, "date = 2025-10-25", "date = 2024-10-25"),
-            vec!["calendar[1].date", "before the scenario start"],
+            vec![
+                "calendar.kuala_lumpur_round.date",
+                "before the scenario start",
+            ],
         ),
         (
             "bad date",
             edit(&b, "date = 2025-10-25", "date = \"2025-02-30\""),
-            vec!["calendar[1].date", "is not a date"],
+            vec!["calendar.kuala_lumpur_round.date", "is not a date"],
         ),
         (
             "datetime",

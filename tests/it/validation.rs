@@ -150,13 +150,20 @@ fn dates_outside_the_horizon() {
     assert_error(
         &t,
         "2031-01-01",
-        &["calendar[2].date", "after the horizon", "156 weeks"],
+        &[
+            "calendar.busan_summit.date",
+            "after the horizon",
+            "156 weeks",
+        ],
     );
     let t = edit(&baseline(), "date = 2025-10-30", "date = 2025-10-01");
     assert_error(
         &t,
         "2025-10-01",
-        &["calendar[2].date", "before the scenario start 2025-10-23"],
+        &[
+            "calendar.busan_summit.date",
+            "before the scenario start 2025-10-23",
+        ],
     );
 }
 
