@@ -32,6 +32,9 @@ pub struct Cli {
     /// What to do (default: the built-in comparison).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no command: also explain each intervention's effect (compare --explain).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +80,11 @@ pub enum Command {
         /// --with restore_kushner_channel+treasury_expertise` (Kushner + Treasury against Kushner).
         #[arg(long, value_name = "ARM")]
         base_arm: Option<String>,
+        /// Also split each intervention's effect on the share of weeks in truce into the
+        /// contributions of the changes its overlay makes (Shapley values, 2,000 paired runs per
+        /// coalition), written to explain/explain.csv.
+        #[arg(long)]
+        explain: bool,
     },
     /// Check a scenario (and overlays): every problem, or "ok" with a one-line digest.
     Validate {

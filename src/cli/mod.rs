@@ -146,6 +146,25 @@ fn default_scenarios() -> Result<(Vec<String>, bool), Failure> {
     Ok((arms, true))
 }
 
+/// `--explain` after a comparison: the Shapley decomposition of each intervention, into
+/// `<out>/explain/`.
+fn explain_job(j: &Job<'_>, out: &std::path::Path) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let prep = crate::ensemble::job::prepare(j)?;
+    let plan = crate::ensemble::Plan {
+        seed: j.seed,
+        threads: j.threads,
+        trace: 0,
+        independent: false,
+    };
+    let all = job::explain::explain(&prep, &plan, job::explain::RUNS)?;
+    let od = crate::report::output::OutputDir::prepare(&job::explain::out_path(out), &[], true)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    crate::report::explain::write(od, &all, job::explain::RUNS)?;
+    outln!("explained in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// Plausible worlds of the default job.
 const DEFAULT_WORLDS: u64 = 200;
 
@@ -223,7 +242,11 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             outln!(
                 "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each; intervals cover simulation noise only:\n"
             );
-            job::run::execute(&j, &STOP).map(|_| ())
+            let out = job::run::execute(&j, &STOP)?;
+            if cli.explain {
+                explain_job(&j, &out)?;
+            }
+            Ok(())
         }
         Some(Command::Run {
             scenario,
@@ -250,6 +273,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             max_runs,
             independent,
             base_arm,
+            explain,
         }) => {
             let runs = match target_ci {
                 Some(w) if !(w.is_finite() && w > 0.0) => {
@@ -273,7 +297,16 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .iter()
                 .map(|w| w.split('+').map(str::to_string).collect())
                 .collect();
-            job::run::execute(&j, &STOP).map(|_| ())
+            if explain && j.worlds.is_some() {
+                return Err(Failure::Input(
+                    "--explain decomposes the effect at the written values; run it without --worlds".into(),
+                ));
+            }
+            let out = job::run::execute(&j, &STOP)?;
+            if explain && j.shard.is_none() {
+                explain_job(&j, &out)?;
+            }
+            Ok(())
         }
         Some(Command::Calibrate {
             scenario,

@@ -13,6 +13,7 @@
 pub mod aggregate;
 pub mod job;
 pub mod record;
+pub mod shapley;
 pub mod summary;
 pub mod worlds;
 

@@ -486,6 +486,7 @@ pub struct Evaluator<'a> {
 impl Evaluator<'_> {
     /// Runs the scenario with `values` set on replicate streams 0..runs of `seed` (the same
     /// streams at every point given the same seed: common random numbers).
+    // long: one point in order: instantiate, run with per-group sums, summarise, then the leave-one-group-out outputs.
     pub fn evaluate(&self, values: &[(&str, f64)], seed: u64) -> Result<Point, String> {
         let sc = self
             .template

@@ -5,6 +5,7 @@
 //! flags into these options.
 
 pub mod calibrate;
+pub mod explain;
 pub mod explore;
 pub mod facts;
 pub mod run;

@@ -176,6 +176,7 @@ pub fn is_partial(dir: &std::path::Path) -> bool {
 
 /// `negsim merge` of worlds shards: checks that they are one run and complete, concatenates their
 /// worlds in order and writes what the unsharded run writes.
+// long: read and check every shard, then rebuild the arms and the posterior and write; each step needs the last.
 pub fn merge(
     dirs: &[PathBuf],
     out: Option<PathBuf>,

@@ -12,6 +12,9 @@ use crate::ensemble::record::MetricId;
 use crate::ensemble::summary::{self, ArmSummary, Durations};
 use crate::ensemble::worlds::{WorldsPlan, p_helps};
 
+/// What the interval of the mean effect covers, for every output that shows one.
+pub const INTERVAL_COVERS: &str = "parameters and simulation noise: nested estimator over worlds (mean of per-world mean paired differences, t interval on their spread)";
+
 /// Version of the document's layout.
 pub const SCHEMA: u32 = 1;
 
@@ -143,7 +146,7 @@ pub fn worlds(
         "worlds": wp.worlds,
         "runs_per_world": wp.runs,
         "weeks": wp.weeks,
-        "intervals": format!("95%; {}", crate::report::worlds::INTERVAL_COVERS),
+        "intervals": format!("95%; {}", INTERVAL_COVERS),
         "spread": "5-95% of plausible worlds, simulation noise removed",
         "base_arm": prep.arms[0].name,
         "interventions": arms,

@@ -5,6 +5,7 @@ pub mod calibration;
 pub mod charts;
 pub mod csv;
 pub mod document;
+pub mod explain;
 pub mod explore;
 pub mod inspect;
 pub mod json;

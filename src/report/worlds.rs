@@ -16,6 +16,7 @@ use crate::error::Failure;
 use crate::fmt::num;
 use crate::report::csv::{line, opt};
 use crate::report::document::{self, Block};
+pub use crate::report::json::INTERVAL_COVERS;
 use crate::report::output::OutputDir;
 use crate::report::run::{Finish, manifest};
 use crate::report::table::render_text;
@@ -27,9 +28,6 @@ pub const HEADLINES: [MetricId; 4] = [
     MetricId::DurableDeal,
     MetricId::PeakTariffUs,
 ];
-
-/// What the interval of the mean effect covers, for every output that shows one.
-pub const INTERVAL_COVERS: &str = "parameters and simulation noise: nested estimator over worlds (mean of per-world mean paired differences, t interval on their spread)";
 
 /// A share as a percentage, never rounded to a certain 0% or 100%.
 fn percent(p: f64) -> String {

@@ -92,6 +92,7 @@ pub struct Loaded {
 }
 
 /// Loads a base text with overlays applied in order.
+// long: parse, overlays, schema, then the errors in their reporting order; one pass over the texts.
 pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
     let mut sources = tree::Sources::default();
     let mut cx = read::Cx::default();

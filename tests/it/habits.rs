@@ -578,3 +578,115 @@ fn set_changes_one_value_is_checked_like_an_overlay_and_is_recorded() {
         .count();
     assert_eq!(n, 2);
 }
+
+#[test]
+fn explain_splits_each_effect_into_its_changes_exactly() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let iv = |n: &str| {
+        root()
+            .join(format!("scenarios/interventions/{n}.toml"))
+            .display()
+            .to_string()
+    };
+    let (t, w, n) = (
+        iv("treasury_expertise"),
+        iv("threat_withdrawn"),
+        iv("rebuild_nsc_coordination"),
+    );
+    let go = |out: &str, threads: &str| {
+        run_into(
+            dir.path(),
+            out,
+            &[
+                "compare",
+                &b,
+                "--with",
+                &t,
+                "--with",
+                &w,
+                "--with",
+                &n,
+                "--runs",
+                "2000",
+                "--weeks",
+                "52",
+                "--no-charts",
+                "-q",
+                "--explain",
+                "--threads",
+                threads,
+            ],
+        )
+    };
+    let (one, o) = go("one", "1");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let (two, o) = go("two", "2");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let csv = std::fs::read_to_string(one.join("explain/explain.csv")).expect("explain.csv");
+    assert_eq!(
+        csv,
+        std::fs::read_to_string(two.join("explain/explain.csv")).expect("explain.csv"),
+        "identical at any thread count"
+    );
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let cmp = std::fs::read_to_string(one.join("comparison.csv")).expect("comparison");
+    for arm in [
+        "treasury_expertise",
+        "threat_withdrawn",
+        "rebuild_nsc_coordination",
+    ] {
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == arm).collect();
+        let sum: f64 = mine
+            .iter()
+            .map(|r| r[3].parse::<f64>().expect("value"))
+            .sum();
+        let total: f64 = mine[0][7].parse().expect("total");
+        // Shapley values add up to the whole effect (efficiency), up to the CSV's 6 decimals.
+        assert!(
+            (sum - total).abs() < 1e-5 * mine.len() as f64,
+            "{arm}: {sum} vs {total}"
+        );
+        // The whole effect is the comparison's paired difference on the same replicates.
+        let diff: f64 = cmp
+            .lines()
+            .find(|l| l.starts_with(&format!("share_truce,{arm},")))
+            .and_then(|l| l.split(',').nth(5))
+            .and_then(|x| x.parse().ok())
+            .expect("diff");
+        assert!((diff - total).abs() < 1e-5, "{arm}: {diff} vs {total}");
+    }
+    let players = |arm: &str| rows.iter().filter(|r| r[0] == arm).count();
+    assert_eq!(
+        players("treasury_expertise"),
+        3,
+        "one player per changed key"
+    );
+    assert_eq!(players("rebuild_nsc_coordination"), 2);
+    assert_eq!(
+        players("threat_withdrawn"),
+        1,
+        "a removal is one indivisible player"
+    );
+    let o = negsim()
+        .args([
+            "compare",
+            &b,
+            "--with",
+            &t,
+            "--worlds",
+            "20",
+            "--explain",
+            "-q",
+        ])
+        .output()
+        .expect("runs");
+    assert_fails_with(
+        &o,
+        &["--explain decomposes the effect at the written values"],
+    );
+}

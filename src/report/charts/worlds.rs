@@ -152,11 +152,11 @@ pub fn drivers(names: &[String], drivers: &[Vec<Driver>], caption: &str) -> Resu
                 .collect()
         })
         .collect();
-    let series: Vec<super::explore::Bars<'_>> = names
+    let series: Vec<crate::report::charts::explore::Bars<'_>> = names
         .iter()
         .zip(&values)
         .enumerate()
-        .map(|(i, (n, v))| super::explore::Bars {
+        .map(|(i, (n, v))| crate::report::charts::explore::Bars {
             label: n,
             colour: arm_colour(i + 1),
             values: v,
@@ -169,7 +169,7 @@ pub fn drivers(names: &[String], drivers: &[Vec<Driver>], caption: &str) -> Resu
             None => g.clone(),
         })
         .collect();
-    super::explore::bars(
+    crate::report::charts::explore::bars(
         "drivers_worlds.png",
         "What the answer depends on: share of each intervention's spread over worlds explained by each claim".into(),
         "Each bar is the share of the variance of an intervention's per-world effect on the share of weeks in truce that one claim's uncertain values explain (the sum of their squared correlations with the effect over the worlds), with a 95% bootstrap interval over worlds. \"calibration\" is the calibrated constants, drawn together from the calibration's posterior.\nThe longer the bar, the more knowing that claim better would narrow the answer. Shares of correlated inputs can overlap; drivers_worlds.csv has every claim and every parameter.".into(),

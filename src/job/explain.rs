@@ -1,0 +1,319 @@
+//! `compare --explain`: why an intervention has the effect it has. Its overlay's changes are
+//! the players of a Shapley decomposition of its paired effect on the share of weeks in truce
+//! (`ensemble::shapley`): each coalition of changes runs on the base's random numbers.
+//!
+//! Players:
+//! - an overlay that includes others (`all_of_the_above`): each included overlay;
+//! - otherwise, each key the overlay changes (left out: set back to the base's value);
+//! - an item the overlay adds (`[[add.channels]]`) is split into the item itself, at the values
+//!   of a stated reference (the first item of the same list in the base, e.g. the official
+//!   channel), and each attribute that differs from the reference (left out: set to the
+//!   reference's value; the item left out: removed);
+//! - removals are applied in every coalition (an overlay that only removes is one player).
+//!
+//! Beyond [`MAX_PLAYERS`], attributes sharing a name prefix (`misread_*`) are grouped, then keys
+//! citing the same claim.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::ensemble::Plan;
+use crate::ensemble::job::Prepared;
+use crate::ensemble::record::MetricId;
+use crate::ensemble::shapley::{Explained, MAX_PLAYERS, shapley};
+use crate::error::Failure;
+use crate::model::Params;
+use crate::scenario::overlay::NAMED_LISTS;
+use crate::scenario::{Loaded, Text, load_texts, set_overlay};
+
+/// Replicates per coalition.
+pub const RUNS: u64 = 2_000;
+
+/// One player: what it is, and how to leave it out of a coalition.
+#[derive(Clone, Debug)]
+pub struct Player {
+    /// Shown name.
+    pub label: String,
+    /// The claims its keys cite.
+    pub sources: Vec<String>,
+    /// Left out: these `KEY=VALUE` resets (base or reference values).
+    resets: Vec<String>,
+    /// Left out: these items removed (list, name).
+    removes: Vec<(String, String)>,
+    /// For included overlays: the index of its text in the arm's chain.
+    text: Option<usize>,
+}
+
+/// (list, item, key) of a path inside a named list, if it is one.
+fn in_list(path: &str) -> Option<(&'static str, String, String)> {
+    let l = NAMED_LISTS
+        .iter()
+        .filter(|l| path.starts_with(&format!("{l}.")))
+        .max_by_key(|l| l.len())?;
+    let rest = &path[l.len() + 1..];
+    let (item, key) = rest.split_once('.')?;
+    Some((l, item.to_string(), key.to_string()))
+}
+
+// long: the three kinds of player (included overlays, keys, added items with their attributes), then grouping.
+fn players_of(base: &Loaded, arm: &Loaded, chain: &[Text]) -> (Vec<Player>, Option<String>) {
+    if chain.len() > 1 {
+        let players = chain
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| {
+                let name = std::path::Path::new(&t.path)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())?;
+                // The including overlay itself changes nothing but its list.
+                (i + 1 < chain.len()).then(|| Player {
+                    label: name,
+                    sources: Vec::new(),
+                    resets: Vec::new(),
+                    removes: Vec::new(),
+                    text: Some(i),
+                })
+            })
+            .collect();
+        return (players, None);
+    }
+    let before: BTreeMap<&str, &crate::scenario::read::ParamRecord> = base
+        .scenario
+        .params
+        .iter()
+        .map(|p| (p.path.as_str(), p))
+        .collect();
+    let base_items = |list: &str| -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for p in &base.scenario.params {
+            if let Some((l, item, _)) = in_list(&p.path)
+                && l == list
+                && !v.contains(&item)
+            {
+                v.push(item);
+            }
+        }
+        v
+    };
+    let mut players: Vec<Player> = Vec::new();
+    let mut reference = None;
+    let mut added: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for p in &arm.scenario.params {
+        let src = p
+            .provenance
+            .as_ref()
+            .map(|x| x.source.clone())
+            .unwrap_or_default();
+        match (before.get(p.path.as_str()), in_list(&p.path)) {
+            (Some(b), _) if b.value == p.value => {}
+            (Some(b), _) => players.push(Player {
+                label: p.path.clone(),
+                sources: vec![src],
+                resets: vec![format!("{}={}", p.path, b.value)],
+                removes: Vec::new(),
+                text: None,
+            }),
+            (None, Some((list, item, key))) if !base_items(list).contains(&item) => {
+                let idx = *added
+                    .entry((list.to_string(), item.clone()))
+                    .or_insert_with(|| {
+                        players.push(Player {
+                            label: format!("{list}.{item} (the item itself)"),
+                            sources: vec![src.clone()],
+                            resets: Vec::new(),
+                            removes: vec![(list.to_string(), item.clone())],
+                            text: None,
+                        });
+                        players.len() - 1
+                    });
+                let Some(r) = base_items(list).into_iter().next() else {
+                    continue;
+                };
+                reference = Some(format!("{list}.{r}"));
+                if let Some(rv) = before.get(format!("{list}.{r}.{key}").as_str())
+                    && rv.value != p.value
+                    && p.number.is_some()
+                {
+                    players.push(Player {
+                        label: p.path.clone(),
+                        sources: vec![src],
+                        resets: vec![format!("{}={}", p.path, rv.value)],
+                        removes: Vec::new(),
+                        text: None,
+                    });
+                } else if !src.is_empty() && !players[idx].sources.contains(&src) {
+                    players[idx].sources.push(src);
+                }
+            }
+            _ => {}
+        }
+    }
+    group(&mut players);
+    (players, reference)
+}
+
+/// Groups players beyond [`MAX_PLAYERS`]: attributes of one item sharing a name prefix, then
+/// keys citing the same claim.
+fn group(players: &mut Vec<Player>) {
+    let merge = |players: &mut Vec<Player>, key: &dyn Fn(&Player) -> Option<String>| {
+        let mut out: Vec<Player> = Vec::new();
+        let mut at: BTreeMap<String, usize> = BTreeMap::new();
+        for p in players.drain(..) {
+            match key(&p) {
+                Some(k) if at.contains_key(&k) => {
+                    let q = &mut out[at[&k]];
+                    q.label = k.clone();
+                    q.resets.extend(p.resets);
+                    q.removes.extend(p.removes);
+                    for s in p.sources {
+                        if !q.sources.contains(&s) {
+                            q.sources.push(s);
+                        }
+                    }
+                }
+                Some(k) => {
+                    at.insert(k, out.len());
+                    out.push(p);
+                }
+                None => out.push(p),
+            }
+        }
+        *players = out;
+    };
+    if players.len() > MAX_PLAYERS {
+        merge(players, &|p| {
+            if !p.removes.is_empty() || p.text.is_some() {
+                return None;
+            }
+            let (prefix, last) = p.label.rsplit_once('.')?;
+            let stem = last.split('_').next()?;
+            Some(format!("{prefix}.{stem}_*"))
+        });
+    }
+    if players.len() > MAX_PLAYERS {
+        merge(players, &|p| {
+            (p.removes.is_empty() && p.text.is_none())
+                .then(|| format!("keys citing {}", p.sources.join("+")))
+        });
+    }
+}
+
+/// The scenario of coalition `mask`: the `--set` overlay (if any) first, as in every arm.
+fn coalition(
+    (base_text, set): (&Text, &[Text]),
+    chain: &[Text],
+    players: &[Player],
+    mask: usize,
+    weeks: u32,
+) -> Result<Params, Failure> {
+    let mut texts: Vec<Text> = set.to_vec();
+    if players.iter().any(|p| p.text.is_some()) {
+        for (i, p) in players.iter().enumerate() {
+            if mask & (1 << i) != 0
+                && let Some(t) = p.text
+            {
+                texts.push(chain[t].clone());
+            }
+        }
+    } else {
+        texts.extend(chain.iter().cloned());
+        let out: Vec<&Player> = (0..players.len())
+            .filter(|i| mask & (1 << i) == 0)
+            .map(|i| &players[i])
+            .collect();
+        let removed: Vec<&(String, String)> = out.iter().flat_map(|p| &p.removes).collect();
+        let resets: Vec<String> = out
+            .iter()
+            .flat_map(|p| &p.resets)
+            .filter(|r| {
+                !removed
+                    .iter()
+                    .any(|(l, it)| r.starts_with(&format!("{l}.{it}.")))
+            })
+            .cloned()
+            .collect();
+        if let Some(mut t) = set_overlay(&resets).map_err(Failure::Input)? {
+            for (l, it) in &removed {
+                t.text.push_str(&format!(
+                    "[[remove.{l}]]\nname = \"{it}\"\nsource = \"set\"\nnote = \"left out of this coalition by --explain\"\n\n"
+                ));
+            }
+            texts.push(t);
+        } else if !removed.is_empty() {
+            let mut text = String::from("[overlay]\nname = \"explain\"\n\n");
+            for (l, it) in &removed {
+                text.push_str(&format!(
+                    "[[remove.{l}]]\nname = \"{it}\"\nsource = \"set\"\nnote = \"left out of this coalition by --explain\"\n\n"
+                ));
+            }
+            texts.push(Text {
+                path: crate::scenario::SET_FILE.into(),
+                text,
+            });
+        }
+    }
+    let l = load_texts(base_text, &texts)
+        .map_err(|e| Failure::Input(format!("--explain: coalition {mask}: {e}")))?;
+    Ok(Params::compile(&l.scenario, weeks))
+}
+
+/// Decomposes every intervention of a prepared comparison.
+pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>, Failure> {
+    let mut out = Vec::new();
+    for a in 1..prep.arms.len() {
+        let chain: Vec<Text> = prep.overlay_texts[a]
+            .iter()
+            .filter(|t| t.path != crate::scenario::SET_FILE)
+            .cloned()
+            .collect();
+        let set: Vec<Text> = prep.overlay_texts[a]
+            .iter()
+            .filter(|t| t.path == crate::scenario::SET_FILE)
+            .cloned()
+            .collect();
+        let (mut players, reference) = players_of(&prep.loaded[0], &prep.loaded[a], &chain);
+        if players.is_empty() {
+            // Only removals (or nothing the decomposition can split): the overlay is one player.
+            players.push(Player {
+                label: prep.arms[a].name.clone(),
+                sources: Vec::new(),
+                resets: Vec::new(),
+                removes: Vec::new(),
+                text: None,
+            });
+        }
+        let n = players.len();
+        let mut coalitions = Vec::with_capacity(1 << n);
+        for mask in 0..(1usize << n) {
+            let indivisible = n == 1
+                && players[0].resets.is_empty()
+                && players[0].removes.is_empty()
+                && players[0].text.is_none();
+            let p = if indivisible {
+                // One indivisible player: the base or the whole arm.
+                if mask == 0 {
+                    prep.arms[0].params.clone()
+                } else {
+                    prep.arms[a].params.clone()
+                }
+            } else {
+                coalition((&prep.base_text, &set), &chain, &players, mask, prep.weeks)?
+            };
+            coalitions.push(p);
+        }
+        let result =
+            shapley(&coalitions, n, runs, plan, MetricId::ShareTruce).map_err(Failure::Input)?;
+        out.push(Explained {
+            arm: prep.arms[a].name.clone(),
+            players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
+            result,
+            reference,
+        });
+    }
+    Ok(out)
+}
+
+/// Where `--explain` writes: `<comparison folder>/explain/`.
+pub fn out_path(compare_out: &std::path::Path) -> PathBuf {
+    compare_out.join("explain")
+}
