@@ -23,3 +23,43 @@ pub fn num(x: f64, decimals: usize) -> String {
     }
     if s == "-0" { "0".into() } else { s }
 }
+
+/// Wraps `text` at `width` columns on spaces; continuation lines are indented by two spaces.
+/// A word longer than the width stays whole on its own line.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (n, para) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let mut col = 0;
+        for (i, word) in para.split(' ').enumerate() {
+            let w = word.chars().count();
+            if i > 0 && col + 1 + w > width {
+                out.push_str("\n  ");
+                col = 2;
+            } else if i > 0 {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += w;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn wraps_on_spaces_with_a_hanging_indent() {
+        let t = super::wrap("aaa bbb ccc ddd", 7);
+        assert_eq!(t, "aaa bbb\n  ccc\n  ddd");
+        assert!(
+            super::wrap(&"x ".repeat(200), 100)
+                .lines()
+                .all(|l| l.chars().count() <= 100)
+        );
+        assert_eq!(super::wrap("short", 100), "short");
+    }
+}

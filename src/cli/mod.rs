@@ -240,7 +240,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             job::run::execute(&w, &STOP)?;
             outln!(
-                "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each; intervals cover simulation noise only:\n"
+                "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each;\nintervals cover simulation noise only:\n"
             );
             let out = job::run::execute(&j, &STOP)?;
             if cli.explain {

@@ -37,10 +37,11 @@ pub fn write(mut out: OutputDir, all: &[Explained], runs: u64) -> Result<PathBuf
         "reference",
         "method",
     ]);
-    let mut rows = Vec::new();
+    let mut tables = String::new();
     for e in all {
         let total = e.result.total.mean();
         let n = e.players.len();
+        let mut rows = Vec::new();
         for ((label, sources), m) in e.players.iter().zip(&e.result.values) {
             let ci = m.ci(LEVEL);
             csv.push_str(&line([
@@ -57,38 +58,32 @@ pub fn write(mut out: OutputDir, all: &[Explained], runs: u64) -> Result<PathBuf
                 e.reference.clone().unwrap_or_default(),
                 "exact Shapley values over the overlay's changes; every coalition on the base's random numbers; paired t interval over replicates".into(),
             ]));
-            rows.push(vec![
-                e.arm.clone(),
-                label.clone(),
-                sources.join("+"),
-                signed(ci, m.mean()),
-            ]);
+            rows.push(vec![label.clone(), sources.join("+"), signed(ci, m.mean())]);
         }
-        rows.push(vec![
-            e.arm.clone(),
-            "= the whole effect".into(),
-            String::new(),
+        tables.push_str(&format!(
+            "\n{}: {}{}\n",
+            e.arm,
             signed(e.result.total.ci(LEVEL), total),
-        ]);
+            e.reference.as_ref().map_or(String::new(), |r| format!(
+                " (added items measured from {r})"
+            ))
+        ));
+        tables.push_str(&render_text(
+            &[
+                "change".into(),
+                "claims".into(),
+                "contribution [95% CI]".into(),
+            ],
+            &rows,
+        ));
     }
     out.write("explain.csv", csv.as_bytes()).map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
     outln!(
-        "\nWhy: each intervention's effect on the share of weeks in truce, split into its changes (Shapley values, {runs} paired runs per coalition; an added item is the item at its reference's values plus each attribute that differs):\n"
+        "\nWhy: each intervention's effect on the share of weeks in truce split into its changes\n(Shapley values, {runs} paired runs per coalition; an added item counts as the item at its\nreference's values plus each attribute that differs)"
     );
-    out!(
-        "{}",
-        render_text(
-            &[
-                "intervention".into(),
-                "change".into(),
-                "claims".into(),
-                "contribution [95% CI]".into()
-            ],
-            &rows
-        )
-    );
+    out!("{tables}");
     outln!("wrote explain.csv to {}", root.display());
     Ok(root)
 }

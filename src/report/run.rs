@@ -301,7 +301,7 @@ fn crn_lines(agg: &Aggregate, arms: &[Arm], independent: bool) -> String {
         "common random numbers"
     };
     s.push_str(&format!(
-        "\nvariance of the paired difference in {} ({streams}) vs Var(arm) + Var({}):\n",
+        "\nvariance of the paired difference in {} ({streams})\nvs Var(arm) + Var({}):\n",
         summary::HEADLINE.name(),
         arms.first().map_or("base", |a| a.name.as_str())
     ));

@@ -145,9 +145,58 @@ pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The ranked comparison table: interventions by paired effect on the headline metric.
+/// "+6.35 [+6.16, +6.55]" as "+6.35 ±0.20" (a symmetric interval written shorter).
+fn plus_minus(cell: &str) -> String {
+    let parse = |x: &str| x.trim().trim_start_matches('+').parse::<f64>().ok();
+    let Some((v, rest)) = cell.split_once(" [") else {
+        return cell.to_string();
+    };
+    let Some((lo, hi)) = rest.trim_end_matches(']').split_once(", ") else {
+        return cell.to_string();
+    };
+    match (parse(v), parse(lo), parse(hi)) {
+        (Some(_), Some(l), Some(h)) => {
+            let d = v.split('.').nth(1).map_or(0, str::len);
+            format!("{v} ±{:.d$}", (h - l) / 2.0)
+        }
+        _ => cell.to_string(),
+    }
+}
+
+/// Columns of the terminal's comparison table, chosen from [`compare_rows`] so that it fits in
+/// 100 columns: the arm, Δ share in truce with its interval, Δ RMST, the median and
+/// Δ P(durable deal). comparison.csv and the report have every column.
+const TERMINAL_COLUMNS: [usize; 5] = [0, 2, 3, 4, 6];
+
 pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> String {
     let (header, rows) = compare_rows(agg, arms, sums);
-    render(&header, &rows)
+    let pick =
+        |r: &[String]| -> Vec<String> { TERMINAL_COLUMNS.iter().map(|&i| r[i].clone()).collect() };
+    let mut rows: Vec<Vec<String>> = rows.iter().map(|r| pick(r)).collect();
+    // The base row shows levels: the share in truce moves into its Δ column.
+    if let Some(base) = rows.first_mut() {
+        base[1] = format!("share {}", num(sums[0].metrics[HEADLINE.index()].mean, 3));
+    }
+    let mut header = pick(&header);
+    // Interpolated medians carry intervals in the CSV; here the point is enough.
+    for r in rows.iter_mut() {
+        if let Some((v, _)) = r[3].split_once(' ') {
+            r[3] = v.to_string();
+        }
+    }
+    header[2] = "Δ RMST (wk)".into();
+    header[3] = "median (wk)".into();
+    header[4] = "Δ P(durable)".into();
+    // Δ share, Δ RMST and Δ P(durable deal) as "estimate ±half-width" (the paired t intervals
+    // are symmetric; Newcombe's for P(durable) nearly so, and the CSV has its exact limits).
+    for r in rows.iter_mut().skip(1) {
+        for c in [1, 2, 4] {
+            r[c] = plus_minus(&r[c]);
+        }
+    }
+    let mut out = render(&header, &rows);
+    out.push_str("(share of weeks in truce; restricted mean and median truce length in weeks; P(a durable\ndeal); every metric with its interval in comparison.csv)\n");
+    out
 }
 
 /// Header and rows of the comparison table, interventions ranked by their effect on the share of

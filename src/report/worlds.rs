@@ -29,6 +29,9 @@ pub const HEADLINES: [MetricId; 4] = [
     MetricId::PeakTariffUs,
 ];
 
+/// Columns the terminal output fits in.
+pub const TERMINAL_WIDTH: usize = 100;
+
 /// A share as a percentage, never rounded to a certain 0% or 100%.
 fn percent(p: f64) -> String {
     if p > 0.995 {
@@ -278,9 +281,13 @@ pub fn sentence(arm: &str, e: &AcrossWorlds, better: Better, what: &str) -> Stri
     format!("{arm}: helps in {helps} of plausible worlds; typically {typical}")
 }
 
-fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> (Vec<String>, Vec<Vec<String>>) {
+fn table(
+    prep: &Prepared,
+    eff: &[Vec<AcrossWorlds>],
+    metrics: &[MetricId],
+) -> (Vec<String>, Vec<Vec<String>>) {
     let mut header = vec!["intervention".to_string()];
-    for id in HEADLINES {
+    for &id in metrics {
         header.push(format!("Δ {}: mean [95% CI]", id.name()));
         header.push("helps".into());
         header.push("5-95% of worlds".into());
@@ -292,7 +299,7 @@ fn table(prep: &Prepared, eff: &[Vec<AcrossWorlds>]) -> (Vec<String>, Vec<Vec<St
         .skip(1)
         .map(|(a, arm)| {
             let mut r = vec![arm.name.clone()];
-            for id in HEADLINES {
+            for &id in metrics {
                 let e = &eff[a - 1][id.index()];
                 let m = &METRICS[id.index()];
                 let d = if id == MetricId::PeakTariffUs { 1 } else { 3 };
@@ -363,7 +370,7 @@ fn report_blocks(
     drawn_posterior: bool,
 ) -> Vec<Block> {
     let base = &prep.loaded[0].scenario;
-    let (h, rows) = table(prep, eff);
+    let (h, rows) = table(prep, eff, &HEADLINES);
     let [rank_para, rank_table] = rank_blocks(ranked);
     vec![
         Block::Heading(1, format!("negsim: {} across plausible worlds", base.meta.name)),
@@ -642,13 +649,14 @@ pub fn finish(
         &eff,
         wp,
     ));
-    let (h, rows) = table(prep, &eff);
-    outln!("{intro}\n");
+    // The terminal shows the headline metric (100 columns); the report and the CSV have them all.
+    let (h, rows) = table(prep, &eff, &[MetricId::ShareTruce]);
+    outln!("{}\n", crate::fmt::wrap(&intro, TERMINAL_WIDTH));
     for line in sentences
         .iter()
         .chain(std::iter::once(&ranks_line(&ranked)))
     {
-        outln!("{line}");
+        outln!("{}", crate::fmt::wrap(line, TERMINAL_WIDTH));
     }
     outln!();
     out!("{}", render_text(&h, &rows));

@@ -690,3 +690,51 @@ fn explain_splits_each_effect_into_its_changes_exactly() {
         &["--explain decomposes the effect at the written values"],
     );
 }
+
+#[test]
+fn terminal_output_fits_in_100_columns() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let iv = |n: &str| {
+        root()
+            .join(format!("scenarios/interventions/{n}.toml"))
+            .display()
+            .to_string()
+    };
+    let (k, c) = (
+        iv("restore_kushner_channel"),
+        iv("cui_backchannel_succeeds"),
+    );
+    for (out, extra) in [
+        ("fixed", vec!["--runs", "100"]),
+        ("worlds", vec!["--worlds", "20", "--runs", "4"]),
+    ] {
+        let mut args = vec![
+            "compare",
+            b.as_str(),
+            "--with",
+            &k,
+            "--with",
+            &c,
+            "--weeks",
+            "52",
+            "--no-charts",
+            "-q",
+        ];
+        args.extend(extra);
+        let (_, o) = run_into(dir.path(), out, &args);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        let stdout = texts(&o).0;
+        for l in stdout.lines() {
+            // Paths of the output folder are the user's; everything else fits.
+            if l.contains(dir.path().to_str().expect("utf-8")) {
+                continue;
+            }
+            assert!(
+                l.chars().count() <= 100,
+                "{out}: {} columns: {l}",
+                l.chars().count()
+            );
+        }
+    }
+}

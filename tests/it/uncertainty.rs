@@ -325,6 +325,8 @@ fn worlds_are_deterministic_and_keyed_by_path_not_by_the_arms_present() {
     };
     assert_eq!(effects(&a), effects(&c));
     let (out, _) = texts(&worlds_run(&dir.path().join("d"), &[kushner], "1"));
+    // Lines wrap at 100 columns with a two-space indent.
+    let out = out.replace("\n  ", " ");
     assert!(out.contains("\nrestore_kushner_channel: "), "{out}");
     assert!(
         out.contains("Intervals cover parameters and simulation noise"),
