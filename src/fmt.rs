@@ -63,3 +63,25 @@ mod wrap_tests {
         assert_eq!(super::wrap("short", 100), "short");
     }
 }
+
+/// A signed number with `d` decimals ("+0.150", "-0.033"); a value that rounds to zero prints as
+/// "+0.000", never "-0.000".
+pub fn signed(x: f64, d: usize) -> String {
+    let s = format!("{x:+.d$}");
+    if s[1..].chars().all(|c| c == '0' || c == '.') {
+        format!("{:+.d$}", 0.0)
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod signed_tests {
+    #[test]
+    fn never_minus_zero() {
+        assert_eq!(super::signed(-0.0001, 3), "+0.000");
+        assert_eq!(super::signed(-0.0, 2), "+0.00");
+        assert_eq!(super::signed(-0.033, 3), "-0.033");
+        assert_eq!(super::signed(0.15, 3), "+0.150");
+    }
+}

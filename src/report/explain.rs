@@ -13,7 +13,7 @@ use crate::report::table::render_text;
 const LEVEL: f64 = crate::ensemble::summary::LEVEL;
 
 fn signed(x: Option<(f64, f64)>, v: f64) -> String {
-    let s = |x: f64| format!("{:+.3}", if x == 0.0 { 0.0 } else { x });
+    let s = |x: f64| crate::fmt::signed(x, 3);
     match x {
         Some((lo, hi)) => format!("{} [{}, {}]", s(v), s(lo), s(hi)),
         None => s(v),

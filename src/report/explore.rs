@@ -414,6 +414,20 @@ fn claims_section(
         ],
         &table,
     ));
+    // A claim ranks by the parameters this scenario gives it: say which claims have only one,
+    // where the reader sees the ranking (e.g. P2 in the baseline, which has no Kushner channel).
+    let thin: Vec<String> = groups
+        .iter()
+        .filter(|g| g.members.len() == 1 && g.claim != "none")
+        .map(|g| format!("{} ({})", g.claim, study.dims[g.members[0]].path))
+        .collect();
+    if !thin.is_empty() {
+        report.push_str(&format!(
+            "note: a claim ranks by the parameters this scenario gives it to vary. {} {} only one here, so a low rank can mean the scenario lacks the claim's mechanism (a channel it does not have), not that the claim matters little: an intervention that adds it shows its weight (compare --explain).\n",
+            thin.join(", "),
+            if thin.len() == 1 { "has" } else { "have" }
+        ));
+    }
     (chart_names, chart_vals)
 }
 

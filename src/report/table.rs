@@ -80,9 +80,9 @@ fn signed(e: &Estimate, d: usize) -> String {
     match e.value {
         None => "n/a".into(),
         Some(v) => {
-            let l = e.lo.map_or("?".into(), |x| format!("{x:+.d$}"));
-            let h = e.hi.map_or("?".into(), |x| format!("{x:+.d$}"));
-            format!("{v:+.d$} [{l}, {h}]")
+            let l = e.lo.map_or("?".into(), |x| crate::fmt::signed(x, d));
+            let h = e.hi.map_or("?".into(), |x| crate::fmt::signed(x, d));
+            format!("{} [{l}, {h}]", crate::fmt::signed(v, d))
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::ensemble::worlds::{
     Input, Posterior, WorldOut, WorldsPlan, design, effects, p_helps, world_effects,
 };
 use crate::error::Failure;
-use crate::fmt::num;
+use crate::fmt::{num, signed};
 use crate::report::csv::{line, opt};
 use crate::report::document::{self, Block};
 pub use crate::report::json::INTERVAL_COVERS;
@@ -41,12 +41,6 @@ fn percent(p: f64) -> String {
     } else {
         format!("{:.0}%", 100.0 * p)
     }
-}
-
-/// A signed number with a fixed number of decimals ("+0.150", "-0.033", "+0.000").
-fn signed(x: f64, d: usize) -> String {
-    let x = if x == 0.0 { 0.0 } else { x };
-    format!("{x:+.d$}")
 }
 
 fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> String {

@@ -159,6 +159,11 @@ fn sensitivity_ranks_claims_with_intervals_deterministically_and_through_shards(
         stdout.contains("P6 Chinese officials fear initiative"),
         "{stdout}"
     );
+    // A claim with one parameter in the study gets the note on what its rank means.
+    assert!(
+        stdout.contains("note: a claim ranks by the parameters this scenario gives it"),
+        "{stdout}"
+    );
     run_args(args(two.to_str().expect("utf8"), &["--threads", "2"]));
     assert_same_outputs(&one, &two);
     let claims = csv(&one.join("claims.csv"));

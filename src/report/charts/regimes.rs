@@ -76,10 +76,36 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         }
         Ok(())
     })?;
+    // The largest weekly share in neither regime over every arm: the grey area may be too thin
+    // to see, and the guide should say so rather than point at it.
+    let neither = inp
+        .agg
+        .arms
+        .iter()
+        .map(|arm| {
+            let wk = &arm.weekly;
+            let total = wk.n.max(1) as f64;
+            (0..weeks)
+                .map(|t| wk.regimes[t * 3] as f64 / total)
+                .fold(0.0, f64::max)
+        })
+        .fold(0.0, f64::max);
+    let grey = if neither == 0.0 {
+        "grey in neither (before any truce or escalation; no replicate is in neither in any week here, so it does not show)".to_string()
+    } else if neither < 0.01 {
+        format!(
+            "grey in neither (before any truce or escalation; at most {:.1}% of replicates in any week here, too thin to see)",
+            100.0 * neither
+        )
+    } else {
+        "grey in neither (before any truce or escalation)".to_string()
+    };
     Ok(Chart {
         file: "regimes.png",
         title,
-        guide: "For each week, the green area is the share of replicates in a truce, red in an escalation episode, grey in neither (before any truce or escalation).\nA flat band means a steady mix of regimes across replicates, not that any one replicate is steady: each replicate keeps cycling.".into(),
+        guide: format!(
+            "For each week, the green area is the share of replicates in a truce, orange (vermilion) in an escalation episode, {grey}.\nA flat band means a steady mix of regimes across replicates, not that any one replicate is steady: each replicate keeps cycling."
+        ),
         png,
         size: (w, h),
     })
