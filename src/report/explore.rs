@@ -343,6 +343,7 @@ fn sensitivity_rows(
     }
 }
 
+// long: the CSV rows, the terminal table and its note, and the chart values, from one pass over the ranked claims.
 /// claims.csv's rows and the terminal's claims table of one output; returns the claims chart's
 /// labels and values.
 fn claims_section(

@@ -12,6 +12,7 @@ use super::{Chart, Input, frame, render};
 /// Stacking order from the bottom: truce, escalation, neither (indices into the regime counts).
 const ORDER: [(usize, &str); 3] = [(1, "truce"), (2, "escalation"), (0, "neither")];
 
+// long: one plotters drawing (a panel per arm), then the guide that reads the same counts.
 pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     let n = inp.arms.len();
     let (rows, cols) = grid(n);
