@@ -267,14 +267,15 @@ pub struct WorldsPlan {
 /// Runs worlds `range` of the `wp.worlds` (all of them, or one shard's; see the module
 /// documentation). A world's values and replicates depend only on its index, so shards
 /// concatenated in order are the whole run. `templates[a]` is arm a's scenario; fails with the
-/// first world whose values do not validate, or `Ok(None)` when `stop` is set.
+/// first world whose values do not validate, or `Ok(None)` when `stop` is set; `done` is called
+/// once per finished world (a progress bar).
 pub fn run(
     templates: &[Template],
     inputs: &[Input],
     posterior: Option<&Posterior>,
     (wp, range): (WorldsPlan, std::ops::Range<u64>),
     plan: &Plan,
-    stop: &AtomicBool,
+    (stop, done): (&AtomicBool, &(dyn Fn() + Sync)),
 ) -> Result<Option<Vec<WorldOut>>, String> {
     let design = design(plan.seed, inputs, wp.worlds);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -289,7 +290,9 @@ pub fn run(
                 if stop.load(Ordering::Relaxed) {
                     return Ok(None);
                 }
-                world(templates, inputs, posterior, &design, i, wp, plan).map(Some)
+                let w = world(templates, inputs, posterior, &design, i, wp, plan).map(Some);
+                done();
+                w
             })
             .collect()
     });

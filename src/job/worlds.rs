@@ -72,15 +72,18 @@ pub fn execute(
         trace: 0,
         independent: false,
     };
+    let bar = super::progress_bar(job.progress, range.end - range.start, "worlds");
+    let tick = || bar.inc(1);
     let result = worlds::run(
         &templates,
         &inputs,
         posterior.as_ref(),
         (wp, range.clone()),
         &plan,
-        stop,
+        (stop, &tick),
     )
     .map_err(Failure::Input)?;
+    bar.finish_and_clear();
     let Some(result) = result else {
         return Err(Failure::Interrupted);
     };

@@ -108,6 +108,27 @@ fn progress_is_printed_as_plain_lines_when_stderr_is_not_a_terminal() {
         !texts(&o).1.contains("replicates ("),
         "--quiet prints no progress"
     );
+    // Worlds count worlds.
+    let t = root().join("scenarios/interventions/treasury_expertise.toml");
+    let d = dir.path().join("w");
+    let o = negsim()
+        .env("NEGSIM_PROGRESS_SECONDS", "0.02")
+        .args(["compare", &b, "--with", t.to_str().expect("utf-8")])
+        .args([
+            "--worlds",
+            "40",
+            "--runs",
+            "20",
+            "--threads",
+            "1",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(&d)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert!(texts(&o).1.contains("/40 worlds ("), "{}", texts(&o).1);
 }
 
 #[test]
