@@ -192,7 +192,11 @@ fn write_sweep(
                     w.report.push_str(&format!("no heatmap of {}: needs at least 2 steps per parameter and the output defined at every point\n", names[k]));
                     continue;
                 }
-                charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v)
+                let base_of = |path: &str| {
+                    study.template.base.scenario.params.iter().find(|p| p.path == path).and_then(|p| p.number)
+                };
+                let base = base_of(&study.dims[0].path).zip(base_of(&study.dims[1].path));
+                charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v, base)
             }
             .map_err(Failure::Input)?;
             w.put(format!("sweep_{}.png", names[k]), &c.png)?;

@@ -68,12 +68,13 @@ pub fn line(
 
 /// Colour scale from light yellow to dark blue (perceptually ordered, colour-blind safe: viridis-like).
 fn scale(t: f64) -> RGBColor {
+    // Viridis in its usual direction: low values dark purple, high values yellow.
     const STOPS: [(f64, [f64; 3]); 5] = [
-        (0.0, [253.0, 231.0, 37.0]),
-        (0.25, [94.0, 201.0, 98.0]),
+        (0.0, [68.0, 1.0, 84.0]),
+        (0.25, [59.0, 82.0, 139.0]),
         (0.5, [33.0, 145.0, 140.0]),
-        (0.75, [59.0, 82.0, 139.0]),
-        (1.0, [68.0, 1.0, 84.0]),
+        (0.75, [94.0, 201.0, 98.0]),
+        (1.0, [253.0, 231.0, 37.0]),
     ];
     let t = t.clamp(0.0, 1.0);
     let k = STOPS.iter().position(|s| s.0 >= t).unwrap_or(4).max(1);
@@ -118,8 +119,10 @@ fn contour(xs: &[f64], ys: &[f64], v: &[Vec<f64>], z: f64) -> Vec<[(f64, f64); 2
     segs
 }
 
-/// Two parameters on a grid: the output as colours, with contour lines.
+/// Two parameters on a grid: the output as colours, with contour lines, and the base scenario's
+/// values marked when they lie inside the grid.
 // long: one plotters drawing, top to bottom; its steps share the drawing area.
+#[allow(clippy::too_many_arguments)]
 pub fn heatmap(
     caption: &str,
     xname: &str,
@@ -128,6 +131,7 @@ pub fn heatmap(
     xs: &[f64],
     ys: &[f64],
     v: &[Vec<f64>],
+    base: Option<(f64, f64)>,
 ) -> Result<Chart, String> {
     let (w, h) = (1500u32, 1000u32);
     let title = format!("{zname} over {xname} and {yname}");
@@ -190,6 +194,26 @@ pub fn heatmap(
                     )))
                     .map_err(err)?;
             }
+        }
+        if let Some((bx, by)) =
+            base.filter(|&(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y))
+        {
+            chart
+                .draw_series(std::iter::once(Circle::new((bx, by), 9, WHITE.filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Circle::new((bx, by), 6, BLACK.filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(
+                    EmptyElement::at((bx, by))
+                        + Text::new(
+                            "base scenario",
+                            (12, -22),
+                            style::label_font().color(&WHITE),
+                        ),
+                ))
+                .map_err(err)?;
         }
         // Colour scale.
         let (_, lh) = legend.dim_in_pixel();
