@@ -145,6 +145,7 @@ impl Written<'_> {
     }
 }
 
+// long: sweep.csv, then a line or heatmap per charted output, then the table, in file order.
 /// sweep.csv, the sweep's charts and its table.
 fn write_sweep(
     study: &Study,
