@@ -195,6 +195,16 @@ pub struct Estimate {
     pub p: Option<f64>,
 }
 
+impl Estimate {
+    /// Not estimable: no value, no limits, no p-value.
+    pub const NONE: Estimate = Estimate {
+        value: None,
+        lo: None,
+        hi: None,
+        p: None,
+    };
+}
+
 /// Kaplan–Meier summary of one arm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KmSummary {
@@ -307,14 +317,8 @@ pub fn paired_difference(
     let df = GROUPS as f64 - 1.0;
     let tq = t_multiplier(level);
     let diff = |stat: &dyn Fn(&[f64]) -> Option<f64>, a: &KmCounts, b: &KmCounts| -> Estimate {
-        let none = Estimate {
-            value: None,
-            lo: None,
-            hi: None,
-            p: None,
-        };
         let Some(full) = stat(&a.curve(None)).zip(stat(&b.curve(None))) else {
-            return none;
+            return Estimate::NONE;
         };
         let full = full.0 - full.1;
         let loo: Option<Vec<f64>> = (0..GROUPS)
@@ -333,7 +337,7 @@ pub fn paired_difference(
             // A leave-one-group-out curve never reached its median: no interval.
             None => Estimate {
                 value: Some(full),
-                ..none
+                ..Estimate::NONE
             },
         }
     };

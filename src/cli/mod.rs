@@ -146,25 +146,6 @@ fn default_scenarios() -> Result<(Vec<String>, bool), Failure> {
     Ok((arms, true))
 }
 
-/// `--explain` after a comparison: the Shapley decomposition of each intervention, into
-/// `<out>/explain/`.
-fn explain_job(j: &Job<'_>, out: &std::path::Path) -> Result<(), Failure> {
-    let started = std::time::Instant::now();
-    let prep = crate::ensemble::job::prepare(j)?;
-    let plan = crate::ensemble::Plan {
-        seed: j.seed,
-        threads: j.threads,
-        trace: 0,
-        independent: false,
-    };
-    let all = job::explain::explain(&prep, &plan, job::explain::RUNS)?;
-    let od = crate::report::output::OutputDir::prepare(&job::explain::out_path(out), &[], true)
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    crate::report::explain::write(od, &all, job::explain::RUNS)?;
-    outln!("explained in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
 /// Plausible worlds of the default job.
 const DEFAULT_WORLDS: u64 = 200;
 
@@ -244,7 +225,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             );
             let out = job::run::execute(&j, &STOP)?;
             if cli.explain {
-                explain_job(&j, &out)?;
+                job::explain::run(&j, &out)?;
             }
             Ok(())
         }
@@ -304,7 +285,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             let out = job::run::execute(&j, &STOP)?;
             if explain && j.shard.is_none() {
-                explain_job(&j, &out)?;
+                job::explain::run(&j, &out)?;
             }
             Ok(())
         }

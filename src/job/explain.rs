@@ -15,7 +15,7 @@
 //! citing the same claim.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::ensemble::Plan;
 use crate::ensemble::job::Prepared;
@@ -232,24 +232,24 @@ fn coalition(
             })
             .cloned()
             .collect();
-        if let Some(mut t) = set_overlay(&resets).map_err(Failure::Input)? {
-            for (l, it) in &removed {
-                t.text.push_str(&format!(
+        let removals: String = removed
+            .iter()
+            .map(|(l, it)| {
+                format!(
                     "[[remove.{l}]]\nname = \"{it}\"\nsource = \"set\"\nnote = \"left out of this coalition by --explain\"\n\n"
-                ));
+                )
+            })
+            .collect();
+        match set_overlay(&resets).map_err(Failure::Input)? {
+            Some(mut t) => {
+                t.text.push_str(&removals);
+                texts.push(t);
             }
-            texts.push(t);
-        } else if !removed.is_empty() {
-            let mut text = String::from("[overlay]\nname = \"explain\"\n\n");
-            for (l, it) in &removed {
-                text.push_str(&format!(
-                    "[[remove.{l}]]\nname = \"{it}\"\nsource = \"set\"\nnote = \"left out of this coalition by --explain\"\n\n"
-                ));
-            }
-            texts.push(Text {
+            None if !removals.is_empty() => texts.push(Text {
                 path: crate::scenario::SET_FILE.into(),
-                text,
-            });
+                text: format!("[overlay]\nname = \"explain\"\n\n{removals}"),
+            }),
+            None => {}
         }
     }
     let l = load_texts(base_text, &texts)
@@ -313,7 +313,21 @@ pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>
     Ok(out)
 }
 
-/// Where `--explain` writes: `<comparison folder>/explain/`.
-pub fn out_path(compare_out: &std::path::Path) -> PathBuf {
-    compare_out.join("explain")
+/// `--explain` after a comparison `job` wrote into `compare_out`: the decomposition of each
+/// intervention, written to `<compare_out>/explain/`.
+pub fn run(job: &crate::ensemble::job::Job<'_>, compare_out: &Path) -> Result<PathBuf, Failure> {
+    let started = std::time::Instant::now();
+    let prep = crate::ensemble::job::prepare(job)?;
+    let plan = Plan {
+        seed: job.seed,
+        threads: job.threads,
+        trace: 0,
+        independent: false,
+    };
+    let all = explain(&prep, &plan, RUNS)?;
+    let od = crate::report::output::OutputDir::prepare(&compare_out.join("explain"), &[], true)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let root = crate::report::explain::write(od, &all, RUNS)?;
+    outln!("explained in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(root)
 }

@@ -86,6 +86,16 @@ fn log_lines(bar: &indicatif::ProgressBar, unit: &str) {
         });
 }
 
+/// 8 hex digits of the SHA-256 of `text`: a short tag for default folder names.
+pub fn short_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The part of a default output folder's name that names the overlays: empty without any,
 /// `+a+b` for overlays a and b (file stems; `,` between the arms of a comparison), or, past 48
 /// characters, the first overlay and 8 hex digits of a hash of them all. So `run --with X` never
@@ -118,9 +128,7 @@ pub fn overlays_tag(arms: &[Vec<String>]) -> String {
     if all.len() <= 48 {
         return format!("+{all}");
     }
-    use sha2::Digest;
-    let h = sha2::Sha256::digest(all.as_bytes());
-    let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hex = short_hash(&all);
     let first: String = arms[0].chars().take(32).collect();
     format!("+{first}-and-{}-more-{hex}", arms.len() - 1)
 }

@@ -26,10 +26,7 @@ fn overlay_lists(job: &Job<'_>) -> Vec<Vec<String>> {
         job.arms.clone()
     };
     if let Some(t) = &job.set {
-        use sha2::Digest;
-        let h = sha2::Sha256::digest(t.text.as_bytes());
-        let hex: String = h.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        lists.insert(0, vec![format!("set-{hex}")]);
+        lists.insert(0, vec![format!("set-{}", super::short_hash(&t.text))]);
     }
     lists
 }

@@ -442,13 +442,6 @@ pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(
     close_csv(out, rel, c)
 }
 
-const NONE: Estimate = Estimate {
-    value: None,
-    lo: None,
-    hi: None,
-    p: None,
-};
-
 /// How every KM median in the CSVs is computed (one text, so summary.csv and comparison.csv agree).
 const KM_MEDIAN_METHOD: &str = "kaplan-meier median interpolated between weeks; interval: pointwise grouped-jackknife band inverted at 0.5; difference: grouped jackknife of the same interpolated medians";
 
@@ -495,10 +488,10 @@ pub fn write_comparison(
         for (a, arm) in arms.iter().enumerate() {
             let s = &sums[a].metrics[k];
             let (diff, method) = if a == 0 {
-                (NONE, s.method.to_string())
+                (Estimate::NONE, s.method.to_string())
             } else if m.id.censored_time() {
                 (
-                    NONE,
+                    Estimate::NONE,
                     format!(
                         "{}, over replicates reaching it; difference: none (a censored time: see the kaplan-meier rows)",
                         s.method
@@ -529,7 +522,7 @@ pub fn write_comparison(
     for d in DURATIONS {
         for (a, arm) in arms.iter().enumerate() {
             let (dr, dm) = if a == 0 {
-                (NONE, NONE)
+                (Estimate::NONE, Estimate::NONE)
             } else {
                 summary::km_difference(agg, a, d.0)
             };

@@ -88,19 +88,17 @@ pub fn fixed(
             json!({ "name": arm.name, "description": arm.description, "estimates": est, "vs_base": vs })
         })
         .collect();
-    json!({
-        "schema": SCHEMA,
-        "negsim_version": env!("CARGO_PKG_VERSION"),
-        "git_commit": crate::report::manifest::GIT_COMMIT,
-        "command": command,
-        "scenario": prep.loaded[0].scenario.meta.name,
-        "seed": seed,
-        "runs_per_arm": agg.runs,
-        "weeks": prep.weeks,
-        "intervals": "95%; they cover simulation noise only, at the parameters as written",
-        "base_arm": prep.arms[0].name,
-        "arms": arms,
-    })
+    document(
+        command,
+        seed,
+        prep,
+        json!({
+            "runs_per_arm": agg.runs,
+            "weeks": prep.weeks,
+            "intervals": "95%; they cover simulation noise only, at the parameters as written",
+            "arms": arms,
+        }),
+    )
 }
 
 /// The document of a run or comparison across plausible worlds.
@@ -136,19 +134,35 @@ pub fn worlds(
             json!({ "name": arm.name, "description": arm.description, "effects": e })
         })
         .collect();
-    json!({
+    document(
+        command,
+        seed,
+        prep,
+        json!({
+            "worlds": wp.worlds,
+            "runs_per_world": wp.runs,
+            "weeks": wp.weeks,
+            "intervals": format!("95%; {}", INTERVAL_COVERS),
+            "spread": "5-95% of plausible worlds, simulation noise removed",
+            "interventions": arms,
+        }),
+    )
+}
+
+/// The keys every document has (schema, version, commit, command, scenario, seed, base arm),
+/// then `body`'s.
+fn document(command: &str, seed: u64, prep: &Prepared, body: Value) -> Value {
+    let mut doc = json!({
         "schema": SCHEMA,
         "negsim_version": env!("CARGO_PKG_VERSION"),
         "git_commit": crate::report::manifest::GIT_COMMIT,
         "command": command,
         "scenario": prep.loaded[0].scenario.meta.name,
         "seed": seed,
-        "worlds": wp.worlds,
-        "runs_per_world": wp.runs,
-        "weeks": wp.weeks,
-        "intervals": format!("95%; {}", INTERVAL_COVERS),
-        "spread": "5-95% of plausible worlds, simulation noise removed",
         "base_arm": prep.arms[0].name,
-        "interventions": arms,
-    })
+    });
+    if let (Some(d), Value::Object(b)) = (doc.as_object_mut(), body) {
+        d.extend(b);
+    }
+    doc
 }

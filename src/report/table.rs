@@ -145,54 +145,79 @@ pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The ranked comparison table: interventions by paired effect on the headline metric.
-/// "+6.35 [+6.16, +6.55]" as "+6.35 ±0.20" (a symmetric interval written shorter).
-fn plus_minus(cell: &str) -> String {
-    let parse = |x: &str| x.trim().trim_start_matches('+').parse::<f64>().ok();
-    let Some((v, rest)) = cell.split_once(" [") else {
-        return cell.to_string();
-    };
-    let Some((lo, hi)) = rest.trim_end_matches(']').split_once(", ") else {
-        return cell.to_string();
-    };
-    match (parse(v), parse(lo), parse(hi)) {
-        (Some(_), Some(l), Some(h)) => {
-            let d = v.split('.').nth(1).map_or(0, str::len);
-            format!("{v} ±{:.d$}", (h - l) / 2.0)
-        }
-        _ => cell.to_string(),
+/// "+6.35 ±0.20": an estimate with the half-width of its interval, `d` decimals ("n/a" when not
+/// estimable). The paired t intervals are symmetric; Newcombe's for P(durable deal) nearly so,
+/// and comparison.csv has its exact limits.
+fn plus_minus(e: &Estimate, d: usize) -> String {
+    // The half-width of the limits as comparison.csv and the report print them (rounded to `d`
+    // decimals), so the three places agree to the last digit.
+    let printed = |x: f64| format!("{x:.d$}").parse::<f64>().unwrap_or(x);
+    match (e.value, e.lo, e.hi) {
+        (Some(v), Some(l), Some(h)) => format!(
+            "{} ±{:.d$}",
+            crate::fmt::signed(v, d),
+            (printed(h) - printed(l)) / 2.0
+        ),
+        _ => signed(e, d),
     }
 }
 
-/// Columns of the terminal's comparison table, chosen from [`compare_rows`] so that it fits in
-/// 100 columns: the arm, Δ share in truce with its interval, Δ RMST, the median and
-/// Δ P(durable deal). comparison.csv and the report have every column.
-const TERMINAL_COLUMNS: [usize; 5] = [0, 2, 3, 4, 6];
+/// The interventions (arm indices after the base) by their paired effect on the headline
+/// metric, largest first (ties keep the arms' order).
+fn ranked(agg: &Aggregate, arms: &[Arm]) -> Vec<usize> {
+    let effect = |a: usize| {
+        summary::metric_difference(agg, a, HEADLINE.index())
+            .est
+            .value
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    let mut order: Vec<usize> = (1..arms.len()).collect();
+    order.sort_by(|&x, &y| effect(y).total_cmp(&effect(x)).then(x.cmp(&y)));
+    order
+}
 
+/// The terminal's comparison table, in 100 columns: the arm, Δ share in truce, Δ RMST, the
+/// median and Δ P(durable deal), each difference as "estimate ±half-width"; the base row shows
+/// levels. comparison.csv and the report ([`compare_rows`]) have every column and limit.
 pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> String {
-    let (header, rows) = compare_rows(agg, arms, sums);
-    let pick =
-        |r: &[String]| -> Vec<String> { TERMINAL_COLUMNS.iter().map(|&i| r[i].clone()).collect() };
-    let mut rows: Vec<Vec<String>> = rows.iter().map(|r| pick(r)).collect();
-    // The base row shows levels: the share in truce moves into its Δ column.
-    if let Some(base) = rows.first_mut() {
-        base[1] = format!("share {}", num(sums[0].metrics[HEADLINE.index()].mean, 3));
-    }
-    let mut header = pick(&header);
+    let k_durable = MetricId::DurableDeal.index();
+    let header = [
+        "arm",
+        "Δ share in truce",
+        "Δ RMST (wk)",
+        "median (wk)",
+        "Δ P(durable)",
+    ]
+    .map(String::from)
+    .to_vec();
     // Interpolated medians carry intervals in the CSV; here the point is enough.
-    for r in rows.iter_mut() {
-        if let Some((v, _)) = r[3].split_once(' ') {
-            r[3] = v.to_string();
-        }
-    }
-    header[2] = "Δ RMST (wk)".into();
-    header[3] = "median (wk)".into();
-    header[4] = "Δ P(durable)".into();
-    // Δ share, Δ RMST and Δ P(durable deal) as "estimate ±half-width" (the paired t intervals
-    // are symmetric; Newcombe's for P(durable) nearly so, and the CSV has its exact limits).
-    for r in rows.iter_mut().skip(1) {
-        for c in [1, 2, 4] {
-            r[c] = plus_minus(&r[c]);
-        }
+    let median = |a: usize| {
+        sums[a]
+            .truce_strict
+            .median
+            .value
+            .map_or("not reached".into(), |v| format!("{v:.1}"))
+    };
+    let base = &sums[0];
+    let mut rows = vec![vec![
+        format!("{} (base)", arms[0].name),
+        format!("share {}", num(base.metrics[HEADLINE.index()].mean, 3)),
+        format!(
+            "RMST {}",
+            num(base.truce_strict.rmst.value.unwrap_or(f64::NAN), 2)
+        ),
+        median(0),
+        format!("P = {}", num(base.metrics[k_durable].mean, 3)),
+    ]];
+    for a in ranked(agg, arms) {
+        let (rmst, _) = summary::km_difference(agg, a, Durations::TruceStrict);
+        rows.push(vec![
+            arms[a].name.clone(),
+            plus_minus(&summary::metric_difference(agg, a, HEADLINE.index()).est, 3),
+            plus_minus(&rmst, 2),
+            median(a),
+            plus_minus(&summary::metric_difference(agg, a, k_durable).est, 3),
+        ]);
     }
     let mut out = render(&header, &rows);
     out.push_str("(share of weeks in truce; restricted mean and median truce length in weeks; P(a durable\ndeal); every metric with its interval in comparison.csv)\n");
@@ -241,15 +266,7 @@ pub fn compare_rows(
         format!("{}/yr", num(base.metrics[k_broken].mean, 2)),
         format!("P = {}", num(base.metrics[k_durable].mean, 3)),
     ]];
-    let mut order: Vec<usize> = (1..arms.len()).collect();
-    let effect = |a: usize| {
-        summary::metric_difference(agg, a, k_head)
-            .est
-            .value
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    order.sort_by(|&x, &y| effect(y).total_cmp(&effect(x)).then(x.cmp(&y)));
-    for a in order {
+    for a in ranked(agg, arms) {
         let (rmst, _) = summary::km_difference(agg, a, Durations::TruceStrict);
         rows.push(vec![
             arms[a].name.clone(),
