@@ -64,6 +64,17 @@ mod wrap_tests {
     }
 }
 
+/// A share as a percentage, never rounded to a certain 0% or 100%.
+pub fn percent(p: f64) -> String {
+    if p > 0.995 {
+        ">99%".into()
+    } else if p < 0.005 {
+        "<1%".into()
+    } else {
+        format!("{:.0}%", 100.0 * p)
+    }
+}
+
 /// A signed number with `d` decimals ("+0.150", "-0.033"); a value that rounds to zero prints as
 /// "+0.000", never "-0.000".
 pub fn signed(x: f64, d: usize) -> String {

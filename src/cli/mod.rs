@@ -13,6 +13,7 @@ use clap::Parser;
 use crate::ensemble::job::{Job, Runs};
 use crate::job::worlds::DEFAULT_RUNS_PER_WORLD;
 use crate::job::{self, calibrate, facts};
+use crate::report::answer::Brief;
 use crate::report::inspect;
 use crate::scenario::builtin as defaults;
 use crate::scenario::{self, Files, Resolver};
@@ -219,13 +220,23 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     "negsim: no ./{INTERVENTIONS_DIR}/ here, so the built-in baseline (2025-10-23) against every built-in intervention\n"
                 );
             }
-            job::run::execute(&w, &STOP)?;
+            let (_, worlds) = job::run::execute_with(&w, &STOP, Brief::default())?;
+            let explain = if cli.no_explain {
+                None
+            } else {
+                outln!();
+                Some(job::explain::decompose(&j)?)
+            };
             outln!(
                 "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each;\nintervals cover simulation noise only:\n"
             );
-            let out = job::run::execute(&j, &STOP)?;
-            if cli.explain {
-                job::explain::run(&j, &out)?;
+            let brief = Brief {
+                worlds,
+                explain: explain.clone(),
+            };
+            let (out, _) = job::run::execute_with(&j, &STOP, brief)?;
+            if let Some(e) = &explain {
+                job::explain::write(e, &out)?;
             }
             Ok(())
         }
@@ -283,9 +294,18 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     "--explain decomposes the effect at the written values; run it without --worlds".into(),
                 ));
             }
-            let out = job::run::execute(&j, &STOP)?;
-            if explain && j.shard.is_none() {
-                job::explain::run(&j, &out)?;
+            let explained = if explain && j.shard.is_none() {
+                Some(job::explain::decompose(&j)?)
+            } else {
+                None
+            };
+            let brief = Brief {
+                worlds: None,
+                explain: explained.clone(),
+            };
+            let (out, _) = job::run::execute_with(&j, &STOP, brief)?;
+            if let Some(e) = &explained {
+                job::explain::write(e, &out)?;
             }
             Ok(())
         }

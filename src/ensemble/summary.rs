@@ -135,6 +135,75 @@ pub fn metric_difference(agg: &Aggregate, a: usize, k: usize) -> Difference {
     }
 }
 
+/// The counts of the model's mechanisms (events per replicate) that [`mechanism_changes`]
+/// compares: what happens inside the cycle (deals, disputes, misreadings, rounds, threats,
+/// expiries), not its outcomes.
+pub const MECHANISMS: [MetricId; 19] = [
+    MetricId::TransactionalDeals,
+    MetricId::BroadDeals,
+    MetricId::BroadDealsUnravelled,
+    MetricId::RecordDisputes,
+    MetricId::PerceivedViolations,
+    MetricId::Misperceptions,
+    MetricId::Rounds,
+    MetricId::Summits,
+    MetricId::SummitsSucceeded,
+    MetricId::ThreatsExecuted,
+    MetricId::ThreatsPostponed,
+    MetricId::ThreatsConceded,
+    MetricId::ThreatsWithdrawnInDeal,
+    MetricId::ThreatsHanging,
+    MetricId::ScheduledTalks,
+    MetricId::ScheduledTalksDeal,
+    MetricId::ExpiriesRenewed,
+    MetricId::ExpiriesExtended,
+    MetricId::ExpiriesLapsed,
+];
+
+/// A count rarer than this per replicate in both arms is left out of [`mechanism_changes`]: a
+/// relative change of something that almost never happens says nothing about the mechanism.
+pub const MIN_MECHANISM_COUNT: f64 = 0.05;
+
+/// How one mechanism count differs between an arm and the baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Change {
+    /// The count.
+    pub metric: MetricId,
+    /// Paired difference per replicate (arm minus baseline).
+    pub diff: Estimate,
+    /// The baseline's mean per replicate.
+    pub base: f64,
+    /// |difference| / sqrt(max(baseline mean, [`MIN_MECHANISM_COUNT`])): the ranking key, the
+    /// change against the scale of a count's own (Poisson-like) noise.
+    pub relative: f64,
+}
+
+/// The `top` mechanism counts of arm `a` (>= 1) whose paired difference from the baseline is
+/// resolved (its 95% interval excludes zero) and largest against the square root of the
+/// baseline's count; ties in registry order.
+pub fn mechanism_changes(agg: &Aggregate, a: usize, top: usize) -> Vec<Change> {
+    let mut out: Vec<Change> = MECHANISMS
+        .iter()
+        .filter_map(|&id| {
+            let k = id.index();
+            let diff = metric_difference(agg, a, k).est;
+            let base = agg.arms[0].moments[k].mean();
+            let arm = agg.arms[a].moments[k].mean();
+            let v = diff.value?;
+            let resolved = matches!((diff.lo, diff.hi), (Some(l), Some(h)) if l > 0.0 || h < 0.0);
+            (resolved && base.max(arm) >= MIN_MECHANISM_COUNT).then(|| Change {
+                metric: id,
+                diff,
+                base,
+                relative: v.abs() / base.max(MIN_MECHANISM_COUNT).sqrt(),
+            })
+        })
+        .collect();
+    out.sort_by(|x, y| y.relative.total_cmp(&x.relative));
+    out.truncate(top);
+    out
+}
+
 /// Which Kaplan–Meier series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Durations {
@@ -144,6 +213,52 @@ pub enum Durations {
     TruceTariff,
     /// Weeks to the first durable deal (censored where none is reached).
     DurableDeal,
+}
+
+/// The names of one Kaplan–Meier series' outputs, the same in every CSV, JSON document, report
+/// table and `--output` flag (the registry of duration names; metrics have `METRICS`).
+#[derive(Clone, Copy, Debug)]
+pub struct KmNames {
+    /// Which series.
+    pub which: Durations,
+    /// Its interpolated median.
+    pub median: &'static str,
+    /// Its restricted mean (the restriction time is in the description, not the name).
+    pub rmst: &'static str,
+}
+
+/// Truce length, strict rule: median.
+pub const TRUCE_MEDIAN: &str = "truce_km_median_weeks";
+/// Truce length, strict rule: restricted mean.
+pub const TRUCE_RMST: &str = "truce_rmst_weeks";
+/// Weeks to the first durable deal: median.
+pub const DURABLE_MEDIAN: &str = "weeks_to_durable_deal_km_median";
+
+/// Every Kaplan–Meier series and its output names.
+pub const KM_NAMES: [KmNames; 3] = [
+    KmNames {
+        which: Durations::TruceStrict,
+        median: TRUCE_MEDIAN,
+        rmst: TRUCE_RMST,
+    },
+    KmNames {
+        which: Durations::TruceTariff,
+        median: "truce_tariff_rule_km_median_weeks",
+        rmst: "truce_tariff_rule_rmst_weeks",
+    },
+    KmNames {
+        which: Durations::DurableDeal,
+        median: DURABLE_MEDIAN,
+        rmst: "weeks_to_durable_deal_rmst",
+    },
+];
+
+/// The output names of series `which`.
+pub fn km_names(which: Durations) -> KmNames {
+    KM_NAMES
+        .into_iter()
+        .find(|k| k.which == which)
+        .unwrap_or(KM_NAMES[0])
 }
 
 /// Paired differences of RMST and interpolated KM median for arm `a` against the baseline, over

@@ -97,8 +97,8 @@ const MAX_DIMS: usize = 1000;
 const DEFAULT_STEPS: usize = 9;
 
 /// Outputs charted by `sweep` and analysed by `sensitivity` unless `--metric` says otherwise.
-const SWEEP_CHARTED: [&str; 2] = ["share_truce", "truce_rmst"];
-const SENSITIVITY_OUTPUTS: [&str; 2] = ["truce_rmst", "share_truce"];
+const SWEEP_CHARTED: [&str; 2] = ["share_truce", "truce_rmst_weeks"];
+const SENSITIVITY_OUTPUTS: [&str; 2] = ["truce_rmst_weeks", "share_truce"];
 
 fn input(e: impl std::fmt::Display) -> Failure {
     Failure::Input(e.to_string())

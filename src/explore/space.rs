@@ -316,15 +316,15 @@ pub struct Est {
 /// Kaplan–Meier outputs a point offers besides the metrics' means.
 pub const KM_OUTPUTS: [(&str, &str); 3] = [
     (
-        "truce_km_median",
+        crate::ensemble::summary::TRUCE_MEDIAN,
         "median truce length in weeks (Kaplan-Meier, strict rule)",
     ),
     (
-        "truce_rmst",
+        crate::ensemble::summary::TRUCE_RMST,
         "restricted mean truce length, weeks (Kaplan-Meier, up to the durable length)",
     ),
     (
-        "durable_deal_km_median",
+        crate::ensemble::summary::DURABLE_MEDIAN,
         "median weeks to the first durable deal (Kaplan-Meier; empty if not reached)",
     ),
 ];

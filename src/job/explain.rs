@@ -23,11 +23,15 @@ use crate::ensemble::record::MetricId;
 use crate::ensemble::shapley::{Explained, MAX_PLAYERS, shapley};
 use crate::error::Failure;
 use crate::model::Params;
+use crate::report::answer::ExplainBrief;
 use crate::scenario::overlay::NAMED_LISTS;
 use crate::scenario::{Loaded, Text, load_texts, set_overlay};
 
 /// Replicates per coalition.
 pub const RUNS: u64 = 2_000;
+
+/// The subfolder of the comparison's folder that explain.csv goes to.
+pub const FOLDER: &str = "explain";
 
 /// One player: what it is, and how to leave it out of a coalition.
 #[derive(Clone, Debug)]
@@ -313,9 +317,9 @@ pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>
     Ok(out)
 }
 
-/// `--explain` after a comparison `job` wrote into `compare_out`: the decomposition of each
-/// intervention, written to `<compare_out>/explain/`.
-pub fn run(job: &crate::ensemble::job::Job<'_>, compare_out: &Path) -> Result<PathBuf, Failure> {
+/// `--explain` for a comparison `job`, run before it: the decomposition of each intervention, for
+/// its report and for `<comparison folder>/explain/` ([`write`]).
+pub fn decompose(job: &crate::ensemble::job::Job<'_>) -> Result<ExplainBrief, Failure> {
     let started = std::time::Instant::now();
     let prep = crate::ensemble::job::prepare(job)?;
     let plan = Plan {
@@ -325,9 +329,19 @@ pub fn run(job: &crate::ensemble::job::Job<'_>, compare_out: &Path) -> Result<Pa
         independent: false,
     };
     let all = explain(&prep, &plan, RUNS)?;
-    let od = crate::report::output::OutputDir::prepare(&compare_out.join("explain"), &[], true)
+    outln!(
+        "explained {} intervention{} in {:.1} s ({RUNS} runs per coalition)",
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExplainBrief { all, runs: RUNS })
+}
+
+/// Writes a decomposition into `<compare_out>/explain/`, after the comparison's own files are
+/// committed.
+pub fn write(brief: &ExplainBrief, compare_out: &Path) -> Result<PathBuf, Failure> {
+    let od = crate::report::output::OutputDir::prepare(&compare_out.join(FOLDER), &[], true)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let root = crate::report::explain::write(od, &all, RUNS)?;
-    outln!("explained in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(root)
+    crate::report::explain::write(od, &brief.all, brief.runs)
 }

@@ -11,12 +11,12 @@ use crate::ensemble::worlds::WorldsPlan;
 use crate::ensemble::{self, Aggregate, Outcome, Plan};
 use crate::error::Failure;
 use crate::model::Params;
+use crate::report::answer::{Brief, WorldsBrief};
 use crate::report::csv::RowWriter;
 use crate::report::manifest::now_utc;
 use crate::report::output::OutputDir;
 use crate::report::run::{Finish, finish};
 
-/// Runs the job; prints the table; returns the output directory.
 /// The overlays of a job as the default folder names them: the single arm's, or each arm's, and
 /// the `--set` changes as `set-<8 hex digits of their text>`.
 fn overlay_lists(job: &Job<'_>) -> Vec<Vec<String>> {
@@ -31,8 +31,19 @@ fn overlay_lists(job: &Job<'_>) -> Vec<Vec<String>> {
     lists
 }
 
-// long: prepare → size check → output directory → ensemble batches (with --target-ci) → finish, in order.
+/// Runs the job; returns the output directory.
 pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
+    execute_with(job, stop, Brief::default()).map(|(p, _)| p)
+}
+
+/// Runs the job with what its report leads with gathered before (`brief`); returns the output
+/// directory, and for a `--worlds` job the answer across worlds for a later report.
+// long: prepare → size check → output directory → ensemble batches (with --target-ci) → finish, in order.
+pub fn execute_with(
+    job: &Job<'_>,
+    stop: &AtomicBool,
+    brief: Brief,
+) -> Result<(PathBuf, Option<WorldsBrief>), Failure> {
     let started = Instant::now();
     let started_utc = now_utc();
     let prep = prepare(job)?;
@@ -59,6 +70,7 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         runs: job.runs,
         started,
         started_utc,
+        brief,
     };
     if let Some(worlds) = job.worlds {
         let Runs::Fixed(runs) = job.runs else {
@@ -178,7 +190,8 @@ pub fn execute(job: &Job<'_>, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     };
 
     if let Some((k, n)) = job.shard {
-        return super::shard::write_partial(&ctx, &prep, out, &agg, &stories, (k, n), range, total);
+        return super::shard::write_partial(&ctx, &prep, out, &agg, &stories, (k, n), range, total)
+            .map(|p| (p, None));
     }
-    finish(&ctx, &prep, out, &agg, &stories, runs_done)
+    finish(&ctx, &prep, out, &agg, &stories, runs_done).map(|p| (p, None))
 }

@@ -263,6 +263,7 @@ pub fn merge_runs(
         runs: Runs::Fixed(first.runs_total),
         started,
         started_utc,
+        brief: Default::default(),
     };
     let runs_total = first.runs_total;
     finish(&ctx, &prep, od, &agg, &stories, runs_total)

@@ -8,6 +8,7 @@ use crate::ensemble::Plan;
 use crate::ensemble::job::{Job, Prepared, check_size};
 use crate::ensemble::worlds::{self, Posterior, WorldsPlan};
 use crate::error::Failure;
+use crate::report::answer::WorldsBrief;
 use crate::report::output::OutputDir;
 use crate::report::run::Finish;
 use crate::scenario::template::Template;
@@ -26,7 +27,7 @@ pub fn execute(
     out_path: PathBuf,
     wp: WorldsPlan,
     stop: &AtomicBool,
-) -> Result<PathBuf, Failure> {
+) -> Result<(PathBuf, Option<WorldsBrief>), Failure> {
     if job.independent {
         return Err(Failure::Input(
             "--worlds pairs arms on common random numbers; drop --independent".into(),
@@ -88,9 +89,11 @@ pub fn execute(
         return Err(Failure::Interrupted);
     };
     match job.shard {
-        Some(shard) => write_partial(ctx, prep, out, wp, shard, range, posterior_text, result),
+        Some(shard) => write_partial(ctx, prep, out, wp, shard, range, posterior_text, result)
+            .map(|p| (p, None)),
         None => {
             crate::report::worlds::finish(ctx, prep, out, &inputs, posterior.as_ref(), &result, wp)
+                .map(|(p, b)| (p, Some(b)))
         }
     }
 }
@@ -262,8 +265,10 @@ pub fn merge(
         runs: crate::ensemble::job::Runs::Fixed(wp.runs),
         started,
         started_utc,
+        brief: Default::default(),
     };
     crate::report::worlds::finish(&ctx, &prep, od, &inputs, posterior.as_ref(), &all, wp)
+        .map(|(p, _)| p)
 }
 
 /// What differs between two worlds shards, if anything.

@@ -252,8 +252,7 @@ fn charts(
         posterior::predictive(&pin),
     ] {
         let c = c.map_err(Failure::Input)?;
-        out.write(c.file, &c.png).map_err(Failure::input)?;
-        files.push(c.file.to_string());
+        files.extend(c.write(out).map_err(Failure::input)?);
     }
     Ok(())
 }

@@ -339,24 +339,21 @@ pub fn write_timeseries(
     close_csv(out, rel, c)
 }
 
-/// The duration series of summary.csv and comparison.csv: the row prefix, which series, and
+/// The duration series of summary.csv and comparison.csv (named by `summary::km_names`), and
 /// what the median and the restricted mean mean for the reader.
-const DURATIONS: [(Durations, &str, &str, &str); 3] = [
+const DURATIONS: [(Durations, &str, &str); 3] = [
     (
         Durations::TruceStrict,
-        "truce_duration",
         "median truce length in weeks; empty upper limit: not reached within the horizon",
-        "mean truce length restricted to the durable length, weeks",
+        "mean truce length over a truce's first weeks (restricted mean)",
     ),
     (
         Durations::TruceTariff,
-        "truce_duration_tariff_rule",
         "median truce length, tariff rule",
         "restricted mean truce length, tariff rule",
     ),
     (
         Durations::DurableDeal,
-        "weeks_to_durable_deal",
         "median weeks to the first durable deal; empty: not reached",
         "mean weeks to the first durable deal, counting none as the window's length",
     ),
@@ -370,25 +367,27 @@ fn km_of(s: &ArmSummary, which: Durations) -> &KmSummary {
     }
 }
 
-/// The two rows (median, RMST) of one duration series: name, estimate, n, method, description.
+/// The two rows (median, RMST) of one duration series: name, estimate, n, method, description
+/// (the RMST's with its restriction time).
 fn km_rows<'a>(
-    (which, prefix, median_desc, rmst_desc): (Durations, &str, &'static str, &'static str),
+    (which, median_desc, rmst_desc): (Durations, &'static str, &'static str),
     k: &'a KmSummary,
-) -> [(String, &'a Estimate, u64, &'static str, &'static str); 2] {
+) -> [(String, &'a Estimate, u64, &'static str, String); 2] {
+    let names = summary::km_names(which);
     [
         (
-            format!("{prefix}_km_median_weeks"),
+            names.median.to_string(),
             &k.median,
             k.n,
             KM_MEDIAN_METHOD,
-            median_desc,
+            median_desc.to_string(),
         ),
         (
-            format!("{prefix}_rmst{}_weeks", k.tau),
+            names.rmst.to_string(),
             &k.rmst,
             k.rmst_n,
             rmst_method(which),
-            rmst_desc,
+            format!("{rmst_desc}, restricted to {} weeks", k.tau),
         ),
     ]
 }

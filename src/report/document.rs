@@ -53,7 +53,16 @@ fn esc(t: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Markdown's `**bold**` and `` `code` `` as HTML, everything else escaped.
+/// A Markdown link `[text](target)` at the start of `rest` (already escaped): (text, target,
+/// the rest after it). Targets are the report's own relative file names.
+fn link(rest: &str) -> Option<(&str, &str, &str)> {
+    let r = rest.strip_prefix('[')?;
+    let (text, r) = r.split_once("](")?;
+    let (target, r) = r.split_once(')')?;
+    (!text.contains('[') && !target.contains(' ')).then_some((text, target, r))
+}
+
+/// Markdown's `**bold**`, `` `code` `` and `[links](file)` as HTML, everything else escaped.
 fn inline(t: &str) -> String {
     let mut out = String::new();
     let e = esc(t);
@@ -61,7 +70,10 @@ fn inline(t: &str) -> String {
     let mut code = false;
     let mut rest = e.as_str();
     while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("**") {
+        if let Some((text, target, r)) = link(rest).filter(|_| !code) {
+            out.push_str(&format!("<a href=\"{target}\">{text}</a>"));
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("**") {
             out.push_str(if bold { "</strong>" } else { "<strong>" });
             bold = !bold;
             rest = r;
@@ -89,10 +101,18 @@ pub fn html(title: &str, blocks: &[Block]) -> String {
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     s.push_str(&format!("<title>{}</title>\n", esc(title)));
+    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    // Readable on a laptop and on a phone: text in a measure of about 75 characters, images
+    // scaled to the page, wide tables scrolling inside their own box (never the page).
     s.push_str(
-        "<style>\nbody{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\n\
-table{border-collapse:collapse;margin:1em 0;font-size:0.92em}\nth,td{border:1px solid #ccc;padding:4px 8px;text-align:right}\n\
-th:first-child,td:first-child{text-align:left}\nth{background:#f3f3f3}\nimg{max-width:100%;border:1px solid #ddd}\ncode{background:#f3f3f3;padding:0 3px}\n</style>\n</head>\n<body>\n",
+        "<style>\n\
+body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.5;font-size:17px}\n\
+p,li{max-width:48em}\nh1{font-size:1.6em;line-height:1.25}\nh2{border-bottom:2px solid #ddd;padding-bottom:0.2em;margin-top:1.8em}\n\
+.scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}\n\
+table{border-collapse:collapse;margin:0.6em 0;font-size:0.85em}\nth,td{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}\n\
+th:first-child,td:first-child{text-align:left}\ntable.text td,table.text th{text-align:left}\nth{background:#f3f3f3}\n\
+img{max-width:100%;height:auto;border:1px solid #ddd}\ncode{background:#f3f3f3;padding:0 3px;overflow-wrap:anywhere}\na{overflow-wrap:anywhere}\n\
+@media (max-width:600px){body{font-size:16px;padding:0 0.6em}h1{font-size:1.3em}}\n</style>\n</head>\n<body>\n",
     );
     for b in blocks {
         match b {
@@ -101,7 +121,12 @@ th:first-child,td:first-child{text-align:left}\nth{background:#f3f3f3}\nimg{max-
                 s.push_str(&format!("<p>{}</p>\n", inline(t).replace('\n', "<br>\n")))
             }
             Block::Table(h, rows) | Block::TextTable(h, rows) => {
-                s.push_str("<table>\n<tr>");
+                let class = if matches!(b, Block::TextTable(..)) {
+                    " class=\"text\""
+                } else {
+                    ""
+                };
+                s.push_str(&format!("<div class=\"scroll\"><table{class}>\n<tr>"));
                 for c in h {
                     s.push_str(&format!("<th>{}</th>", inline(c)));
                 }
@@ -113,7 +138,7 @@ th:first-child,td:first-child{text-align:left}\nth{background:#f3f3f3}\nimg{max-
                     }
                     s.push_str("</tr>\n");
                 }
-                s.push_str("</table>\n");
+                s.push_str("</table></div>\n");
             }
             Block::Image(src, alt) => s.push_str(&format!(
                 "<p><img src=\"{}\" alt=\"{}\"></p>\n",
@@ -156,5 +181,10 @@ mod tests {
                 && h.contains("<code>code</code>")
                 && h.contains("<td>1</td>")
         );
+        let l = html(
+            "t",
+            &[Block::Para("see [a.csv](a.csv) and `[x](y)`".into())],
+        );
+        assert!(l.contains("<a href=\"a.csv\">a.csv</a>") && l.contains("<code>[x](y)</code>"));
     }
 }

@@ -143,6 +143,15 @@ impl Written<'_> {
         self.files.push(name);
         Ok(())
     }
+
+    /// A chart as `name` and its print forms.
+    fn put_chart(&mut self, name: String, c: &crate::report::charts::Chart) -> Result<(), Failure> {
+        let files = c
+            .write_as(self.out, &name)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        self.files.extend(files);
+        Ok(())
+    }
 }
 
 // long: sweep.csv, then a line or heatmap per charted output, then the table, in file order.
@@ -200,7 +209,7 @@ fn write_sweep(
                 charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v, base)
             }
             .map_err(Failure::Input)?;
-            w.put(format!("sweep_{}.png", names[k]), &c.png)?;
+            w.put_chart(format!("sweep_{}.png", names[k]), &c)?;
         }
     } else if w.charts {
         w.report.push_str("no charts: they are drawn for grids of one or two parameters; sweep.csv has every point\n");
@@ -537,7 +546,7 @@ fn sensitivity_charts(
         }
     }
     .map_err(Failure::Input)?;
-    w.put(
+    w.put_chart(
         format!(
             "{}_{}.png",
             if design.method == Method::Morris {
@@ -547,7 +556,7 @@ fn sensitivity_charts(
             },
             name
         ),
-        &c.png,
+        &c,
     )?;
     let c = charts::claims(
         &w.caption,
@@ -558,7 +567,7 @@ fn sensitivity_charts(
         s.floor,
     )
     .map_err(Failure::Input)?;
-    w.put(format!("claims_{}.png", name), &c.png)?;
+    w.put_chart(format!("claims_{}.png", name), &c)?;
     Ok(())
 }
 
@@ -762,7 +771,7 @@ fn write_discover(
             (simple.coverage, simple.density),
         )
         .map_err(Failure::Input)?;
-        w.put("prim.png".into(), &c.png)?;
+        w.put_chart("prim.png".into(), &c)?;
     }
     w.report.push_str(&format!(
         "outcome '{}': {n_cases} of {} points are cases (at least {:.0}% of their {} replicates meet it; the highest share seen is {:.1}%); each point also ran on a held-out seed\n",

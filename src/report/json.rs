@@ -49,9 +49,8 @@ pub fn fixed(
     agg: &Aggregate,
     sums: &[ArmSummary],
 ) -> Value {
-    let tau = summary::rmst_tau(agg);
-    let rmst = format!("truce_duration_rmst{tau}_weeks");
-    let median = "truce_duration_km_median_weeks";
+    let rmst = summary::TRUCE_RMST;
+    let median = summary::TRUCE_MEDIAN;
     let arms: Vec<Value> = prep
         .arms
         .iter()
@@ -68,7 +67,7 @@ pub fn fixed(
                 };
                 est.insert(id.name().into(), interval(&e, "estimate"));
             }
-            est.insert(rmst.clone(), interval(&sums[a].truce_strict.rmst, "estimate"));
+            est.insert(rmst.into(), interval(&sums[a].truce_strict.rmst, "estimate"));
             est.insert(median.into(), interval(&sums[a].truce_strict.median, "estimate"));
             let vs = if a == 0 {
                 Value::Null
@@ -81,7 +80,7 @@ pub fn fixed(
                     );
                 }
                 let (r, m) = summary::km_difference(agg, a, Durations::TruceStrict);
-                d.insert(rmst.clone(), difference(&r));
+                d.insert(rmst.into(), difference(&r));
                 d.insert(median.into(), difference(&m));
                 Value::Object(d)
             };

@@ -1,8 +1,10 @@
 //! Reports: CSV files, the manifest, terminal tables (and charts). Renders bytes from results; the
 //! output directory manager owns every path. Only this module and the CLI touch the filesystem.
 
+pub mod answer;
 pub mod calibration;
 pub mod charts;
+pub mod compare_doc;
 pub mod csv;
 pub mod document;
 pub mod explain;

@@ -153,6 +153,20 @@ impl OutputDir {
         Ok(out)
     }
 
+    /// Creates the sub-directory `rel` (checked by [`check_relative`]) if it is missing; a
+    /// directory it creates is removed again if the result is never committed.
+    pub fn ensure_dir(&mut self, rel: &str) -> Result<(), OutputError> {
+        check_relative(rel)?;
+        let d = self.root.join(rel);
+        if !d.is_dir() {
+            fs::create_dir(&d).map_err(|e| {
+                OutputError(format!("cannot create '{}': {}", d.display(), reason(&e)))
+            })?;
+            self.created_dirs.push(d);
+        }
+        Ok(())
+    }
+
     /// The directory.
     pub fn root(&self) -> &Path {
         &self.root

@@ -1,50 +1,116 @@
-//! The report page: the question, the arms, the headline table, every chart with a reading guide,
-//! and the facts of the run.
+//! The report page, answer first: the bottom line in words, the effects chart and table, why
+//! each intervention works (its changes and the mechanisms that move), the other charts with
+//! their reading guides, the caveats, and only then the methods and the facts of the run.
 
 use super::document::Block;
 
+/// Section headings, in the order the report shows them (the browser test checks the order).
+pub const SECTIONS: [&str; 7] = [
+    "Bottom line",
+    "Effects",
+    "Why",
+    "Charts",
+    "Caveats",
+    "Methods",
+    "About this run",
+];
+
+/// One chart in the report.
+#[derive(Clone, Debug)]
+pub struct ChartNote {
+    /// PNG file (the image shown).
+    pub file: String,
+    /// Title (the heading).
+    pub title: String,
+    /// Reading guide.
+    pub guide: String,
+    /// Alternative text: what the chart shows, for a reader who cannot see it.
+    pub alt: String,
+    /// The same chart in other forms (SVG, PNG at 2x).
+    pub also: Vec<String>,
+}
+
 /// What the report is made of.
-pub struct Facts<'a> {
-    /// Scenario name.
-    pub scenario: &'a str,
-    /// Scenario description.
-    pub description: &'a str,
-    /// Whether this is a comparison.
-    pub compare: bool,
+pub struct Facts {
+    /// Page title.
+    pub title: String,
+    /// The opening paragraphs (the answer).
+    pub bottom: Vec<String>,
+    /// One sentence per intervention.
+    pub sentences: Vec<String>,
+    /// What the intervals cover.
+    pub covers: String,
+    /// The effects chart (a comparison's forest plot).
+    pub answer: Option<ChartNote>,
+    /// The effects (or a run's summary) table, and what its columns mean.
+    pub table: (Vec<String>, Vec<Vec<String>>),
+    /// Lines under the table.
+    pub table_note: String,
+    /// Why each intervention works: decomposition and mechanisms (may be empty).
+    pub why: Vec<Block>,
+    /// The other charts.
+    pub charts: Vec<ChartNote>,
+    /// What to keep in mind.
+    pub caveats: Vec<String>,
     /// (name, description, overlays) per arm.
     pub arms: Vec<(String, String, Vec<String>)>,
-    /// Headline table.
-    pub table: (Vec<String>, Vec<Vec<String>>),
-    /// Extra lines under the table (variance reduction, target-ci).
-    pub notes: Vec<String>,
-    /// (file, title, guide) per chart.
-    pub charts: Vec<(String, String, String)>,
+    /// How the numbers were made (intervals, common random numbers, variance reduction).
+    pub methods: Vec<String>,
     /// (label, value) facts of the run.
     pub run: Vec<(String, String)>,
-    /// Files written.
+    /// Files written (links, relative to the report).
     pub files: Vec<String>,
 }
 
-/// Builds the report's blocks.
-pub fn build(f: &Facts<'_>) -> Vec<Block> {
-    let mut b = Vec::new();
-    if f.compare {
-        b.push(Block::Heading(
-            1,
-            format!("negsim: interventions against the {} scenario", f.scenario),
-        ));
+fn chart_blocks(c: &ChartNote, level: u8) -> Vec<Block> {
+    let mut b = vec![
+        Block::Heading(level, c.title.clone()),
+        Block::Image(c.file.clone(), c.alt.clone()),
+        Block::Para(c.guide.clone()),
+    ];
+    if !c.also.is_empty() {
         b.push(Block::Para(format!(
-            "**The question.** How would each intervention change the truce/escalation cycle of the `{}` scenario ({})? Every arm runs the same replicates on common random numbers, so each difference below is paired: the same shocks, a different channel design.",
-            f.scenario, f.description
+            "For print: {}.",
+            c.also
+                .iter()
+                .map(|f| format!("[{f}]({f})"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
-    } else {
-        b.push(Block::Heading(
-            1,
-            format!("negsim: the {} scenario", f.scenario),
-        ));
-        b.push(Block::Para(format!("**The question.** What does the truce/escalation cycle of the `{}` scenario look like ({})?", f.scenario, f.description)));
     }
-    b.push(Block::Heading(2, "Arms".into()));
+    b
+}
+
+/// Builds the report's blocks.
+pub fn build(f: &Facts) -> Vec<Block> {
+    let mut b = vec![Block::Heading(1, f.title.clone())];
+    b.push(Block::Heading(2, SECTIONS[0].into()));
+    for p in &f.bottom {
+        b.push(Block::Para(p.clone()));
+    }
+    if !f.sentences.is_empty() {
+        b.push(Block::List(f.sentences.clone()));
+    }
+    b.push(Block::Para(f.covers.clone()));
+    b.push(Block::Heading(2, SECTIONS[1].into()));
+    if let Some(c) = &f.answer {
+        b.extend(chart_blocks(c, 3));
+    }
+    b.push(Block::Table(f.table.0.clone(), f.table.1.clone()));
+    b.push(Block::Para(f.table_note.clone()));
+    if !f.why.is_empty() {
+        b.push(Block::Heading(2, SECTIONS[2].into()));
+        b.extend(f.why.iter().cloned());
+    }
+    if !f.charts.is_empty() {
+        b.push(Block::Heading(2, SECTIONS[3].into()));
+        for c in &f.charts {
+            b.extend(chart_blocks(c, 3));
+        }
+    }
+    b.push(Block::Heading(2, SECTIONS[4].into()));
+    b.push(Block::List(f.caveats.clone()));
+    b.push(Block::Heading(2, SECTIONS[5].into()));
     b.push(Block::TextTable(
         vec!["arm".into(), "what it is".into(), "overlays".into()],
         f.arms
@@ -62,24 +128,8 @@ pub fn build(f: &Facts<'_>) -> Vec<Block> {
             })
             .collect(),
     ));
-    b.push(Block::Heading(2, "Headline results".into()));
-    b.push(Block::Para(
-        "Estimates with 95% confidence intervals in brackets. Δ columns are paired differences against the baseline (interventions ranked by their effect on the share of weeks in truce); KM median is the Kaplan–Meier median truce length in weeks; RMST is the mean truce length restricted to 52 weeks. Constants marked source = \"calibration\" in the scenario were fitted jointly to the 2018–2020 and the 2025 records (docs/CALIBRATION.md); the others encode the article's claims or documented defaults: read effects as what the mechanisms imply, not as forecasts. These intervals cover simulation noise only, at the values as written: for the uncertainty of the values themselves, run with --worlds (the default job writes it to output/default/worlds/; docs/UNCERTAINTY.md)."
-            .into(),
-    ));
-    b.push(Block::Table(f.table.0.clone(), f.table.1.clone()));
-    if !f.notes.is_empty() {
-        b.push(Block::List(f.notes.clone()));
-    }
-    if !f.charts.is_empty() {
-        b.push(Block::Heading(2, "Charts".into()));
-        for (file, title, guide) in &f.charts {
-            b.push(Block::Heading(3, title.clone()));
-            b.push(Block::Image(file.clone(), title.clone()));
-            b.push(Block::Para(guide.clone()));
-        }
-    }
-    b.push(Block::Heading(2, "About this run".into()));
+    b.push(Block::List(f.methods.clone()));
+    b.push(Block::Heading(2, SECTIONS[6].into()));
     b.push(Block::List(
         f.run.iter().map(|(k, v)| format!("{k}: {v}")).collect(),
     ));
@@ -87,9 +137,57 @@ pub fn build(f: &Facts<'_>) -> Vec<Block> {
         "Files: {}.",
         f.files
             .iter()
-            .map(|x| format!("`{x}`"))
+            .map(|x| format!("[{x}]({x})"))
             .collect::<Vec<_>>()
             .join(", ")
     )));
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_come_in_order_and_files_are_links() {
+        let f = Facts {
+            title: "t".into(),
+            bottom: vec!["answer".into()],
+            sentences: vec!["a: helps".into()],
+            covers: "noise".into(),
+            answer: None,
+            table: (vec!["h".into()], vec![vec!["1".into()]]),
+            table_note: "note".into(),
+            why: vec![Block::Para("why".into())],
+            charts: Vec::new(),
+            caveats: vec!["c".into()],
+            arms: Vec::new(),
+            methods: vec!["m".into()],
+            run: Vec::new(),
+            files: vec!["comparison.csv".into()],
+        };
+        let b = build(&f);
+        let heads: Vec<&str> = b
+            .iter()
+            .filter_map(|x| match x {
+                Block::Heading(2, t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        // No charts here, so that section is absent; the rest keep their order.
+        assert_eq!(
+            heads,
+            [
+                "Bottom line",
+                "Effects",
+                "Why",
+                "Caveats",
+                "Methods",
+                "About this run"
+            ]
+        );
+        assert!(
+            matches!(b.last(), Some(Block::Para(p)) if p.contains("[comparison.csv](comparison.csv)"))
+        );
+    }
 }

@@ -6,13 +6,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::ensemble::job::{Prepared, Runs, prefixes};
+use crate::ensemble::record::MetricId;
 use crate::ensemble::summary::{self, ArmSummary};
 use crate::ensemble::{Aggregate, Arm};
 use crate::error::Failure;
+use crate::fmt::num;
+use crate::report::compare_doc::{self, ranked};
 use crate::report::csv::{write_comparison, write_summary, write_timeseries};
 use crate::report::manifest::{ArmEntry, DETERMINISM, Manifest};
 use crate::report::output::OutputDir;
-use crate::report::{charts, document, report_doc, table};
+use crate::report::report_doc::{ChartNote, Facts};
+use crate::report::{answer, charts, document, report_doc, table};
 
 /// What the last phase needs to know about the job.
 pub struct Finish {
@@ -38,6 +42,8 @@ pub struct Finish {
     pub started: Instant,
     /// Start time, UTC text.
     pub started_utc: String,
+    /// What the report leads with besides this job's own results.
+    pub brief: crate::report::answer::Brief,
 }
 
 pub fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) -> Manifest {
@@ -152,7 +158,7 @@ pub fn finish(
     } else {
         printed.push_str(&table::run_table(&sums[0]));
     }
-    let mut chart_notes: Vec<(String, String, String)> = Vec::new();
+    let mut chart_notes: Vec<ChartNote> = Vec::new();
     let mut chart_seconds = 0.0;
     if ctx.charts {
         let t0 = Instant::now();
@@ -166,74 +172,31 @@ pub fn finish(
             sums: &sums,
             stories,
             real: &real,
+            worlds: ctx.brief.worlds.as_ref(),
+            explain: ctx.brief.explain.as_ref(),
         };
         for c in charts::render_all(&inp).map_err(Failure::Input)? {
-            out.write(c.file, &c.png).map_err(err)?;
-            files.push(c.file.to_string());
-            chart_notes.push((c.file.to_string(), c.title, c.guide));
+            let [png, svg, png2x] = c.write(&mut out).map_err(err)?;
+            files.extend([png.clone(), svg.clone(), png2x.clone()]);
+            chart_notes.push(ChartNote {
+                file: png,
+                alt: format!("{}. {}", c.title, first_sentence(&c.guide)),
+                title: c.title,
+                guide: c.guide,
+                also: vec![svg, png2x],
+            });
         }
         chart_seconds = t0.elapsed().as_secs_f64();
-    }
-    let (table_h, table_rows) = if compare {
-        table::compare_rows(agg, arms, &sums)
-    } else {
-        table::run_rows(&sums[0])
-    };
-    let mut notes = Vec::new();
-    if compare {
-        for (a, arm) in arms.iter().enumerate().skip(1) {
-            if let Some(v) = summary::variance_reduction(agg, a) {
-                notes.push(format!(
-                    "{}: variance of the paired difference in share of weeks in truce {:.5} vs {:.5} for independent arms ({:.1}x fewer replicates needed for the same interval)",
-                    arm.name,
-                    v.paired,
-                    v.independent,
-                    v.ratio()
-                ));
-            }
-        }
     }
     files.extend([
         "report.md".to_string(),
         "report.html".to_string(),
         "manifest.json".to_string(),
     ]);
-    let end_date =
-        crate::scenario::date::Date::week_start(base.meta.start, u64::from(weeks)).add_days(-1);
-    let facts = report_doc::Facts {
-        scenario: &base.meta.name,
-        description: &base.meta.description,
-        compare,
-        arms: arms
-            .iter()
-            .zip(&prep.overlay_lists)
-            .map(|(a, o)| (a.name.clone(), a.description.clone(), o.clone()))
-            .collect(),
-        table: (table_h, table_rows),
-        notes,
-        charts: chart_notes,
-        run: vec![
-            ("version".into(), crate::report::manifest::version_line()),
-            (
-                "scenario".into(),
-                format!(
-                    "{} (sha256 {})",
-                    prep.base_text.path,
-                    &prep.loaded[0].hash[..16]
-                ),
-            ),
-            (
-                "period".into(),
-                format!("{} to {} ({weeks} weeks)", base.meta.start, end_date),
-            ),
-            ("replicates per arm".into(), runs_done.to_string()),
-            ("seed".into(), ctx.seed.to_string()),
-            (
-                "threads, command line and wall time".into(),
-                "in manifest.json (this report is identical whatever the thread count)".into(),
-            ),
-        ],
-        files: files.clone(),
+    let facts = if compare {
+        compare_facts(ctx, prep, agg, &sums, chart_notes, &out, files.clone())
+    } else {
+        run_facts(ctx, prep, &sums[0], chart_notes, files.clone())
     };
     let blocks = report_doc::build(&facts);
     out.write("report.md", document::markdown(&blocks).as_bytes())
@@ -273,6 +236,217 @@ pub fn finish(
         root.display()
     );
     Ok(root)
+}
+
+/// The first sentence of a reading guide, for a chart's alternative text.
+fn first_sentence(guide: &str) -> &str {
+    let line = guide.lines().next().unwrap_or("");
+    match line.find(". ") {
+        Some(i) => &line[..=i],
+        None => line,
+    }
+}
+
+/// The facts of the run, the same for a run and a comparison.
+fn run_lines(ctx: &Finish, prep: &Prepared, runs: u64) -> Vec<(String, String)> {
+    let base = &prep.loaded[0].scenario;
+    let end_date = crate::scenario::date::Date::week_start(base.meta.start, u64::from(prep.weeks))
+        .add_days(-1);
+    vec![
+        ("version".into(), crate::report::manifest::version_line()),
+        (
+            "scenario".into(),
+            format!(
+                "{} (sha256 {})",
+                prep.base_text.path,
+                &prep.loaded[0].hash[..16]
+            ),
+        ),
+        (
+            "period".into(),
+            format!("{} to {} ({} weeks)", base.meta.start, end_date, prep.weeks),
+        ),
+        ("replicates per arm".into(), runs.to_string()),
+        ("seed".into(), ctx.seed.to_string()),
+        (
+            "threads, command line and wall time".into(),
+            "in manifest.json (this report is identical whatever the thread count)".into(),
+        ),
+    ]
+}
+
+fn arm_rows(prep: &Prepared) -> Vec<(String, String, Vec<String>)> {
+    prep.arms
+        .iter()
+        .zip(&prep.overlay_lists)
+        .map(|(a, o)| (a.name.clone(), a.description.clone(), o.clone()))
+        .collect()
+}
+
+/// What the two kinds of interval in a comparison's report cover.
+fn covers(runs: u64, brief: &answer::Brief, worlds_report: &str) -> String {
+    match &brief.worlds {
+        Some(w) => format!(
+            "Two kinds of interval. At the values as written ({} paired replicates per arm), the 95% intervals in the tables' brackets cover simulation noise only. Across {} plausible worlds, \"helps in\" and the middle 90% of worlds also cover what nobody knows: the ranges of the claims' values and the calibration's posterior ([{worlds_report}]({worlds_report})). Neither covers the model's structure (see Caveats).",
+            runs, w.worlds
+        ),
+        None => format!(
+            "The 95% intervals in the tables' brackets cover simulation noise only, at the values as written ({} paired replicates per arm); run with --worlds for the uncertainty of the values themselves.",
+            runs
+        ),
+    }
+}
+
+/// The alternative text of the answer chart is the answer: each intervention's effect on the
+/// share of weeks in truce, ranked.
+fn answer_alt(title: &str, agg: &Aggregate, arms: &[crate::ensemble::Arm]) -> String {
+    let effects: Vec<String> = ranked(agg, arms)
+        .into_iter()
+        .map(|a| {
+            let d = summary::metric_difference(agg, a, summary::HEADLINE.index()).est;
+            format!(
+                "{} {} points",
+                arms[a].name,
+                crate::fmt::signed(100.0 * d.value.unwrap_or(0.0), 1)
+            )
+        })
+        .collect();
+    format!(
+        "{title}. Effect on the share of weeks in truce at the values as written: {}",
+        effects.join("; ")
+    )
+}
+
+/// The report of a comparison: the answer in words, the forest plot and the effects table, why,
+/// the other charts, caveats, methods.
+fn compare_facts(
+    ctx: &Finish,
+    prep: &Prepared,
+    agg: &Aggregate,
+    sums: &[ArmSummary],
+    mut charts: Vec<ChartNote>,
+    out: &OutputDir,
+    files: Vec<String>,
+) -> Facts {
+    let arms = &prep.arms;
+    let base = &prep.loaded[0].scenario;
+    let brief = &ctx.brief;
+    let single: Vec<bool> = prep.overlay_texts.iter().map(|t| t.len() == 1).collect();
+    let take = |charts: &mut Vec<ChartNote>, file: &str| {
+        charts
+            .iter()
+            .position(|c| c.file == file)
+            .map(|i| charts.remove(i))
+    };
+    let mut answer_chart = take(&mut charts, "effects_forest.png");
+    let waterfall = take(&mut charts, "explain_waterfall.png");
+    let sentences: Vec<String> = ranked(agg, arms)
+        .into_iter()
+        .map(|a| answer::sentence(agg, arms, sums, brief, a))
+        .collect();
+    if let Some(c) = &mut answer_chart {
+        c.alt = answer_alt(&c.title, agg, arms);
+    }
+    let worlds_report = brief.worlds.as_ref().map_or(String::new(), |w| {
+        answer::link(out.root(), &w.folder.join("report.html"))
+    });
+    let covers = covers(agg.runs, brief, &worlds_report);
+    let renewal = compare_doc::renewal_rule(&arms[0].params, sums[0].truce_strict.tau);
+    let table_note = format!(
+        "Shares and probabilities in percent; Δ in percentage points (points) or weeks, paired against the baseline; interventions ranked by their effect on the share of weeks in truce. Truce RMST: the mean truce length over its first {} weeks; \"holding at 26 / 52 wk\": the share of truces still in force after 26 and 52 weeks (Kaplan–Meier). comparison.csv has every metric with its limits, under the same names (`share_truce`, `truce_rmst_weeks`, `durable_deal`, ...).\n{}",
+        sums[0].truce_strict.tau, renewal
+    );
+    let calibrated = base.params.iter().any(|p| {
+        p.provenance
+            .as_ref()
+            .is_some_and(|x| x.source == "calibration")
+    });
+    Facts {
+        title: format!(
+            "negsim: interventions against the {} scenario",
+            base.meta.name
+        ),
+        bottom: vec![
+            answer::headline(agg, arms, brief, &single),
+            format!(
+                "The question: how would each intervention change the truce/escalation cycle of the `{}` scenario ({})? The share of weeks in truce is the headline: the higher, the calmer the cycle.",
+                base.meta.name, base.meta.description
+            ),
+        ],
+        sentences,
+        covers,
+        answer: answer_chart,
+        table: compare_doc::effects_rows(agg, arms, sums, brief),
+        table_note,
+        why: compare_doc::why_blocks(agg, arms, brief, waterfall.as_ref()),
+        charts,
+        caveats: compare_doc::caveats(brief, calibrated),
+        arms: arm_rows(prep),
+        methods: compare_doc::methods(
+            agg,
+            arms,
+            brief,
+            ctx.independent,
+            compare_doc::renewal_rule(&arms[0].params, sums[0].truce_strict.tau),
+            &worlds_report,
+        ),
+        run: run_lines(ctx, prep, agg.runs),
+        files,
+    }
+}
+
+/// The report of a single run: the cycle in words, the summary table, the charts.
+fn run_facts(
+    ctx: &Finish,
+    prep: &Prepared,
+    s: &ArmSummary,
+    charts: Vec<ChartNote>,
+    files: Vec<String>,
+) -> Facts {
+    let base = &prep.loaded[0].scenario;
+    let k = MetricId::ShareTruce.index();
+    let kb = MetricId::BrokenTrucesPerYear.index();
+    let kd = MetricId::DurableDeal.index();
+    let renewal = compare_doc::renewal_rule(&prep.arms[0].params, s.truce_strict.tau);
+    let bottom = format!(
+        "**In the `{}` scenario the talks spend {:.1}% of weeks in truce**, {} truces break a year, a truce lasts {} weeks on average over its first {} weeks (RMST), {} of truces still hold after 26 weeks, and {:.1}% of runs reach a durable deal.",
+        base.meta.name,
+        100.0 * s.metrics[k].mean,
+        num(s.metrics[kb].mean, 2),
+        num(s.truce_strict.rmst.value.unwrap_or(f64::NAN), 1),
+        s.truce_strict.tau,
+        s.truce_strict
+            .curve
+            .get(26)
+            .map_or("?".into(), |x| format!("{:.0}%", 100.0 * x)),
+        100.0 * s.metrics[kd].mean
+    );
+    let (h, rows) = table::run_rows(s);
+    Facts {
+        title: format!("negsim: the {} scenario", base.meta.name),
+        bottom: vec![
+            bottom,
+            format!("The scenario: {}.", base.meta.description),
+        ],
+        sentences: Vec::new(),
+        covers: format!(
+            "The 95% intervals cover simulation noise only, at the values as written ({} replicates); run with --worlds for the uncertainty of the values themselves.",
+            s.runs
+        ),
+        answer: None,
+        table: (h, rows),
+        table_note: renewal.clone(),
+        why: Vec::new(),
+        charts,
+        caveats: compare_doc::caveats(&ctx.brief, true),
+        arms: arm_rows(prep),
+        methods: vec![
+            "Means get Student t intervals, proportions Wilson's, Kaplan–Meier quantities a grouped jackknife; all 95%.".into(),
+            renewal,
+        ],
+        run: run_lines(ctx, prep, s.runs),
+        files,
+    }
 }
 
 fn variance_reduction_csv(agg: &Aggregate, arms: &[Arm], independent: bool) -> String {

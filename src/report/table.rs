@@ -132,12 +132,12 @@ pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
     }
     let k = &s.truce_strict;
     rows.push(vec![
-        "truce duration, KM median (weeks, interpolated)".into(),
+        format!("{} (interpolated)", summary::TRUCE_MEDIAN),
         with_ci(k.median.value, k.median.lo, k.median.hi, 1),
         String::new(),
     ]);
     rows.push(vec![
-        format!("truce duration, RMST to {} weeks", k.tau),
+        format!("{} (restricted to {} weeks)", summary::TRUCE_RMST, k.tau),
         with_ci(k.rmst.value, k.rmst.lo, k.rmst.hi, 2),
         String::new(),
     ]);
@@ -164,7 +164,7 @@ fn plus_minus(e: &Estimate, d: usize) -> String {
 
 /// The interventions (arm indices after the base) by their paired effect on the headline
 /// metric, largest first (ties keep the arms' order).
-fn ranked(agg: &Aggregate, arms: &[Arm]) -> Vec<usize> {
+pub fn ranked(agg: &Aggregate, arms: &[Arm]) -> Vec<usize> {
     let effect = |a: usize| {
         summary::metric_difference(agg, a, HEADLINE.index())
             .est
@@ -184,7 +184,7 @@ pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> Stri
     let header = [
         "arm",
         "Δ share in truce",
-        "Δ RMST (wk)",
+        "Δ truce RMST (wk)",
         "median (wk)",
         "Δ P(durable)",
     ]
@@ -220,63 +220,6 @@ pub fn compare_table(agg: &Aggregate, arms: &[Arm], sums: &[ArmSummary]) -> Stri
         ]);
     }
     let mut out = render(&header, &rows);
-    out.push_str("(share of weeks in truce; restricted mean and median truce length in weeks; P(a durable\ndeal); every metric with its interval in comparison.csv)\n");
+    out.push_str("(share of weeks in truce; truce RMST (truce_rmst_weeks) and median truce length in weeks;\nP(a durable deal); every metric with its interval in comparison.csv)\n");
     out
-}
-
-/// Header and rows of the comparison table, interventions ranked by their effect on the share of
-/// weeks in truce.
-pub fn compare_rows(
-    agg: &Aggregate,
-    arms: &[Arm],
-    sums: &[ArmSummary],
-) -> (Vec<String>, Vec<Vec<String>>) {
-    let k_head = HEADLINE.index();
-    let k_broken = MetricId::BrokenTrucesPerYear.index();
-    let k_durable = MetricId::DurableDeal.index();
-    let header = [
-        "arm",
-        "share of weeks in truce",
-        "Δ share in truce",
-        "Δ RMST truce (wk)",
-        "KM median truce (wk)",
-        "Δ broken truces/yr",
-        "Δ P(durable deal)",
-    ]
-    .map(String::from)
-    .to_vec();
-    let level = |a: usize| {
-        let m = &sums[a].metrics[k_head];
-        with_ci(Some(m.mean), m.ci.map(|c| c.0), m.ci.map(|c| c.1), 3)
-    };
-    let km = |a: usize| {
-        let k = &sums[a].truce_strict;
-        with_ci(k.median.value, k.median.lo, k.median.hi, 1)
-    };
-    let base = &sums[0];
-    let mut rows = vec![vec![
-        format!("{} (base)", arms[0].name),
-        level(0),
-        "—".into(),
-        format!(
-            "RMST {}",
-            num(base.truce_strict.rmst.value.unwrap_or(f64::NAN), 2)
-        ),
-        km(0),
-        format!("{}/yr", num(base.metrics[k_broken].mean, 2)),
-        format!("P = {}", num(base.metrics[k_durable].mean, 3)),
-    ]];
-    for a in ranked(agg, arms) {
-        let (rmst, _) = summary::km_difference(agg, a, Durations::TruceStrict);
-        rows.push(vec![
-            arms[a].name.clone(),
-            level(a),
-            signed(&summary::metric_difference(agg, a, k_head).est, 3),
-            signed(&rmst, 2),
-            km(a),
-            signed(&summary::metric_difference(agg, a, k_broken).est, 2),
-            signed(&summary::metric_difference(agg, a, k_durable).est, 3),
-        ]);
-    }
-    (header, rows)
 }

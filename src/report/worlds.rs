@@ -13,7 +13,8 @@ use crate::ensemble::worlds::{
     Input, Posterior, WorldOut, WorldsPlan, design, effects, p_helps, world_effects,
 };
 use crate::error::Failure;
-use crate::fmt::{num, signed};
+use crate::fmt::{num, percent, signed};
+use crate::report::answer::{WorldsArm, WorldsBrief};
 use crate::report::csv::{line, opt};
 use crate::report::document::{self, Block};
 pub use crate::report::json::INTERVAL_COVERS;
@@ -31,17 +32,6 @@ pub const HEADLINES: [MetricId; 4] = [
 
 /// Columns the terminal output fits in.
 pub const TERMINAL_WIDTH: usize = 100;
-
-/// A share as a percentage, never rounded to a certain 0% or 100%.
-fn percent(p: f64) -> String {
-    if p > 0.995 {
-        ">99%".into()
-    } else if p < 0.005 {
-        "<1%".into()
-    } else {
-        format!("{:.0}%", 100.0 * p)
-    }
-}
 
 fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> String {
     let mut s = line([
@@ -207,6 +197,34 @@ fn drivers_csv(rows: &DriverRows<'_>) -> String {
         }
     }
     s
+}
+
+/// What an intervention's size depends on, for a sentence of the comparison's report: "its
+/// size depends most on P2 (41% of the spread over worlds)", or that no claim stands out.
+fn driver_short(claims: &[Driver], worlds: u64) -> String {
+    if (worlds as usize) < crate::analysis::worlds::MIN_DRIVER_WORLDS {
+        return "too few worlds to say what its size depends on".into();
+    }
+    let name = |d: &Driver| match d.group.as_str() {
+        "calibration" => "the calibrated constants".to_string(),
+        g => match crate::scenario::read::claim_title(g) {
+            Some(t) => format!("{g} ({t})"),
+            None => g.to_string(),
+        },
+    };
+    match (leading(claims), claims.first()) {
+        (Some(d), _) => format!(
+            "its size depends most on {} ({:.0}% of the spread over worlds)",
+            name(d),
+            100.0 * d.share
+        ),
+        (None, Some(d)) => format!(
+            "no single claim stands out in what its size depends on (largest: {}, {:.0}% of the spread over worlds)",
+            name(d),
+            100.0 * d.share
+        ),
+        (None, None) => "no uncertain input reaches its size".into(),
+    }
 }
 
 /// "most sensitive to P2 (0.41 of the spread [0.30, 0.52])", or that no claim stands out.
@@ -495,7 +513,8 @@ fn intro(inputs: &[Input], posterior: Option<&Posterior>, wp: WorldsPlan) -> Str
     )
 }
 
-/// Per intervention, its bottom line in words, and the drivers rows (claims, then parameters).
+/// Per intervention, its bottom line in words, what drives its spread in words, and the drivers
+/// rows (claims, then parameters).
 fn bottom_lines<'a>(
     prep: &Prepared,
     inputs: &[Input],
@@ -504,11 +523,12 @@ fn bottom_lines<'a>(
     eff: &[Vec<AcrossWorlds>],
     wp: WorldsPlan,
     seed: u64,
-) -> (Vec<String>, Vec<DriverRow<'a>>) {
+) -> (Vec<String>, Vec<String>, Vec<DriverRow<'a>>) {
     let positions = design(seed, inputs, wp.worlds);
     let k = MetricId::ShareTruce.index();
     let mut rows = Vec::new();
     let mut sentences = Vec::new();
+    let mut phrases = Vec::new();
     for (a, arm) in prep.arms.iter().enumerate().skip(1) {
         let (claims, params) = arm_drivers(inputs, posterior, &positions, worlds, a, k, seed);
         let what = "the share of weeks in truce";
@@ -517,10 +537,11 @@ fn bottom_lines<'a>(
             sentence(&arm.name, &eff[a - 1][k], METRICS[k].better, what),
             driver_phrase(&claims, wp.worlds)
         ));
+        phrases.push(driver_short(&claims, wp.worlds));
         rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
         rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
     }
-    (sentences, rows)
+    (sentences, phrases, rows)
 }
 
 /// Writes the files of a worlds run, commits them, and prints the bottom line and the table.
@@ -533,10 +554,10 @@ pub fn finish(
     posterior: Option<&Posterior>,
     worlds: &[WorldOut],
     wp: WorldsPlan,
-) -> Result<PathBuf, Failure> {
+) -> Result<(PathBuf, WorldsBrief), Failure> {
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let eff = effects(worlds);
-    let (sentences, driver_rows) =
+    let (sentences, phrases, driver_rows) =
         bottom_lines(prep, inputs, posterior, worlds, &eff, wp, ctx.seed);
     let intro = intro(inputs, posterior, wp);
     out.write("drivers_worlds.csv", drivers_csv(&driver_rows).as_bytes())
@@ -561,7 +582,7 @@ pub fn finish(
         );
         let c =
             crate::report::charts::worlds::chart(&names, &eff, &caption).map_err(Failure::Input)?;
-        out.write(c.file, &c.png).map_err(err)?;
+        let mut chart_files: Vec<String> = c.write(&mut out).map_err(err)?.to_vec();
         // The drivers by claim of each intervention (rows alternate claim, parameter).
         let by_claim: Vec<Vec<Driver>> = driver_rows
             .iter()
@@ -571,12 +592,12 @@ pub fn finish(
         let d = if by_claim.iter().any(|v| !v.is_empty()) {
             let d = crate::report::charts::worlds::drivers(&names, &by_claim, &caption)
                 .map_err(Failure::Input)?;
-            out.write(d.file, &d.png).map_err(err)?;
+            chart_files.extend(d.write(&mut out).map_err(err)?);
             Some(d)
         } else {
             None
         };
-        Some((c, d))
+        Some((c, d, chart_files))
     } else {
         None
     };
@@ -592,7 +613,7 @@ pub fn finish(
         ctx.seed,
         posterior.is_some(),
     );
-    if let Some((c, d)) = &chart {
+    if let Some((c, d, _)) = &chart {
         let mut figs = vec![
             Block::Image(c.file.to_string(), c.title.clone()),
             Block::Para(c.guide.clone()),
@@ -620,11 +641,8 @@ pub fn finish(
         "report.html".to_string(),
         "manifest.json".to_string(),
     ];
-    if let Some((c, d)) = &chart {
-        files.insert(4, c.file.to_string());
-        if let Some(d) = d {
-            files.insert(5, d.file.to_string());
-        }
+    if let Some((_, _, chart_files)) = &chart {
+        files.splice(4..4, chart_files.iter().cloned());
     }
     let runs = wp.worlds * wp.runs;
     out.write(
@@ -664,5 +682,23 @@ pub fn finish(
         files.len(),
         root.display()
     );
-    Ok(root)
+    let brief = WorldsBrief {
+        worlds: wp.worlds,
+        runs: wp.runs,
+        arms: prep
+            .arms
+            .iter()
+            .skip(1)
+            .zip(eff)
+            .zip(phrases)
+            .map(|((arm, eff), driver)| WorldsArm {
+                name: arm.name.clone(),
+                eff,
+                driver,
+            })
+            .collect(),
+        ranked,
+        folder: root.clone(),
+    };
+    Ok((root, brief))
 }

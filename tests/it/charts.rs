@@ -1,5 +1,6 @@
-//! Charts: every chart is written, is a valid PNG of the expected size, and is not blank; empty
-//! inputs render an honest panel; --no-charts skips them.
+//! Charts: every chart is written, is a valid PNG of the expected size (and, for print, a PNG at
+//! twice the size and an SVG), and is not blank; empty inputs render an honest panel;
+//! --no-charts skips them.
 
 use std::path::Path;
 
@@ -65,6 +66,27 @@ fn a_comparison_writes_six_charts_and_a_report() {
     assert_chart(&out, "effects_forest.png", (1800, 420));
     assert_chart(&out, "broken_truces.png", (1700, 410));
     assert_chart(&out, "story.png", (1700, 900));
+    // Every chart also for print: the PNG at exactly twice the size, and an SVG of the same
+    // size with its text as text.
+    for (png, (w, h)) in [
+        ("fan_tariffs", (1700, 470)),
+        ("regimes", (1700, 430)),
+        ("truce_survival", (1500, 900)),
+        ("effects_forest", (1800, 420)),
+        ("broken_truces", (1700, 410)),
+        ("story", (1700, 900)),
+    ] {
+        assert_chart(&out, &format!("print/{png}_2x.png"), (2 * w, 2 * h));
+        let svg = std::fs::read_to_string(out.join(format!("print/{png}.svg")))
+            .unwrap_or_else(|_| panic!("print/{png}.svg missing"));
+        assert!(
+            svg.starts_with("<svg")
+                && svg.contains(&format!("width=\"{w}\" height=\"{h}\""))
+                && svg.contains("<text")
+                && svg.trim_end().ends_with("</svg>"),
+            "print/{png}.svg is not a {w}x{h} SVG with text"
+        );
+    }
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
     for png in [
         "fan_tariffs.png",
@@ -80,7 +102,10 @@ fn a_comparison_writes_six_charts_and_a_report() {
         );
     }
     assert!(
-        md.contains("restore_kushner_channel") && md.contains("[") && md.contains("The question")
+        md.contains("restore_kushner_channel")
+            && md.contains("## Bottom line")
+            && md.contains("helps most")
+            && md.contains("The question")
     );
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<img src=\"story.png\""));
@@ -111,7 +136,7 @@ fn a_run_without_any_truce_renders_honest_panels() {
     assert_chart(&out, "story.png", (1700, 900));
     let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
     assert!(
-        summary.contains("truce_duration_km_median_weeks,,"),
+        summary.contains("truce_km_median_weeks,,"),
         "no truce: the median is empty, not zero:\n{summary}"
     );
 }

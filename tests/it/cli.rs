@@ -20,7 +20,7 @@ fn run_writes_every_file_with_the_expected_shape() {
     let (stdout, stderr) = texts(&o);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(
-        stdout.contains("share_truce") && stdout.contains("KM median"),
+        stdout.contains("share_truce") && stdout.contains("truce_km_median_weeks"),
         "{stdout}"
     );
     let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
@@ -44,7 +44,7 @@ fn run_writes_every_file_with_the_expected_shape() {
     );
     assert!(ev.contains("threat") && ev.contains("2025-10-23"));
     let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
-    assert!(summary.contains("truce_duration_km_median_weeks"));
+    assert!(summary.contains("truce_km_median_weeks"));
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
     )
@@ -140,7 +140,7 @@ fn the_default_job_compares_every_intervention() {
     let cmp = std::fs::read_to_string(dir.path().join("output/default/comparison.csv"))
         .expect("comparison.csv");
     assert!(cmp.starts_with("metric,arm,estimate,ci_low,ci_high,diff_vs_baseline,diff_ci_low,diff_ci_high,p_value,n,method\n"));
-    assert!(cmp.contains("truce_duration_km_median_weeks,restore_kushner_channel,"));
+    assert!(cmp.contains("truce_km_median_weeks,restore_kushner_channel,"));
     assert!(
         std::fs::read_to_string(dir.path().join("output/default/variance_reduction.csv"))
             .expect("vr")

@@ -80,11 +80,11 @@ fn a_one_parameter_sweep_writes_every_point_with_intervals_and_a_line_chart() {
         );
     }
     // Truce-duration outputs come from Kaplan–Meier, not naive means.
-    col(&rows, "truce_rmst");
-    col(&rows, "truce_km_median");
+    col(&rows, "truce_rmst_weeks");
+    col(&rows, "truce_km_median_weeks");
     for f in [
         "sweep_share_truce.png",
-        "sweep_truce_rmst.png",
+        "sweep_truce_rmst_weeks.png",
         "manifest.json",
     ] {
         assert!(out.join(f).is_file(), "{f} written");
@@ -190,8 +190,8 @@ fn sensitivity_ranks_claims_with_intervals_deterministically_and_through_shards(
     let noise = csv(&one.join("noise.csv"));
     assert_eq!(noise.len(), 3);
     for f in [
-        "morris_truce_rmst.png",
-        "claims_truce_rmst.png",
+        "morris_truce_rmst_weeks.png",
+        "claims_truce_rmst_weeks.png",
         "indices.csv",
         "points.csv",
     ] {

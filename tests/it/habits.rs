@@ -388,8 +388,8 @@ fn json_prints_the_headline_table_and_nothing_else() {
         "broken_truces_per_year",
         "durable_deal",
         "peak_tariff_us",
-        "truce_duration_rmst52_weeks",
-        "truce_duration_km_median_weeks",
+        "truce_rmst_weeks",
+        "truce_km_median_weeks",
     ] {
         let e = &arms[1]["estimates"][m];
         let (x, lo, hi) = (

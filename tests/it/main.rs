@@ -1,6 +1,7 @@
 //! negsim's integration tests: one crate, one module per concern. CLI tests run the built binary
 //! on temporary directories as a user would.
 
+mod browser;
 mod calibration;
 mod charts;
 mod cli;

@@ -35,6 +35,8 @@ pub fn line(
             .build_cartesian_2d(xlo..xhi.max(xlo + 1e-9), (ylo - pad)..(yhi + pad))
             .map_err(err)?;
         style::mesh(&mut chart)
+            .x_label_formatter(&|x| style::tick(*x))
+            .y_label_formatter(&|y| style::tick(*y))
             .x_desc(xname)
             .y_desc(format!("{yname}: {ydesc}"))
             .draw()
@@ -167,6 +169,8 @@ pub fn heatmap(
         chart
             .configure_mesh()
             .disable_mesh()
+            .x_label_formatter(&|x| style::tick(*x))
+            .y_label_formatter(&|y| style::tick(*y))
             .x_desc(xname)
             .y_desc(yname)
             .label_style(style::label_font())
@@ -320,6 +324,8 @@ pub fn morris(
             .build_cartesian_2d(0f64..xmax, 0f64..ymax)
             .map_err(err)?;
         style::mesh(&mut chart)
+            .x_label_formatter(&|x| style::tick(*x))
+            .y_label_formatter(&|y| style::tick(*y))
             .x_desc(format!(
                 "mu*: mean |change in {output}| when the parameter moves across its whole range"
             ))
@@ -480,6 +486,7 @@ pub(super) fn bars(
         style::mesh(&mut chart)
             .disable_y_mesh()
             .y_labels(0)
+            .x_label_formatter(&|x| style::tick(*x))
             .x_desc(xdesc)
             .draw()
             .map_err(err)?;

@@ -1,7 +1,8 @@
-//! Charts (PNG, plotters on an in-memory bitmap; text in the embedded DejaVu font). Each chart is
-//! rendered to bytes here and written by the output directory like any other file, so charts are
-//! byte-identical for identical results and never appear half-written.
+//! Charts (plotters; text in the embedded DejaVu font). Each chart is drawn once on a recorder
+//! (`canvas`) and rendered to bytes as a PNG, a PNG at 2x and an SVG, written by the output
+//! directory like any other file: byte-identical for identical results, never half-written.
 
+pub mod canvas;
 mod distribution;
 pub mod explore;
 mod fan;
@@ -11,6 +12,7 @@ mod regimes;
 mod story;
 pub mod style;
 mod survival;
+pub mod waterfall;
 pub mod worlds;
 
 use plotters::coord::Shift;
@@ -40,6 +42,10 @@ pub struct Input<'a> {
     pub stories: &'a [Option<Story>],
     /// Real tariff readings (shown where they fall inside the horizon).
     pub real: &'a [TariffPoint],
+    /// The same arms across plausible worlds, when the job ran them (the forest plot shows both).
+    pub worlds: Option<&'a crate::report::answer::WorldsBrief>,
+    /// Each effect split into its changes, when the job ran `--explain` (the waterfall chart).
+    pub explain: Option<&'a crate::report::answer::ExplainBrief>,
 }
 
 /// One rendered chart.
@@ -50,28 +56,78 @@ pub struct Chart {
     pub title: String,
     /// Two-line reading guide for the report.
     pub guide: String,
-    /// PNG bytes.
-    pub png: Vec<u8>,
+    /// The chart as PNG, PNG at 2x and SVG.
+    pub png: canvas::Rendered,
     /// Width and height in pixels.
     pub size: (u32, u32),
 }
 
-pub(crate) type Area<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
+/// The backend every chart draws on.
+pub(crate) type Backend<'b> = canvas::Recorder<'b>;
 
-/// Renders into a fresh white bitmap of `w` x `h` and encodes it.
+/// The folder, under a chart's own, of its print forms (SVG and PNG at 2x).
+pub const PRINT_DIR: &str = "print";
+
+/// The print forms of the chart file `png` ("dir/NAME.png"): "dir/print/NAME.svg" and
+/// "dir/print/NAME_2x.png".
+pub fn print_files(png: &str) -> [String; 2] {
+    let (dir, name) = match png.rsplit_once('/') {
+        Some((d, n)) => (format!("{d}/"), n),
+        None => (String::new(), png),
+    };
+    let stem = name.strip_suffix(".png").unwrap_or(name);
+    [
+        format!("{dir}{PRINT_DIR}/{stem}.svg"),
+        format!("{dir}{PRINT_DIR}/{stem}_2x.png"),
+    ]
+}
+
+impl Chart {
+    /// Writes the chart as `png` (a path relative to `out`) and its print forms beside it
+    /// ([`print_files`]); returns the three files, relative to `out`.
+    pub fn write_as(
+        &self,
+        out: &mut crate::report::output::OutputDir,
+        png: &str,
+    ) -> Result<[String; 3], crate::report::output::OutputError> {
+        let [svg, png2x] = print_files(png);
+        let dir = match png.rsplit_once('/') {
+            Some((d, _)) => format!("{d}/{PRINT_DIR}"),
+            None => PRINT_DIR.to_string(),
+        };
+        out.ensure_dir(&dir)?;
+        out.write(png, &self.png.png)?;
+        out.write(&svg, &self.png.svg)?;
+        out.write(&png2x, &self.png.png2x)?;
+        Ok([png.to_string(), svg, png2x])
+    }
+
+    /// Writes the chart under its own file name at the root of `out` ([`Chart::write_as`]).
+    pub fn write(
+        &self,
+        out: &mut crate::report::output::OutputDir,
+    ) -> Result<[String; 3], crate::report::output::OutputError> {
+        self.write_as(out, self.file)
+    }
+}
+
+pub(crate) type Area<'b> = DrawingArea<Backend<'b>, Shift>;
+
+/// Draws a `w` x `h` chart on a white ground and renders it in its three forms.
 fn render(
     w: u32,
     h: u32,
     draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
-) -> Result<Vec<u8>, String> {
-    let mut buf = vec![255u8; (w as usize) * (h as usize) * 3];
+) -> Result<canvas::Rendered, String> {
+    let (rec, ops) = canvas::Recorder::new((w, h));
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let root = rec.into_drawing_area();
         root.fill(&WHITE).map_err(style::err)?;
         draw(&root)?;
         root.present().map_err(style::err)?;
     }
-    style::encode_png(&buf, w, h)
+    let ops = ops.borrow();
+    canvas::render((w, h), &ops)
 }
 
 /// Draws the title at the top and the caption at the bottom; returns the body between them.
@@ -116,9 +172,30 @@ pub fn render_all(inp: &Input<'_>) -> Result<Vec<Chart>, String> {
     if inp.arms.len() > 1 {
         draws.push(forest::chart);
     }
+    if inp.explain.is_some() {
+        draws.push(|inp| match inp.explain {
+            Some(e) => waterfall::chart(&e.all, e.runs, &inp.caption()),
+            None => Err("no decomposition to draw".into()),
+        });
+    }
     draws.extend([distribution::chart as Draw, story::chart]);
     // Each chart is drawn on its own (they share only read-only inputs and the registered font),
     // in parallel, and collected in this fixed order: the same files on any number of threads.
     use rayon::prelude::*;
     draws.par_iter().map(|d| d(inp)).collect()
+}
+
+#[cfg(test)]
+mod print_tests {
+    #[test]
+    fn print_forms_sit_in_a_print_folder_beside_the_png() {
+        assert_eq!(
+            super::print_files("story.png"),
+            ["print/story.svg", "print/story_2x.png"]
+        );
+        assert_eq!(
+            super::print_files("a/b.png"),
+            ["a/print/b.svg", "a/print/b_2x.png"]
+        );
+    }
 }

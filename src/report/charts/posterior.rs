@@ -89,6 +89,8 @@ pub fn marginals(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
             style::mesh(&mut chart)
                 .x_labels(6)
                 .y_labels(5)
+                .x_label_formatter(&|x| style::tick(*x))
+                .y_label_formatter(&|y| style::tick(*y))
                 .x_desc(format!("{} (prior range)", short(&inp.names[k])))
                 .y_desc("posterior mass per bin")
                 .draw()
@@ -178,6 +180,8 @@ pub fn pairs(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
                 let mut mesh = chart.configure_mesh();
                 mesh.x_labels(if i == n - 1 { 3 } else { 0 })
                     .y_labels(if j == 0 { 3 } else { 0 })
+                    .x_label_formatter(&|x| style::tick(*x))
+                    .y_label_formatter(&|y| style::tick(*y))
                     .label_style((style::FONT, 12))
                     .light_line_style(RGBColor(245, 245, 245));
                 mesh.draw().map_err(err)?;
@@ -248,6 +252,8 @@ pub fn predictive(inp: &PosteriorInput<'_>) -> Result<Chart, String> {
             style::mesh(&mut chart)
                 .x_labels(6)
                 .y_labels(5)
+                .x_label_formatter(&|x| style::tick(*x))
+                .y_label_formatter(&|y| style::tick(*y))
                 .x_desc("value in one simulated history")
                 .y_desc("share of draws")
                 .draw()

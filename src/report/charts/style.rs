@@ -58,7 +58,9 @@ pub const REGIME_COLOURS: [RGBColor; 3] = [GREY, GREEN, VERMILLION];
 
 /// Title font.
 pub fn title_font() -> FontDesc<'static> {
-    (FONT, 28).into_font().style(FontStyle::Bold)
+    // `FontDesc::style` only relabels the regular face's data; `new` loads the bold face, so
+    // the title is measured and drawn in the same (bold) glyphs.
+    FontDesc::new(FontFamily::Name(FONT), 28.0, FontStyle::Bold)
 }
 
 /// Panel title font.
@@ -231,5 +233,30 @@ mod tests {
         assert_eq!(nice_max(151.0), 200.0);
         assert_eq!(nice_max(21.0), 25.0);
         assert_eq!(nice_max(0.0), 1.0);
+    }
+}
+
+/// An axis tick label: at most four decimals, trailing zeros dropped, and never "-0".
+pub fn tick(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" { "0".into() } else { s }
+}
+
+#[cfg(test)]
+mod tick_tests {
+    #[test]
+    fn ticks_are_short_and_never_negative_zero() {
+        assert_eq!(super::tick(-0.00001), "0");
+        assert_eq!(super::tick(-0.0), "0");
+        assert_eq!(super::tick(0.5), "0.5");
+        assert_eq!(super::tick(10.0), "10");
+        assert_eq!(super::tick(-2.25), "-2.25");
+        assert_eq!(super::tick(0.30000000004), "0.3");
+        assert_eq!(super::tick(0.0005), "0.0005");
     }
 }

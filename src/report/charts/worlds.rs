@@ -30,11 +30,7 @@ const PANELS: [(MetricId, &str, &str); 4] = [
     ),
 ];
 
-/// A pale version of a colour, for the spread bars.
-fn pale(c: RGBColor) -> RGBColor {
-    let mix = |x: u8| ((u16::from(x) + 2 * 255) / 3) as u8;
-    RGBColor(mix(c.0), mix(c.1), mix(c.2))
-}
+use super::forest::pale;
 
 /// `names[i]` is intervention i (arm i + 1); `eff[i][metric]` its effects across worlds.
 // long: one plotters drawing, top to bottom; its steps share the drawing area.
@@ -75,7 +71,8 @@ pub fn chart(names: &[String], eff: &[Vec<AcrossWorlds>], caption: &str) -> Resu
                     hi = hi.max(x);
                 }
             }
-            let mut chart = super::forest::effect_panel(cell, ptitle, unit, (lo, hi), rows)?;
+            let ptitle = super::forest::with_direction(ptitle, id.metric().better);
+            let mut chart = super::forest::effect_panel(cell, &ptitle, unit, (lo, hi), rows)?;
             for (i, e) in eff.iter().enumerate() {
                 let e = &e[k];
                 let y = (rows - 1 - row_of(i)) as f64;
