@@ -83,7 +83,7 @@ pub enum Command {
         base_arm: Option<String>,
         /// Also split each intervention's effect on the share of weeks in truce into the
         /// contributions of the changes its overlay makes (Shapley values, 2,000 paired runs per
-        /// coalition), written to explain/explain.csv.
+        /// coalition; with --worlds, averaged over the worlds), written to explain/explain.csv.
         #[arg(long)]
         explain: bool,
     },

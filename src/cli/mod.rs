@@ -225,7 +225,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 None
             } else {
                 outln!();
-                Some(job::explain::decompose(&j)?)
+                Some(job::explain::decompose(&j, &STOP)?)
             };
             outln!(
                 "\nAt the values as written (no parameter uncertainty), {DEFAULT_COMPARE_RUNS} runs each;\nintervals cover simulation noise only:\n"
@@ -289,13 +289,13 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .iter()
                 .map(|w| w.split('+').map(str::to_string).collect())
                 .collect();
-            if explain && j.worlds.is_some() {
+            if explain && j.shard.is_some() {
                 return Err(Failure::Input(
-                    "--explain decomposes the effect at the written values; run it without --worlds".into(),
+                    "--explain runs every coalition of changes in one process; drop --shard".into(),
                 ));
             }
-            let explained = if explain && j.shard.is_none() {
-                Some(job::explain::decompose(&j)?)
+            let explained = if explain {
+                Some(job::explain::decompose(&j, &STOP)?)
             } else {
                 None
             };

@@ -117,3 +117,60 @@ pub fn shapley(
     }
     Ok(Decomposition { values, total })
 }
+
+/// The Shapley decomposition across worlds: `means[w][mask]` is coalition `mask`'s mean metric
+/// in world `w` (bit i for player i, as in [`shapley`]). Each world gives exact Shapley values of
+/// its coalition means; the result keeps their moments over worlds, so the mean is the average
+/// decomposition and its t interval covers the spread between worlds and each world's noise (the
+/// nested estimator of `analysis::worlds`). The values sum to the total world by world.
+pub fn over_worlds(means: &[Vec<f64>], n: usize) -> Decomposition {
+    let full = (1usize << n) - 1;
+    let weight: Vec<f64> = (0..n)
+        .map(|s| factorial(s) * factorial(n - s - 1) / factorial(n))
+        .collect();
+    let mut values = vec![Moments::default(); n];
+    let mut total = Moments::default();
+    for m in means.iter().filter(|m| m.len() == full + 1) {
+        for (i, v) in values.iter_mut().enumerate() {
+            let bit = 1usize << i;
+            let phi: f64 = (0..=full)
+                .filter(|mask| mask & bit == 0)
+                .map(|mask| weight[mask.count_ones() as usize] * (m[mask | bit] - m[mask]))
+                .sum();
+            v.push(phi);
+        }
+        total.push(m[full] - m[0]);
+    }
+    Decomposition { values, total }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_worlds_splits_each_world_exactly_and_averages() {
+        // Two players; world 0: additive (+1, +2), world 1: only both together (+3).
+        let means = vec![vec![0.0, 1.0, 2.0, 3.0], vec![0.0, 0.0, 0.0, 3.0]];
+        let d = over_worlds(&means, 2);
+        assert_eq!(d.values[0].n, 2);
+        // World 0 gives (1, 2); world 1 splits its interaction evenly (1.5, 1.5).
+        assert!((d.values[0].mean() - 1.25).abs() < 1e-12);
+        assert!((d.values[1].mean() - 1.75).abs() < 1e-12);
+        assert!((d.total.mean() - 3.0).abs() < 1e-12);
+        // Efficiency: the parts sum to the whole.
+        assert!((d.values[0].mean() + d.values[1].mean() - d.total.mean()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn three_players_get_the_textbook_shapley_values() {
+        // v(S) = |S|^2 for three symmetric players: each gets v(N)/3 = 3.
+        let m: Vec<f64> = (0..8usize)
+            .map(|s| f64::from(s.count_ones().pow(2)))
+            .collect();
+        let d = over_worlds(&[m], 3);
+        for v in &d.values {
+            assert!((v.mean() - 3.0).abs() < 1e-12, "{}", v.mean());
+        }
+    }
+}

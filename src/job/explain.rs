@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use crate::ensemble::Plan;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::MetricId;
-use crate::ensemble::shapley::{Explained, MAX_PLAYERS, shapley};
+use crate::ensemble::shapley::{Explained, MAX_PLAYERS, over_worlds, shapley};
 use crate::error::Failure;
 use crate::model::Params;
 use crate::report::answer::ExplainBrief;
 use crate::scenario::overlay::NAMED_LISTS;
+use crate::scenario::template::Template;
 use crate::scenario::{Loaded, Text, load_texts, set_overlay};
 
 /// Replicates per coalition.
@@ -202,14 +203,13 @@ fn group(players: &mut Vec<Player>) {
     }
 }
 
-/// The scenario of coalition `mask`: the `--set` overlay (if any) first, as in every arm.
-fn coalition(
-    (base_text, set): (&Text, &[Text]),
+/// The overlays of coalition `mask`: the `--set` overlay (if any) first, as in every arm.
+fn coalition_texts(
+    set: &[Text],
     chain: &[Text],
     players: &[Player],
     mask: usize,
-    weeks: u32,
-) -> Result<Params, Failure> {
+) -> Result<Vec<Text>, Failure> {
     let mut texts: Vec<Text> = set.to_vec();
     if players.iter().any(|p| p.text.is_some()) {
         for (i, p) in players.iter().enumerate() {
@@ -256,57 +256,80 @@ fn coalition(
             None => {}
         }
     }
-    let l = load_texts(base_text, &texts)
-        .map_err(|e| Failure::Input(format!("--explain: coalition {mask}: {e}")))?;
-    Ok(Params::compile(&l.scenario, weeks))
+    Ok(texts)
 }
 
-/// Decomposes every intervention of a prepared comparison.
+/// Loads coalition `mask`'s scenario.
+fn load_coalition(base: &Text, texts: &[Text], mask: usize) -> Result<Loaded, Failure> {
+    load_texts(base, texts).map_err(|e| Failure::Input(format!("--explain: coalition {mask}: {e}")))
+}
+
+/// The players of an intervention, the reference of an added item, and the overlays of every
+/// coalition of players (indexed by its bit mask).
+type Coalitions = (Vec<Player>, Option<String>, Vec<Vec<Text>>);
+
+/// The players of intervention `a` (what its overlay changes, [`players_of`]), the reference of
+/// an added item, and the overlays of every coalition of players (indexed by its bit mask).
+fn coalitions_of(prep: &Prepared, a: usize) -> Result<Coalitions, Failure> {
+    let chain: Vec<Text> = prep.overlay_texts[a]
+        .iter()
+        .filter(|t| t.path != crate::scenario::SET_FILE)
+        .cloned()
+        .collect();
+    let set: Vec<Text> = prep.overlay_texts[a]
+        .iter()
+        .filter(|t| t.path == crate::scenario::SET_FILE)
+        .cloned()
+        .collect();
+    let (mut players, reference) = players_of(&prep.loaded[0], &prep.loaded[a], &chain);
+    if players.is_empty() {
+        // Only removals (or nothing the decomposition can split): the overlay is one player.
+        players.push(Player {
+            label: prep.arms[a].name.clone(),
+            sources: Vec::new(),
+            resets: Vec::new(),
+            removes: Vec::new(),
+            text: None,
+        });
+    }
+    let n = players.len();
+    let indivisible = n == 1
+        && players[0].resets.is_empty()
+        && players[0].removes.is_empty()
+        && players[0].text.is_none();
+    let texts = (0..(1usize << n))
+        .map(|mask| {
+            if indivisible {
+                // One indivisible player: the base or the whole arm.
+                Ok(if mask == 0 {
+                    set.clone()
+                } else {
+                    prep.overlay_texts[a].clone()
+                })
+            } else {
+                coalition_texts(&set, &chain, &players, mask)
+            }
+        })
+        .collect::<Result<_, Failure>>()?;
+    Ok((players, reference, texts))
+}
+
+/// Decomposes every intervention of a prepared comparison at the values as written: every
+/// coalition runs replicates `0..runs` on the base's random numbers.
 pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>, Failure> {
     let mut out = Vec::new();
     for a in 1..prep.arms.len() {
-        let chain: Vec<Text> = prep.overlay_texts[a]
+        let (players, reference, texts) = coalitions_of(prep, a)?;
+        let coalitions: Vec<Params> = texts
             .iter()
-            .filter(|t| t.path != crate::scenario::SET_FILE)
-            .cloned()
-            .collect();
-        let set: Vec<Text> = prep.overlay_texts[a]
-            .iter()
-            .filter(|t| t.path == crate::scenario::SET_FILE)
-            .cloned()
-            .collect();
-        let (mut players, reference) = players_of(&prep.loaded[0], &prep.loaded[a], &chain);
-        if players.is_empty() {
-            // Only removals (or nothing the decomposition can split): the overlay is one player.
-            players.push(Player {
-                label: prep.arms[a].name.clone(),
-                sources: Vec::new(),
-                resets: Vec::new(),
-                removes: Vec::new(),
-                text: None,
-            });
-        }
-        let n = players.len();
-        let mut coalitions = Vec::with_capacity(1 << n);
-        for mask in 0..(1usize << n) {
-            let indivisible = n == 1
-                && players[0].resets.is_empty()
-                && players[0].removes.is_empty()
-                && players[0].text.is_none();
-            let p = if indivisible {
-                // One indivisible player: the base or the whole arm.
-                if mask == 0 {
-                    prep.arms[0].params.clone()
-                } else {
-                    prep.arms[a].params.clone()
-                }
-            } else {
-                coalition((&prep.base_text, &set), &chain, &players, mask, prep.weeks)?
-            };
-            coalitions.push(p);
-        }
-        let result =
-            shapley(&coalitions, n, runs, plan, MetricId::ShareTruce).map_err(Failure::Input)?;
+            .enumerate()
+            .map(|(mask, t)| {
+                load_coalition(&prep.base_text, t, mask)
+                    .map(|l| Params::compile(&l.scenario, prep.weeks))
+            })
+            .collect::<Result<_, _>>()?;
+        let result = shapley(&coalitions, players.len(), runs, plan, MetricId::ShareTruce)
+            .map_err(Failure::Input)?;
         out.push(Explained {
             arm: prep.arms[a].name.clone(),
             players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
@@ -317,9 +340,103 @@ pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>
     Ok(out)
 }
 
+/// A change left out of a coalition is set back to the base's written value, without the base's
+/// range; across worlds it must take the base's draw instead, as the base arm does. So every
+/// uncertain input of the base (`loaded[0]`, the comparison's base arm) also applies to each
+/// scenario that holds the base's value there without a range of its own.
+fn inherit_base_draws(inputs: &mut [crate::ensemble::worlds::Input], loaded: &[Loaded]) {
+    let at = |c: usize, path: &str| {
+        loaded[c]
+            .scenario
+            .params
+            .iter()
+            .find(|p| p.path == path)
+            .map(|p| (p.value.clone(), p.uncertain.is_some()))
+    };
+    for input in inputs.iter_mut().filter(|i| i.arms.contains(&0)) {
+        let Some((base, _)) = at(0, &input.path) else {
+            continue;
+        };
+        for c in 1..loaded.len() {
+            if !input.arms.contains(&c) && at(c, &input.path) == Some((base.clone(), false)) {
+                input.arms.push(c);
+            }
+        }
+        input.arms.sort_unstable();
+    }
+}
+
+/// Decomposes every intervention across plausible worlds (`compare --explain --worlds W`): each
+/// coalition is an arm of one worlds run (the same worlds, values and replicates for every
+/// coalition), each world gives Shapley values from its coalitions' means, and the values are
+/// averaged over worlds with a t interval on their spread (parameters and simulation noise).
+pub fn explain_worlds(
+    job: &crate::ensemble::job::Job<'_>,
+    prep: &Prepared,
+    plan: &Plan,
+    wp: crate::ensemble::worlds::WorldsPlan,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Vec<Explained>, Failure> {
+    let posterior = super::worlds::load_posterior(job, prep, wp)?.map(|(p, _)| p);
+    let mut out = Vec::new();
+    for a in 1..prep.arms.len() {
+        let (players, reference, texts) = coalitions_of(prep, a)?;
+        let loaded: Vec<Loaded> = texts
+            .iter()
+            .enumerate()
+            .map(|(mask, t)| load_coalition(&prep.base_text, t, mask))
+            .collect::<Result<_, _>>()?;
+        let templates: Vec<Template> = texts
+            .iter()
+            .map(|t| Template::new(&prep.base_text, t).map_err(|e| Failure::Input(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        // The inputs of the whole comparison and of the coalitions together: an overlay's range
+        // on a base value applies to every arm that keeps that value (`worlds::inputs`), so the
+        // worlds here are the comparison's own worlds.
+        let arms = prep.loaded.len();
+        let all: Vec<Loaded> = prep.loaded.iter().chain(&loaded).cloned().collect();
+        let mut inputs = crate::ensemble::worlds::inputs(&all);
+        inherit_base_draws(&mut inputs, &all);
+        for i in &mut inputs {
+            i.arms = i
+                .arms
+                .iter()
+                .filter(|&&x| x >= arms)
+                .map(|x| x - arms)
+                .collect();
+        }
+        inputs.retain(|i| !i.arms.is_empty());
+        let worlds = crate::ensemble::worlds::run(
+            &templates,
+            &inputs,
+            posterior.as_ref(),
+            (wp, 0..wp.worlds),
+            plan,
+            (stop, &|| {}),
+        )
+        .map_err(Failure::Input)?
+        .ok_or(Failure::Interrupted)?;
+        let k = MetricId::ShareTruce.index();
+        let means: Vec<Vec<f64>> = worlds
+            .iter()
+            .map(|w| w.arms.iter().map(|m| m[k].mean()).collect())
+            .collect();
+        out.push(Explained {
+            arm: prep.arms[a].name.clone(),
+            result: over_worlds(&means, players.len()),
+            players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
+            reference,
+        });
+    }
+    Ok(out)
+}
+
 /// `--explain` for a comparison `job`, run before it: the decomposition of each intervention, for
 /// its report and for `<comparison folder>/explain/` ([`write`]).
-pub fn decompose(job: &crate::ensemble::job::Job<'_>) -> Result<ExplainBrief, Failure> {
+pub fn decompose(
+    job: &crate::ensemble::job::Job<'_>,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<ExplainBrief, Failure> {
     let started = std::time::Instant::now();
     let prep = crate::ensemble::job::prepare(job)?;
     let plan = Plan {
@@ -328,14 +445,37 @@ pub fn decompose(job: &crate::ensemble::job::Job<'_>) -> Result<ExplainBrief, Fa
         trace: 0,
         independent: false,
     };
-    let all = explain(&prep, &plan, RUNS)?;
+    let (all, runs, worlds) = match job.worlds {
+        None => (explain(&prep, &plan, RUNS)?, RUNS, None),
+        Some(w) => {
+            let crate::ensemble::job::Runs::Fixed(r) = job.runs else {
+                return Err(Failure::Input(
+                    "--worlds takes --runs R (replicates per world), not --target-ci".into(),
+                ));
+            };
+            let wp = crate::ensemble::worlds::WorldsPlan {
+                worlds: w,
+                runs: r,
+                weeks: prep.weeks,
+            };
+            (
+                explain_worlds(job, &prep, &plan, wp, stop)?,
+                w * r,
+                Some((w, r)),
+            )
+        }
+    };
     outln!(
-        "explained {} intervention{} in {:.1} s ({RUNS} runs per coalition)",
+        "explained {} intervention{} in {:.1} s ({})",
         all.len(),
         if all.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        match worlds {
+            None => format!("{RUNS} runs per coalition"),
+            Some((w, r)) => format!("{w} worlds x {r} runs per coalition"),
+        }
     );
-    Ok(ExplainBrief { all, runs: RUNS })
+    Ok(ExplainBrief { all, runs, worlds })
 }
 
 /// Writes a decomposition into `<compare_out>/explain/`, after the comparison's own files are
@@ -343,5 +483,5 @@ pub fn decompose(job: &crate::ensemble::job::Job<'_>) -> Result<ExplainBrief, Fa
 pub fn write(brief: &ExplainBrief, compare_out: &Path) -> Result<PathBuf, Failure> {
     let od = crate::report::output::OutputDir::prepare(&compare_out.join(FOLDER), &[], true)
         .map_err(|e| Failure::Input(e.to_string()))?;
-    crate::report::explain::write(od, &brief.all, brief.runs)
+    crate::report::explain::write(od, brief)
 }

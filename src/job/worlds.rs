@@ -306,7 +306,7 @@ fn calibrated(prep: &Prepared) -> Vec<&str> {
 
 /// The calibration posterior the base scenario names in `[uncertainty] posterior` (relative to the
 /// scenario file), resampled for the worlds; `None` when it names none.
-fn load_posterior(
+pub(super) fn load_posterior(
     job: &Job<'_>,
     prep: &Prepared,
     wp: WorldsPlan,

@@ -52,8 +52,10 @@ impl WorldsBrief {
 pub struct ExplainBrief {
     /// Per intervention, in arm order.
     pub all: Vec<Explained>,
-    /// Replicates per coalition.
+    /// Replicates per coalition (worlds x runs per world across worlds).
     pub runs: u64,
+    /// Across plausible worlds: (worlds, runs per world); `None` at the values as written.
+    pub worlds: Option<(u64, u64)>,
 }
 
 impl ExplainBrief {

@@ -693,23 +693,67 @@ fn explain_splits_each_effect_into_its_changes_exactly() {
         1,
         "a removal is one indivisible player"
     );
-    let o = negsim()
-        .args([
+    // Over plausible worlds: every coalition runs the same worlds, so the parts still add up to
+    // the whole, and the whole is the worlds run's own mean effect.
+    let (wout, o) = run_into(
+        dir.path(),
+        "worlds",
+        &[
             "compare",
             &b,
             "--with",
             &t,
             "--worlds",
             "20",
+            "--runs",
+            "10",
+            "--weeks",
+            "52",
+            "--no-charts",
+            "-q",
+            "--explain",
+        ],
+    );
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let csv = std::fs::read_to_string(wout.join("explain/explain.csv")).expect("explain.csv");
+    let mine: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .filter(|r: &Vec<&str>| r[0] == "treasury_expertise")
+        .collect();
+    assert_eq!(mine.len(), 3, "{csv}");
+    assert!(csv.contains("in each of 20 plausible worlds"), "{csv}");
+    let sum: f64 = mine
+        .iter()
+        .map(|r| r[3].parse::<f64>().expect("value"))
+        .sum();
+    let total: f64 = mine[0][7].parse().expect("total");
+    assert!((sum - total).abs() < 3e-6, "{sum} vs {total}");
+    let eff = std::fs::read_to_string(wout.join("effects_worlds.csv")).expect("effects");
+    let mean: f64 = eff
+        .lines()
+        .find(|l| l.starts_with("share_truce,treasury_expertise,"))
+        .and_then(|l| l.split(',').nth(4))
+        .and_then(|x| x.parse().ok())
+        .expect("mean effect");
+    assert!((mean - total).abs() < 1e-5, "{mean} vs {total}");
+    let o = negsim()
+        .args([
+            "compare",
+            &b,
+            "--with",
+            &t,
+            "--runs",
+            "20",
+            "--shard",
+            "1/2",
             "--explain",
             "-q",
         ])
         .output()
         .expect("runs");
-    assert_fails_with(
-        &o,
-        &["--explain decomposes the effect at the written values"],
-    );
+    assert_fails_with(&o, &["--explain runs every coalition", "drop --shard"]);
 }
 
 #[test]
