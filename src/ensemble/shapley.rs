@@ -42,6 +42,23 @@ fn factorial(n: usize) -> f64 {
     (1..=n).map(|k| k as f64).product()
 }
 
+/// The Shapley weights of `n` players by coalition size: w(|S|) = |S|! (n - |S| - 1)! / n!.
+fn weights(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|s| factorial(s) * factorial(n - s - 1) / factorial(n))
+        .collect()
+}
+
+/// Player `i`'s Shapley value from the values `y[mask]` of every coalition: the weighted mean of
+/// its marginal contributions `y[S ∪ i] - y[S]` over the coalitions S without it.
+fn value_of(y: &[f64], i: usize, weight: &[f64]) -> f64 {
+    let bit = 1usize << i;
+    (0..y.len())
+        .filter(|s| s & bit == 0)
+        .map(|s| weight[s.count_ones() as usize] * (y[s | bit] - y[s]))
+        .sum()
+}
+
 /// Decomposes `metric` over `n` players: `coalitions[mask]` is the scenario with the changes of
 /// the players in `mask` (bit i for player i; 0 is the base, `2^n - 1` the intervention).
 /// Replicates `0..runs` on `plan`'s seed, in parallel by batch; the moments are exact integer
@@ -57,10 +74,7 @@ pub fn shapley(
         return Err(format!("{} coalitions for {n} players", coalitions.len()));
     }
     let full = (1usize << n) - 1;
-    // w(|S|) = |S|! (n - |S| - 1)! / n!
-    let weight: Vec<f64> = (0..n)
-        .map(|s| factorial(s) * factorial(n - s - 1) / factorial(n))
-        .collect();
+    let weight = weights(n);
     let get = metric.metric().get;
     let batches: Vec<(u64, u64)> = (0..runs.div_ceil(BATCH))
         .map(|b| (b * BATCH, ((b + 1) * BATCH).min(runs)))
@@ -89,11 +103,7 @@ pub fn shapley(
                         y[mask] = get(&col.finish(&end)).unwrap_or(f64::NAN);
                     }
                     for (i, v) in values.iter_mut().enumerate() {
-                        let bit = 1usize << i;
-                        let phi: f64 = (0..=full)
-                            .filter(|s| s & bit == 0)
-                            .map(|s| weight[s.count_ones() as usize] * (y[s | bit] - y[s]))
-                            .sum();
+                        let phi = value_of(&y, i, &weight);
                         if phi.is_finite() {
                             v.push(phi);
                         }
@@ -125,19 +135,12 @@ pub fn shapley(
 /// nested estimator of `analysis::worlds`). The values sum to the total world by world.
 pub fn over_worlds(means: &[Vec<f64>], n: usize) -> Decomposition {
     let full = (1usize << n) - 1;
-    let weight: Vec<f64> = (0..n)
-        .map(|s| factorial(s) * factorial(n - s - 1) / factorial(n))
-        .collect();
+    let weight = weights(n);
     let mut values = vec![Moments::default(); n];
     let mut total = Moments::default();
     for m in means.iter().filter(|m| m.len() == full + 1) {
         for (i, v) in values.iter_mut().enumerate() {
-            let bit = 1usize << i;
-            let phi: f64 = (0..=full)
-                .filter(|mask| mask & bit == 0)
-                .map(|mask| weight[mask.count_ones() as usize] * (m[mask | bit] - m[mask]))
-                .sum();
-            v.push(phi);
+            v.push(value_of(m, i, &weight));
         }
         total.push(m[full] - m[0]);
     }
