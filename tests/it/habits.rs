@@ -803,3 +803,66 @@ fn terminal_output_fits_in_100_columns() {
         }
     }
 }
+
+#[test]
+fn a_surprising_sign_comes_with_the_mechanism_behind_it() {
+    let dir = tempfile::tempdir().expect("temp");
+    let b = baseline();
+    let w = root()
+        .join("scenarios/interventions/threat_withdrawn.toml")
+        .display()
+        .to_string();
+    let t = root()
+        .join("scenarios/interventions/treasury_expertise.toml")
+        .display()
+        .to_string();
+    let (out, o) = run_into(
+        dir.path(),
+        "cmp",
+        &[
+            "compare",
+            &b,
+            "--with",
+            &w,
+            "--with",
+            &t,
+            "--runs",
+            "600",
+            "--no-charts",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    // Withdrawing the 1 November threat lowers the share of weeks in truce: its sentence says so
+    // and names the mechanism counts that move (fewer threats carried out), and its row of the
+    // "why" table is marked; Treasury expertise helps and is not marked.
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("- **threat_withdrawn**"))
+        .expect("a sentence for threat_withdrawn");
+    assert!(
+        line.contains("lowers the share of weeks in truce")
+            && line.contains("⚠ It lowers the share of weeks in truce")
+            && line.contains("`threats_executed` -"),
+        "{line}"
+    );
+    assert!(md.contains("| ⚠ threat_withdrawn "), "no marked row");
+    assert!(
+        !md.contains("⚠ treasury_expertise"),
+        "a helpful intervention is marked"
+    );
+    let sections: Vec<&str> = md.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    assert_eq!(
+        sections,
+        [
+            "Bottom line",
+            "Effects",
+            "Why",
+            "Caveats",
+            "Methods",
+            "About this run"
+        ],
+        "no charts here, so no Charts section; the rest in order"
+    );
+}
