@@ -134,14 +134,27 @@ pub fn effects_rows(
 }
 
 /// What a truce length means under the renewal rule of the base scenario, for every place a
-/// duration is shown.
-pub fn renewal_rule(base: &Params, tau: u32) -> String {
+/// duration is shown, with how often the base's expiring agreements were renewed, extended or
+/// lapsed per run (`s`, the base's summary).
+pub fn renewal_rule(base: &Params, s: &ArmSummary) -> String {
+    let tau = s.truce_strict.tau;
     let term = base.b.negotiation.transactional_term;
+    let per_run = |id: MetricId| num(s.metrics[id.index()].mean, 2);
     if term > 0.0 {
         format!(
-            "**Truce lengths and the renewal rule.** A transactional truce must be renewed every {} weeks (`behaviour.negotiation.transactional_term`): at its expiry a renewal round is held; if that fails the truce is extended by decree or lapses. So many truces end near week {}, and the median length often sits on that cliff. The restricted mean (RMST: the mean length over a truce's first {tau} weeks, from the truces that started at least {tau} weeks before the horizon) and the share of truces still holding at 26 and 52 weeks (Kaplan–Meier) say more than the median.",
+            "**Truce lengths and the renewal rule.** A transactional truce must be renewed every {} weeks (`behaviour.negotiation.transactional_term`): at its expiry a renewal round is held; if that fails, the agreement is extended by decree or lapses. Here an expiring agreement was renewed {} times a run, extended {} times and lapsed {} times, against {} truces broken by an escalation: {}. The median says when half of the truces have ended; the restricted mean (RMST: the mean length over a truce's first {tau} weeks, from the truces that started at least {tau} weeks before the horizon) and the share still holding at 26 and 52 weeks (Kaplan–Meier) say how long the long ones last.",
             num(term, 0),
-            num(term, 0)
+            per_run(MetricId::ExpiriesRenewed),
+            per_run(MetricId::ExpiriesExtended),
+            per_run(MetricId::ExpiriesLapsed),
+            per_run(MetricId::BrokenTruces),
+            if s.metrics[MetricId::ExpiriesLapsed.index()].mean
+                < s.metrics[MetricId::BrokenTruces.index()].mean
+            {
+                "truces end more often by an escalation than at their expiry"
+            } else {
+                "truces end at least as often at their expiry as by an escalation"
+            },
         )
     } else {
         format!(

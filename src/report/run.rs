@@ -351,7 +351,7 @@ fn compare_facts(
         answer::link(out.root(), &w.folder.join("report.html"))
     });
     let covers = covers(agg.runs, brief, &worlds_report);
-    let renewal = compare_doc::renewal_rule(&arms[0].params, sums[0].truce_strict.tau);
+    let renewal = compare_doc::renewal_rule(&arms[0].params, &sums[0]);
     let table_note = format!(
         "Shares and probabilities in percent; Δ in percentage points (points) or weeks, paired against the baseline; interventions ranked by their effect on the share of weeks in truce. Truce RMST: the mean truce length over its first {} weeks; \"holding at 26 / 52 wk\": the share of truces still in force after 26 and 52 weeks (Kaplan–Meier). comparison.csv has every metric with its limits, under the same names (`share_truce`, `truce_rmst_weeks`, `durable_deal`, ...).\n{}",
         sums[0].truce_strict.tau, renewal
@@ -387,7 +387,7 @@ fn compare_facts(
             arms,
             brief,
             ctx.independent,
-            compare_doc::renewal_rule(&arms[0].params, sums[0].truce_strict.tau),
+            compare_doc::renewal_rule(&arms[0].params, &sums[0]),
             &worlds_report,
         ),
         run: run_lines(ctx, prep, agg.runs),
@@ -407,7 +407,7 @@ fn run_facts(
     let k = MetricId::ShareTruce.index();
     let kb = MetricId::BrokenTrucesPerYear.index();
     let kd = MetricId::DurableDeal.index();
-    let renewal = compare_doc::renewal_rule(&prep.arms[0].params, s.truce_strict.tau);
+    let renewal = compare_doc::renewal_rule(&prep.arms[0].params, s);
     let bottom = format!(
         "**In the `{}` scenario the talks spend {:.1}% of weeks in truce**, {} truces break a year, a truce lasts {} weeks on average over its first {} weeks (RMST), {} of truces still hold after 26 weeks, and {:.1}% of runs reach a durable deal.",
         base.meta.name,

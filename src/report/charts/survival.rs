@@ -137,7 +137,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     Ok(Chart {
         file: "truce_survival.png",
         title,
-        guide: "Each curve is the share of truces still holding after a given number of weeks (Kaplan–Meier; truces still holding at the horizon count as censored, marked | at most every few weeks); shaded bands are 95% intervals.\nWhere a curve crosses the dashed 50% line is its median truce length; curves further right mean truces that last longer. A sharp drop at the transactional term (13 weeks unless the scenario sets `behaviour.negotiation.transactional_term` otherwise) is the renewal rule: a truce that is not renewed there is extended by decree or lapses.".into(),
+        guide: "Each curve is the share of truces still holding after a given number of weeks (Kaplan–Meier; truces still holding at the horizon count as censored, marked | at most every few weeks); shaded bands are 95% intervals.\nWhere a curve crosses the dashed 50% line is its median truce length; curves further right mean truces that last longer. A transactional truce comes up for renewal at its term (`behaviour.negotiation.transactional_term`, 13 weeks unless the scenario says otherwise); most are renewed or extended by decree there, so a drop at that week is the renewal rule at work, and its absence means few lapse (the report's renewal note gives the counts).".into(),
         png,
         size: (w, h),
     })
