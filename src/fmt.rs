@@ -75,6 +75,11 @@ pub fn percent(p: f64) -> String {
     }
 }
 
+/// A share as a percentage with one decimal ("65.4%").
+pub fn percent1(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
 /// A signed number with `d` decimals ("+0.150", "-0.033"); a value that rounds to zero prints as
 /// "+0.000", never "-0.000".
 pub fn signed(x: f64, d: usize) -> String {

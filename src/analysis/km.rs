@@ -203,6 +203,11 @@ impl Estimate {
         hi: None,
         p: None,
     };
+
+    /// Whether its interval lies wholly on one side of zero (the difference is resolved).
+    pub fn excludes_zero(&self) -> bool {
+        matches!((self.lo, self.hi), (Some(l), Some(h)) if l > 0.0 || h < 0.0)
+    }
 }
 
 /// Kaplan–Meier summary of one arm.

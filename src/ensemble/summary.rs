@@ -190,8 +190,7 @@ pub fn mechanism_changes(agg: &Aggregate, a: usize, top: usize) -> Vec<Change> {
             let base = agg.arms[0].moments[k].mean();
             let arm = agg.arms[a].moments[k].mean();
             let v = diff.value?;
-            let resolved = matches!((diff.lo, diff.hi), (Some(l), Some(h)) if l > 0.0 || h < 0.0);
-            (resolved && base.max(arm) >= MIN_MECHANISM_COUNT).then(|| Change {
+            (diff.excludes_zero() && base.max(arm) >= MIN_MECHANISM_COUNT).then(|| Change {
                 metric: id,
                 diff,
                 base,

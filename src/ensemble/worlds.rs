@@ -77,32 +77,19 @@ pub fn inputs(loaded: &[Loaded]) -> Vec<Input> {
     // An overlay that gives a range to a value it leaves as the base has it describes the base's
     // value: the input then applies to the base and to every arm that keeps that value without a
     // range of its own, so that adding a range never creates an effect by itself.
-    let at = |a: usize, path: &str| {
-        loaded[a]
-            .scenario
-            .params
-            .iter()
-            .find(|p| p.path == path)
-            .map(|p| (p.value.clone(), p.uncertain.is_some()))
-    };
     for input in &mut out {
         if input.arms.contains(&0) {
             continue;
         }
-        let (Some((base, false)), Some((own, _))) =
-            (at(0, &input.path), at(input.arms[0], &input.path))
-        else {
+        let (Some((base, false)), Some((own, _))) = (
+            value_at(loaded, 0, &input.path),
+            value_at(loaded, input.arms[0], &input.path),
+        ) else {
             continue;
         };
-        if own != base {
-            continue;
+        if own == base {
+            extend_to_keepers(input, loaded, &base);
         }
-        for a in 0..loaded.len() {
-            if !input.arms.contains(&a) && at(a, &input.path) == Some((base.clone(), false)) {
-                input.arms.push(a);
-            }
-        }
-        input.arms.sort_unstable();
     }
     out.sort_by(|x, y| {
         (x.path.as_str(), x.prior.describe()).cmp(&(y.path.as_str(), y.prior.describe()))
@@ -371,6 +358,28 @@ fn world(
         arms,
         diffs,
     })
+}
+
+/// Arm `a`'s value at `path` as written, and whether it carries a range of its own.
+pub fn value_at(loaded: &[Loaded], a: usize, path: &str) -> Option<(String, bool)> {
+    loaded[a]
+        .scenario
+        .params
+        .iter()
+        .find(|p| p.path == path)
+        .map(|p| (p.value.clone(), p.uncertain.is_some()))
+}
+
+/// Extends `input` to every arm that holds `value` at its path without a range of its own.
+pub fn extend_to_keepers(input: &mut Input, loaded: &[Loaded], value: &str) {
+    for a in 0..loaded.len() {
+        if !input.arms.contains(&a)
+            && value_at(loaded, a, &input.path) == Some((value.to_string(), false))
+        {
+            input.arms.push(a);
+        }
+    }
+    input.arms.sort_unstable();
 }
 
 /// Per intervention (arm after the first) and metric, the effect across worlds

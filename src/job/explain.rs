@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::ensemble::Plan;
 use crate::ensemble::job::Prepared;
 use crate::ensemble::record::MetricId;
-use crate::ensemble::shapley::{Explained, MAX_PLAYERS, over_worlds, shapley};
+use crate::ensemble::shapley::{Decomposition, Explained, MAX_PLAYERS, over_worlds, shapley};
 use crate::error::Failure;
 use crate::model::Params;
 use crate::report::answer::ExplainBrief;
@@ -314,30 +314,41 @@ fn coalitions_of(prep: &Prepared, a: usize) -> Result<Coalitions, Failure> {
     Ok((players, reference, texts))
 }
 
+/// Every intervention's players and coalitions (loaded), decomposed by `decompose(coalitions,
+/// their overlays, players)`.
+fn each_intervention(
+    prep: &Prepared,
+    mut decompose: impl FnMut(&[Loaded], &[Vec<Text>], usize) -> Result<Decomposition, Failure>,
+) -> Result<Vec<Explained>, Failure> {
+    (1..prep.arms.len())
+        .map(|a| {
+            let (players, reference, texts) = coalitions_of(prep, a)?;
+            let loaded: Vec<Loaded> = texts
+                .iter()
+                .enumerate()
+                .map(|(mask, t)| load_coalition(&prep.base_text, t, mask))
+                .collect::<Result<_, _>>()?;
+            let result = decompose(&loaded, &texts, players.len())?;
+            Ok(Explained {
+                arm: prep.arms[a].name.clone(),
+                players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
+                result,
+                reference,
+            })
+        })
+        .collect()
+}
+
 /// Decomposes every intervention of a prepared comparison at the values as written: every
 /// coalition runs replicates `0..runs` on the base's random numbers.
 pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>, Failure> {
-    let mut out = Vec::new();
-    for a in 1..prep.arms.len() {
-        let (players, reference, texts) = coalitions_of(prep, a)?;
-        let coalitions: Vec<Params> = texts
+    each_intervention(prep, |loaded, _, n| {
+        let coalitions: Vec<Params> = loaded
             .iter()
-            .enumerate()
-            .map(|(mask, t)| {
-                load_coalition(&prep.base_text, t, mask)
-                    .map(|l| Params::compile(&l.scenario, prep.weeks))
-            })
-            .collect::<Result<_, _>>()?;
-        let result = shapley(&coalitions, players.len(), runs, plan, MetricId::ShareTruce)
-            .map_err(Failure::Input)?;
-        out.push(Explained {
-            arm: prep.arms[a].name.clone(),
-            players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
-            result,
-            reference,
-        });
-    }
-    Ok(out)
+            .map(|l| Params::compile(&l.scenario, prep.weeks))
+            .collect();
+        shapley(&coalitions, n, runs, plan, MetricId::ShareTruce).map_err(Failure::Input)
+    })
 }
 
 /// A change left out of a coalition is set back to the base's written value, without the base's
@@ -345,24 +356,11 @@ pub fn explain(prep: &Prepared, plan: &Plan, runs: u64) -> Result<Vec<Explained>
 /// uncertain input of the base (`loaded[0]`, the comparison's base arm) also applies to each
 /// scenario that holds the base's value there without a range of its own.
 fn inherit_base_draws(inputs: &mut [crate::ensemble::worlds::Input], loaded: &[Loaded]) {
-    let at = |c: usize, path: &str| {
-        loaded[c]
-            .scenario
-            .params
-            .iter()
-            .find(|p| p.path == path)
-            .map(|p| (p.value.clone(), p.uncertain.is_some()))
-    };
+    use crate::ensemble::worlds::{extend_to_keepers, value_at};
     for input in inputs.iter_mut().filter(|i| i.arms.contains(&0)) {
-        let Some((base, _)) = at(0, &input.path) else {
-            continue;
-        };
-        for c in 1..loaded.len() {
-            if !input.arms.contains(&c) && at(c, &input.path) == Some((base.clone(), false)) {
-                input.arms.push(c);
-            }
+        if let Some((base, _)) = value_at(loaded, 0, &input.path) {
+            extend_to_keepers(input, loaded, &base);
         }
-        input.arms.sort_unstable();
     }
 }
 
@@ -378,14 +376,7 @@ pub fn explain_worlds(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Vec<Explained>, Failure> {
     let posterior = super::worlds::load_posterior(job, prep, wp)?.map(|(p, _)| p);
-    let mut out = Vec::new();
-    for a in 1..prep.arms.len() {
-        let (players, reference, texts) = coalitions_of(prep, a)?;
-        let loaded: Vec<Loaded> = texts
-            .iter()
-            .enumerate()
-            .map(|(mask, t)| load_coalition(&prep.base_text, t, mask))
-            .collect::<Result<_, _>>()?;
+    each_intervention(prep, |loaded, texts, n| {
         let templates: Vec<Template> = texts
             .iter()
             .map(|t| Template::new(&prep.base_text, t).map_err(|e| Failure::Input(e.to_string())))
@@ -394,7 +385,7 @@ pub fn explain_worlds(
         // on a base value applies to every arm that keeps that value (`worlds::inputs`), so the
         // worlds here are the comparison's own worlds.
         let arms = prep.loaded.len();
-        let all: Vec<Loaded> = prep.loaded.iter().chain(&loaded).cloned().collect();
+        let all: Vec<Loaded> = prep.loaded.iter().chain(loaded).cloned().collect();
         let mut inputs = crate::ensemble::worlds::inputs(&all);
         inherit_base_draws(&mut inputs, &all);
         for i in &mut inputs {
@@ -421,14 +412,8 @@ pub fn explain_worlds(
             .iter()
             .map(|w| w.arms.iter().map(|m| m[k].mean()).collect())
             .collect();
-        out.push(Explained {
-            arm: prep.arms[a].name.clone(),
-            result: over_worlds(&means, players.len()),
-            players: players.into_iter().map(|p| (p.label, p.sources)).collect(),
-            reference,
-        });
-    }
-    Ok(out)
+        Ok(over_worlds(&means, n))
+    })
 }
 
 /// `--explain` for a comparison `job`, run before it: the decomposition of each intervention, for

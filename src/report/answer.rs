@@ -83,29 +83,36 @@ pub fn link(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// A share as a percentage with one decimal ("65.4%").
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
-
 /// A difference of shares in percentage points ("+9.9 points").
 fn points(x: f64) -> String {
     format!("{} points", signed(100.0 * x, 1))
 }
 
-/// Whether an interval lies wholly on one side of zero.
-pub fn resolved(e: &Estimate) -> bool {
-    matches!((e.lo, e.hi), (Some(l), Some(h)) if l > 0.0 || h < 0.0)
-}
-
 /// Whether an effect goes the worse way for a metric, beyond the noise.
 pub fn harmful(e: &Estimate, better: Better) -> bool {
-    resolved(e)
+    e.excludes_zero()
         && match better {
             Better::Higher => e.value.is_some_and(|v| v < 0.0),
             Better::Lower => e.value.is_some_and(|v| v > 0.0),
             Better::Neither => false,
         }
+}
+
+/// What intervention `a` (>= 1) makes worse beyond the noise, the headline first: "the share of
+/// weeks in truce", "P(durable deal) (-0.5 points)", or `None`.
+pub fn goes_worse(agg: &Aggregate, a: usize) -> Option<String> {
+    let d = summary::metric_difference(agg, a, MetricId::ShareTruce.index()).est;
+    let durable = summary::metric_difference(agg, a, MetricId::DurableDeal.index()).est;
+    if harmful(&d, Better::Higher) {
+        Some("the share of weeks in truce".to_string())
+    } else if harmful(&durable, Better::Higher) {
+        Some(format!(
+            "P(durable deal) ({})",
+            points(durable.value.unwrap_or(0.0))
+        ))
+    } else {
+        None
+    }
 }
 
 /// Below this paired difference in the share of weeks in truce (1 point) an effect is described
@@ -115,7 +122,7 @@ const BARELY: f64 = 0.01;
 /// The verb for a paired difference in the share of weeks in truce.
 fn verb(e: &Estimate) -> &'static str {
     let v = e.value.unwrap_or(0.0);
-    if !resolved(e) {
+    if !e.excludes_zero() {
         "does not measurably change"
     } else if v.abs() < BARELY {
         if v > 0.0 {
@@ -215,8 +222,8 @@ pub fn sentence(
         arms[a].name,
         arms[a].description,
         verb(&d),
-        pct(base),
-        pct(arm),
+        crate::fmt::percent1(base),
+        crate::fmt::percent1(arm),
         points(d.value.unwrap_or(0.0)),
     );
     if let Some(w) = brief.worlds.as_ref().and_then(|w| w.arm(&arms[a].name)) {
@@ -242,18 +249,7 @@ pub fn sentence(
     {
         s.push_str(&format!(" Where it comes from: {part}."));
     }
-    let durable = summary::metric_difference(agg, a, MetricId::DurableDeal.index()).est;
-    let worse = if harmful(&d, Better::Higher) {
-        Some("the share of weeks in truce".to_string())
-    } else if harmful(&durable, Better::Higher) {
-        Some(format!(
-            "P(durable deal) ({})",
-            points(durable.value.unwrap_or(0.0))
-        ))
-    } else {
-        None
-    };
-    if let Some(what) = worse {
+    if let Some(what) = goes_worse(agg, a) {
         let m = mechanism_phrase(agg, a);
         let m = if m.is_empty() {
             String::new()

@@ -8,25 +8,11 @@ use crate::ensemble::summary::{self, ArmSummary, Durations, LEVEL};
 use crate::ensemble::{Aggregate, Arm};
 use crate::fmt::{num, signed};
 use crate::model::Params;
-use crate::report::answer::{Brief, harmful};
+use crate::report::answer::{Brief, goes_worse};
 use crate::report::document::Block;
 use crate::report::report_doc::ChartNote;
 
-/// "+9.9 [+9.6, +10.3]" with the value and limits scaled by `scale`, `d` decimals.
-fn scaled(e: &Estimate, scale: f64, d: usize) -> String {
-    match e.value {
-        None => "n/a".into(),
-        Some(v) => {
-            let l = e.lo.map_or("?".into(), |x| signed(scale * x, d));
-            let h = e.hi.map_or("?".into(), |x| signed(scale * x, d));
-            format!("{} [{l}, {h}]", signed(scale * v, d))
-        }
-    }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", 100.0 * x)
-}
+pub use crate::report::table::scaled;
 
 /// S(d) of a Kaplan–Meier summary, as a percentage ("" past its curve).
 fn holding(k: &KmSummary, d: usize) -> String {
@@ -86,7 +72,7 @@ pub fn effects_rows(
     };
     let mut base = vec![
         format!("{} (base)", arms[0].name),
-        pct(sums[0].metrics[k].mean),
+        crate::fmt::percent1(sums[0].metrics[k].mean),
         "—".into(),
     ];
     if brief.worlds.is_some() {
@@ -96,14 +82,14 @@ pub fn effects_rows(
         rmst(0),
         "—".into(),
         hold(0),
-        pct(sums[0].metrics[kd].mean),
+        crate::fmt::percent1(sums[0].metrics[kd].mean),
         "—".into(),
     ]);
     let mut rows = vec![base];
     for a in ranked(agg, arms) {
         let mut r = vec![
             arms[a].name.clone(),
-            pct(sums[a].metrics[k].mean),
+            crate::fmt::percent1(sums[a].metrics[k].mean),
             scaled(&summary::metric_difference(agg, a, k).est, 100.0, 1),
         ];
         if let Some(w) = &brief.worlds {
@@ -125,7 +111,7 @@ pub fn effects_rows(
             rmst(a),
             scaled(&d_rmst, 1.0, 2),
             hold(a),
-            pct(sums[a].metrics[kd].mean),
+            crate::fmt::percent1(sums[a].metrics[kd].mean),
             scaled(&summary::metric_difference(agg, a, kd).est, 100.0, 1),
         ]);
         rows.push(r);
@@ -255,7 +241,7 @@ fn mechanism_blocks(agg: &Aggregate, arms: &[Arm]) -> Vec<Block> {
         .map(|a| {
             let d = summary::metric_difference(agg, a, k).est;
             let dd = summary::metric_difference(agg, a, kd).est;
-            let warn = harmful(&d, Better::Higher) || harmful(&dd, Better::Higher);
+            let warn = goes_worse(agg, a).is_some();
             let changes = summary::mechanism_changes(agg, a, 3)
                 .iter()
                 .map(|c| {

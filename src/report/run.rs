@@ -382,14 +382,7 @@ fn compare_facts(
         charts,
         caveats: compare_doc::caveats(brief, calibrated),
         arms: arm_rows(prep),
-        methods: compare_doc::methods(
-            agg,
-            arms,
-            brief,
-            ctx.independent,
-            compare_doc::renewal_rule(&arms[0].params, &sums[0]),
-            &worlds_report,
-        ),
+        methods: compare_doc::methods(agg, arms, brief, ctx.independent, renewal, &worlds_report),
         run: run_lines(ctx, prep, agg.runs),
         files,
     }

@@ -76,13 +76,17 @@ pub fn with_ci(v: Option<f64>, lo: Option<f64>, hi: Option<f64>, d: usize) -> St
     }
 }
 
-fn signed(e: &Estimate, d: usize) -> String {
+/// "+9.9 [+9.6, +10.3]": an estimate and its limits multiplied by `scale`, signed, `d` decimals
+/// ("n/a" when not estimable, "?" for a missing limit).
+pub fn scaled(e: &Estimate, scale: f64, d: usize) -> String {
     match e.value {
         None => "n/a".into(),
         Some(v) => {
-            let l = e.lo.map_or("?".into(), |x| crate::fmt::signed(x, d));
-            let h = e.hi.map_or("?".into(), |x| crate::fmt::signed(x, d));
-            format!("{} [{l}, {h}]", crate::fmt::signed(v, d))
+            let l =
+                e.lo.map_or("?".into(), |x| crate::fmt::signed(scale * x, d));
+            let h =
+                e.hi.map_or("?".into(), |x| crate::fmt::signed(scale * x, d));
+            format!("{} [{l}, {h}]", crate::fmt::signed(scale * v, d))
         }
     }
 }
@@ -158,7 +162,7 @@ fn plus_minus(e: &Estimate, d: usize) -> String {
             crate::fmt::signed(v, d),
             (printed(h) - printed(l)) / 2.0
         ),
-        _ => signed(e, d),
+        _ => scaled(e, 1.0, d),
     }
 }
 
