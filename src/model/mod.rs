@@ -4,6 +4,7 @@
 //! numbers, no allocation in the weekly step. It reports each week as a typed [`WeekObs`] and, to a
 //! sink that wants them, as [`Event`]s; what is recorded is the collectors' business.
 
+pub mod fastmath;
 pub mod observe;
 pub mod params;
 pub mod rng;

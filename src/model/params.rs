@@ -5,6 +5,7 @@ use crate::scenario::behaviour::Behaviour;
 use crate::scenario::date::Date;
 use crate::scenario::{Channel, EventKind, Instrument, LeaderStyle, Scenario, Scope, Tension};
 
+use super::fastmath::exp;
 use super::rng::name_key;
 
 /// Length of a week in years (7 / 365.2425): the unit conversion for every "per year" rate.
@@ -12,12 +13,12 @@ pub const WEEK_YEARS: f64 = 7.0 / 365.2425;
 
 /// Probability of at least one arrival in a week for a rate per year.
 pub fn weekly_probability(rate_per_year: f64) -> f64 {
-    1.0 - (-rate_per_year * WEEK_YEARS).exp()
+    1.0 - exp(-rate_per_year * WEEK_YEARS)
 }
 
 /// Weekly survival factor of a stock decaying at `rate_per_year`.
 pub fn weekly_decay(rate_per_year: f64) -> f64 {
-    (-rate_per_year * WEEK_YEARS).exp()
+    exp(-rate_per_year * WEEK_YEARS)
 }
 
 /// A faction, as the model uses it.
@@ -191,6 +192,12 @@ pub struct Params {
     pub rapport_decay: f64,
     /// Weekly factor by which purge-raised initiative aversion returns to its initial level.
     pub aversion_recovery: f64,
+    /// ln of `b.escalation.escalation_growth`, so that the weekly momentum growth^h is one
+    /// [`exp`] (computed once per arm, by the platform's `ln`).
+    pub ln_escalation_growth: f64,
+    /// Drift of the clout noise's log-normal factor, σ² / 2 for σ = `b.politics.clout_volatility`
+    /// (the factor has mean 1).
+    pub clout_drift: f64,
 }
 
 impl Params {
@@ -265,7 +272,7 @@ impl Params {
                     sd.shocks.market_pain,
                     sd.shocks.insults,
                 ]
-                .map(|r| (-r * WEEK_YEARS).exp()),
+                .map(|r| exp(-r * WEEK_YEARS)),
                 leader: factions.iter().position(|f| f.leader).unwrap_or(0),
                 factions,
             }
@@ -348,6 +355,8 @@ impl Params {
             pain_decay: weekly_decay(b.shocks.market_pain_decay),
             rapport_decay: weekly_decay(b.politics.rapport_decay),
             aversion_recovery: weekly_decay(b.politics.aversion_recovery),
+            ln_escalation_growth: b.escalation.escalation_growth.ln(),
+            clout_drift: 0.5 * b.politics.clout_volatility * b.politics.clout_volatility,
             b,
         }
     }

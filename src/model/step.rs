@@ -5,6 +5,7 @@
 
 use crate::scenario::{Instrument, LeaderStyle, Scope};
 
+use super::fastmath::{exp, logistic};
 use super::observe::{Event, EventKind, EventSink, Move, WeekObs};
 use super::observe::{Expiry, WeekOutcomes};
 use super::params::{Params, ScheduledKind, WEEK_YEARS};
@@ -75,11 +76,6 @@ struct Changes {
 #[inline]
 fn clamp01(x: f64) -> f64 {
     x.clamp(0.0, 1.0)
-}
-
-#[inline]
-fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 #[inline]
@@ -614,7 +610,7 @@ fn choose_attempt<E: EventSink>(
             1.0
         };
         let p_round =
-            1.0 - (-(n.round_rate + n.round_pain_rate * pain_min) * factor * WEEK_YEARS).exp();
+            1.0 - exp(-(n.round_rate + n.round_pain_rate * pain_min) * factor * WEEK_YEARS);
         if agenda.round.is_some() || expiry_due || u.chance(slot::ROUND, p_round) {
             attempt = Some(Attempt::Round {
                 calendar: agenda.round,
@@ -948,7 +944,7 @@ fn make_deal<E: EventSink>(
         Scope::Broad => (n.rollback_broad, n.deep_rollback_broad),
     };
     let pain_min = s.sides[0].pain.min(s.sides[1].pain);
-    let rollback = base + (1.0 - base) * (1.0 - (-pain_min / n.rollback_pain_scale).exp());
+    let rollback = base + (1.0 - base) * (1.0 - exp(-pain_min / n.rollback_pain_scale));
     let mut snapback = s.agreement.as_ref().map_or([0.0; 2], |a| a.snapback);
     for i in 0..2 {
         let st = &mut s.sides[i];
@@ -1066,7 +1062,7 @@ fn implement<E: EventSink>(
             } else {
                 1.0
             };
-            let momentum = es.escalation_growth.powf(s.heat.min(es.heat_max) * damping);
+            let momentum = exp(p.ln_escalation_growth * (s.heat.min(es.heat_max) * damping));
             amount += ordinary * momentum;
             // A reply in kind: the side's whole rise this week matches the rise it answers
             // (lone factions' moves are part of it, not on top of it).
@@ -1202,8 +1198,7 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &Streams, ev: &mut E) {
             }
             if po.clout_volatility > 0.0 {
                 let z = normal_quantile(open_unit(r.factions[i][k].week(t).u(slot::NOISE)));
-                *c *= (po.clout_volatility * z - 0.5 * po.clout_volatility * po.clout_volatility)
-                    .exp();
+                *c *= exp(po.clout_volatility * z - p.clout_drift);
             }
             *c += po.clout_reversion * (f.clout0 - *c);
         }
@@ -1218,7 +1213,7 @@ fn politics<E: EventSink>(p: &Params, s: &mut State, r: &Streams, ev: &mut E) {
             // the exp and the draw.
             let rate =
                 ch.close_rate * (1.0 + po.channel_political_cost * ch.political_exposure * hawks);
-            if ch.close_rate > 0.0 && d.chance(slot::CHANNEL, 1.0 - (-rate * WEEK_YEARS).exp()) {
+            if ch.close_rate > 0.0 && d.chance(slot::CHANNEL, 1.0 - exp(-rate * WEEK_YEARS)) {
                 s.channel_open[k] = false;
                 if E::ENABLED {
                     ev.push(Event::new(t, EventKind::ChannelClosed, rate).channel(k));
@@ -1405,8 +1400,14 @@ round_pain_rate = 0.0
             let o = week(&p, &mut s, &streams(&p));
             o.tariff_up[1]
         };
-        assert_eq!(run(3.0, 20.0), 40.0);
-        assert_eq!(run(3.0, 40.0), 80.0);
+        // 2^heat is exp(heat ln 2): within exp's documented error, plus ln 2's rounding (half an
+        // ulp) times heat ln 2 in the exponent.
+        let near = |got: f64, want: f64| {
+            let tol = want * (crate::model::fastmath::EXP_REL_ERROR + 4.0 * f64::EPSILON);
+            assert!((got - want).abs() <= tol, "{got} is not {want}");
+        };
+        near(run(3.0, 20.0), 40.0);
+        near(run(3.0, 40.0), 80.0);
         assert_eq!(run(0.0, 40.0), 10.0, "without heat: an ordinary move");
     }
 
