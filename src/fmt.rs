@@ -1,5 +1,5 @@
-//! Number formatting shared by every layer that writes numbers into text (CSV cells, notes in
-//! calibrated scenarios, tables): one rule, so the same value prints the same everywhere.
+//! Formatting shared by every layer that writes numbers or names into text (CSV cells, notes in
+//! calibrated scenarios, tables, file names): one rule, so the same value prints the same everywhere.
 
 /// A number with `decimals` decimals, trailing zeros trimmed ("-0" printed as "0").
 pub fn num(x: f64, decimals: usize) -> String {
@@ -99,5 +99,71 @@ mod signed_tests {
         assert_eq!(super::signed(-0.0, 2), "+0.00");
         assert_eq!(super::signed(-0.033, 3), "-0.033");
         assert_eq!(super::signed(0.15, 3), "+0.150");
+    }
+}
+
+/// Longest name [`file_name`] makes (well under the 255 bytes of common filesystems, leaving room
+/// for a prefix, a tag and a suffix).
+pub const FILE_NAME_MAX: usize = 80;
+
+/// A name from an input (a scenario's `meta.name`, a calibration record, a file stem) made safe
+/// as one path component: every character other than an ASCII letter, digit, `_`, `-`, `+` or `.`
+/// becomes `_`, leading `.` and `_` are dropped (no hidden files, no `..`), and it is cut at
+/// [`FILE_NAME_MAX`] characters; `unnamed` if nothing is left. So `../../x` gives `x` and
+/// `/etc/VICTIM` gives `etc_VICTIM`: a name can label a folder or file but never choose where it
+/// goes. Output paths are still checked by `report::output::check_relative`.
+pub fn file_name(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s: String = mapped
+        .trim_start_matches(['.', '_'])
+        .chars()
+        .take(FILE_NAME_MAX)
+        .collect();
+    if s.is_empty() { "unnamed".into() } else { s }
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::file_name;
+
+    #[test]
+    fn a_name_cannot_leave_its_folder_or_hide() {
+        assert_eq!(file_name("baseline"), "baseline");
+        assert_eq!(file_name("../../x"), "x");
+        assert_eq!(file_name("/tmp/audit/VICTIM"), "tmp_audit_VICTIM");
+        assert_eq!(file_name(".hidden"), "hidden");
+        assert_eq!(file_name(".."), "unnamed");
+        assert_eq!(file_name(""), "unnamed");
+        assert_eq!(file_name("US–China 2025"), "US_China_2025");
+        assert_eq!(file_name("a\u{1b}[2Jb"), "a__2Jb");
+        assert_eq!(file_name(&"y".repeat(500)).len(), super::FILE_NAME_MAX);
+        for n in [
+            "../../x",
+            "/etc/passwd",
+            "a/../../b",
+            "..",
+            ".",
+            "x\\..\\y",
+            "\u{0}",
+        ] {
+            let f = file_name(n);
+            assert!(
+                crate::report::output::check_relative(&f).is_ok(),
+                "{n} -> {f}"
+            );
+            assert!(
+                !f.contains('/') && f != ".." && !f.starts_with('.'),
+                "{n} -> {f}"
+            );
+        }
     }
 }

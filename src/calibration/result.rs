@@ -541,7 +541,11 @@ fn calibrated_texts(
             p.templates[r].base.scenario.meta.name, cfg.particles, cfg.replicates, p.provenance
         );
         let text_out = writer::calibrated(&base.text, &updates, &header)?;
-        out.push((format!("{}_calibrated.toml", rec.name), text_out));
+        // The record name labels the file but cannot choose where it goes (fmt::file_name).
+        out.push((
+            format!("{}_calibrated.toml", crate::fmt::file_name(&rec.name)),
+            text_out,
+        ));
     }
     let shared: Vec<(String, f64, String)> = cfg
         .parameters
@@ -563,7 +567,10 @@ fn calibrated_texts(
             .skip_while(|l| l.starts_with("# The shared behavioural constants carry"))
             .collect();
         let calibrated = writer::calibrated(&body, &shared, &header)?;
-        let name = format!("{}_calibrated.toml", config::file_stem_of(path, "scenario"));
+        let name = format!(
+            "{}_calibrated.toml",
+            crate::fmt::file_name(&config::file_stem_of(path, "scenario"))
+        );
         if out.iter().any(|(n, _)| *n == name) {
             return Err(format!(
                 "[[carry]] {}: its output {name} is already written for a record",

@@ -398,10 +398,10 @@ impl Study {
         }
     }
 
-    /// Default output folder: `output/<command>-<scenario>-<8 hex digits of the study's
-    /// fingerprint>` (plus the shard), so two studies of one scenario with other keys, ranges or
+    /// Default output folder name, `<command>-<scenario>-<8 hex digits of the study's
+    /// fingerprint>` (plus the shard), to go under `output/` by `report::output::default_out`, so two studies of one scenario with other keys, ranges or
     /// settings never share a folder, and the same study always finds its own.
-    pub fn default_out(&self, shard: Option<(u64, u64)>) -> PathBuf {
+    pub fn default_folder(&self, shard: Option<(u64, u64)>) -> String {
         let s = shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
         let stem = match &self.kind {
             Kind::Sensitivity { design, .. } => {
@@ -413,10 +413,7 @@ impl Study {
             _ => self.command.to_string(),
         };
         let tag: String = self.fingerprint.chars().take(8).collect();
-        PathBuf::from("output").join(format!(
-            "{stem}-{}-{tag}{s}",
-            self.template.base.scenario.meta.name
-        ))
+        format!("{stem}-{}-{tag}{s}", self.template.base.scenario.meta.name)
     }
 
     /// The caption of every chart of the study.

@@ -35,10 +35,9 @@ pub fn run(o: &Options) -> Result<PathBuf, Failure> {
     let started = Instant::now();
     let started_utc = now_utc();
     let p = result::prepare(&o.config, o.scenario.as_deref()).map_err(Failure::Input)?;
-    let out_path = o
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(format!("calibrate-{}", p.run_name)));
+    let out_path = o.out.clone().unwrap_or_else(|| {
+        crate::report::output::default_out(&format!("calibrate-{}", p.run_name))
+    });
     let mut out = OutputDir::prepare(&out_path, &[], o.force).map_err(Failure::input)?;
     let bar = super::progress_bar(
         o.progress,

@@ -102,7 +102,10 @@ pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
             human_time(MAX_SECONDS)
         )));
     }
-    let out_path = o.out.clone().unwrap_or_else(|| study.default_out(o.shard));
+    let out_path = o
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::report::output::default_out(&study.default_folder(o.shard)));
     let out = OutputDir::prepare(&out_path, &[], o.force).map_err(input)?;
     let ev = Evaluator {
         template: &study.template,
@@ -271,7 +274,8 @@ pub fn merge(
             study.specs.len()
         )));
     }
-    let out_path = out.unwrap_or_else(|| study.default_out(None));
+    let out_path =
+        out.unwrap_or_else(|| crate::report::output::default_out(&study.default_folder(None)));
     let dir = OutputDir::prepare(&out_path, &[], force).map_err(input)?;
     finish(
         &study,

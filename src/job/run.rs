@@ -79,7 +79,7 @@ pub fn execute_with(
             ));
         };
         let out_path = job.out.clone().unwrap_or_else(|| {
-            PathBuf::from("output").join(format!(
+            crate::report::output::default_out(&format!(
                 "{}{}{}-worlds",
                 job.out_prefix,
                 base.meta.name,
@@ -118,7 +118,7 @@ pub fn execute_with(
         let shard = job
             .shard
             .map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
-        PathBuf::from("output").join(format!(
+        crate::report::output::default_out(&format!(
             "{}{}{}{shard}",
             job.out_prefix,
             base.meta.name,

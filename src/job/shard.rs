@@ -211,7 +211,7 @@ pub fn merge_runs(
     };
     let compare = command == "compare";
     let out_path = out.unwrap_or_else(|| {
-        PathBuf::from("output").join(format!(
+        crate::report::output::default_out(&format!(
             "{}{}",
             if compare { "compare-" } else { "" },
             prep.loaded[0].scenario.meta.name

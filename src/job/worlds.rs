@@ -249,7 +249,7 @@ pub fn merge(
         all.extend(p.out);
     }
     let out_path = out.unwrap_or_else(|| {
-        PathBuf::from("output").join(format!("worlds-{}", prep.loaded[0].scenario.meta.name))
+        crate::report::output::default_out(&format!("worlds-{}", prep.loaded[0].scenario.meta.name))
     });
     let od =
         OutputDir::prepare(&out_path, &[], force).map_err(|e| Failure::Input(e.to_string()))?;

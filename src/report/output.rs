@@ -41,6 +41,16 @@ pub fn check_relative(rel: &str) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Parent of every default output folder.
+pub const DEFAULT_PARENT: &str = "output";
+
+/// The default output folder of a command, `output/<folder>`, with `folder` (built from input
+/// names such as a scenario's `meta.name`) made one safe path component by [`crate::fmt::file_name`]:
+/// a name can label the folder but never choose where it goes.
+pub fn default_out(folder: &str) -> PathBuf {
+    Path::new(DEFAULT_PARENT).join(crate::fmt::file_name(folder))
+}
+
 /// Refuses an output root that is the filesystem root, empty, or `-` (which a user may mean as
 /// standard output).
 fn check_root(root: &Path) -> Result<(), OutputError> {

@@ -11,6 +11,7 @@ mod docs;
 mod explore;
 mod golden;
 mod habits;
+mod hostile;
 mod limits;
 mod overlays;
 mod properties;
