@@ -167,3 +167,41 @@ mod file_name_tests {
         }
     }
 }
+
+/// Text as it may reach a terminal: control characters (other than newline and tab) and the
+/// Unicode bidirectional overrides are shown as `\u{..}` escapes, so a string from a file (a
+/// scenario name, a key, a value in an error) can neither move the cursor, clear the screen nor
+/// reorder what is shown.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn escapes_reach_the_terminal_as_text() {
+        assert_eq!(printable("ok: baseline"), "ok: baseline");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("x\ry"), "x\\u{d}y");
+        assert_eq!(printable("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(printable("keep\tthis\nline"), "keep\tthis\nline");
+        assert_eq!(printable("US–China ✓"), "US–China ✓");
+    }
+}

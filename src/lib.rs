@@ -7,10 +7,14 @@
 /// `println!` to stdout that ignores write errors: a closed pipe (`negsim facts | head`) must not
 /// panic, and results on disk are already complete when the terminal summary is printed.
 macro_rules! outln {
+    () => {
+        outln!("")
+    };
     ($($t:tt)*) => {{
         use std::io::Write as _;
         if !$crate::json_mode() {
-            let _ = writeln!(std::io::stdout(), $($t)*);
+            let text = format!($($t)*);
+            let _ = writeln!(std::io::stdout(), "{}", $crate::fmt::printable(&text));
         }
     }};
 }
@@ -20,7 +24,8 @@ macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         if !$crate::json_mode() {
-            let _ = write!(std::io::stdout(), $($t)*);
+            let text = format!($($t)*);
+            let _ = write!(std::io::stdout(), "{}", $crate::fmt::printable(&text));
         }
     }};
 }

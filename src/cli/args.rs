@@ -66,8 +66,9 @@ pub enum Command {
         #[arg(long, conflicts_with = "target_ci")]
         runs: Option<u64>,
         /// Run in batches until the 95% CI half-width of the headline paired difference (share of
-        /// weeks in truce) is at most W for every arm.
-        #[arg(long, value_name = "W")]
+        /// weeks in truce) is at most W for every arm. Not with --shard: a shard cannot know when
+        /// the whole run has reached the target.
+        #[arg(long, value_name = "W", conflicts_with = "shard")]
         target_ci: Option<f64>,
         /// Cap on replicates per arm for --target-ci.
         #[arg(long, default_value_t = 200_000, requires = "target_ci")]

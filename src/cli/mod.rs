@@ -24,7 +24,9 @@ pub use crate::error::Failure;
 static STOP: AtomicBool = AtomicBool::new(false);
 
 fn install_interrupt_handler() {
-    // First Ctrl-C: stop at the next batch, clean up, exit 130. Second: exit at once.
+    // First Ctrl-C, SIGTERM or SIGHUP (ctrlc's `termination` feature): stop at the next batch,
+    // clean up, exit 130. Second: exit at once (a SIGKILL-like end: the lock it leaves goes stale
+    // after report::lock::STALE and is then taken over).
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
@@ -449,7 +451,8 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
             for line in msg.lines() {
-                eprintln!("negsim: error: {line}");
+                // A file's strings reach the terminal as text, never as escape sequences.
+                eprintln!("negsim: error: {}", crate::fmt::printable(line));
             }
             ExitCode::from(1)
         }

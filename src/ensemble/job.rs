@@ -267,6 +267,11 @@ pub fn build_arms(
                     "--weeks {horizon} is out of range: expected 1 to {MAX_WEEKS}"
                 )));
             }
+            if let Some(problem) =
+                crate::scenario::date::Date::horizon_problem(l.scenario.meta.start, horizon)
+            {
+                return Err(Failure::Input(format!("--weeks {horizon}: {problem}")));
+            }
         }
         let description = l
             .overlays

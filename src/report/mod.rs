@@ -11,6 +11,7 @@ pub mod explain;
 pub mod explore;
 pub mod inspect;
 pub mod json;
+pub mod lock;
 pub mod manifest;
 pub mod output;
 pub mod report_doc;

@@ -8,6 +8,8 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::lock::{self, Lock, Refused};
+
 /// Name of the lock file held while a run writes into a directory.
 pub const LOCK: &str = ".negsim.lock";
 
@@ -78,8 +80,103 @@ pub struct OutputDir {
     root: PathBuf,
     /// (temporary path, final path) of every file created so far.
     files: Vec<(PathBuf, PathBuf)>,
-    lock: Option<PathBuf>,
+    lock: Option<Lock>,
     created_dirs: Vec<PathBuf>,
+}
+
+/// Takes the lock of `root` (see `report::lock`); a takeover is warned about on stderr and the
+/// dead run's temporary files in `root` and its `subdirs` are removed.
+fn take_lock(root: &Path, subdirs: &[String], force: bool) -> Result<Lock, OutputError> {
+    let shown = root.display();
+    match Lock::take(&root.join(LOCK), force) {
+        Ok((l, warning)) => {
+            if let Some(w) = warning {
+                eprintln!("negsim: warning: {}", crate::fmt::printable(&w));
+                // The run whose lock this was left its temporary files: remove them.
+                for dir in
+                    std::iter::once(root.to_path_buf()).chain(subdirs.iter().map(|s| root.join(s)))
+                {
+                    remove_leftovers(&dir);
+                }
+            }
+            Ok(l)
+        }
+        Err(Refused::Held(h)) => Err(OutputError(format!(
+            "another negsim run is writing to '{shown}' (lock file {LOCK}, heartbeat {} ago); wait for it. A lock whose run was killed is taken over once its heartbeat is {} s old, or at once with --force",
+            h.age.map_or("of unknown age".into(), |a| format!("{a} s")),
+            lock::STALE.as_secs()
+        ))),
+        Err(Refused::Io(e)) => Err(OutputError(format!(
+            "cannot write to output directory '{shown}': {}",
+            reason(&e)
+        ))),
+    }
+}
+
+/// Removes a dead run's temporary files (`.NAME.tmp-SUFFIX`) from `dir`; only called with the
+/// lock of `dir`'s root held.
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") && e.path().is_file() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Entries of `root` that no negsim run put there (up to four, quoted): anything but the lock, a
+/// killed run's temporary files, the sub-directories this run will write, and sub-directories
+/// holding a negsim result. A folder with such entries is not overwritten without `--force`.
+fn foreign_entries(root: &Path, subdirs: &[String]) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name == LOCK
+            || (name.starts_with('.') && name.contains(".tmp-"))
+            || (subdirs.contains(&name) && e.path().is_dir())
+            || e.path().join(MANIFEST).is_file();
+        if !ours {
+            out.push(format!("'{}'", crate::fmt::printable(&name)));
+        }
+        if out.len() == 4 {
+            out.push("...".into());
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Refuses a directory inside, or holding, one that another live run is writing to (`run --out
+/// X/baseline` during `compare --out X` mixed the two results). Locks of this process (the
+/// default job writes nested results one after another) and stale locks do not count.
+fn nested_runs(root: &Path, subdirs: &[String]) -> Result<(), OutputError> {
+    let foreign = |dir: &Path| {
+        lock::holder(&dir.join(LOCK))
+            .filter(|h| !h.stale() && h.pid != Some(std::process::id()))
+            .is_some()
+    };
+    let abs = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if let Some(up) = abs.ancestors().skip(1).find(|a| foreign(a)) {
+        return Err(OutputError(format!(
+            "'{}' is inside '{}', which another negsim run is writing to; wait for it, or choose another --out",
+            root.display(),
+            up.display()
+        )));
+    }
+    if let Some(s) = subdirs.iter().find(|s| foreign(&root.join(s))) {
+        return Err(OutputError(format!(
+            "'{}' holds '{s}', which another negsim run is writing to; wait for it, or choose another --out",
+            root.display()
+        )));
+    }
+    Ok(())
 }
 
 impl OutputDir {
@@ -113,33 +210,23 @@ impl OutputDir {
                 "output path '{shown}' exists and is not a directory"
             )));
         }
-        let lock = root.join(LOCK);
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-        {
-            Ok(mut f) => {
-                let _ = writeln!(f, "{}", std::process::id());
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(OutputError(format!(
-                    "another negsim run is writing to '{shown}' (lock file {LOCK}); wait for it, or delete the lock file if no run is active"
-                )));
-            }
-            Err(e) => {
-                return Err(OutputError(format!(
-                    "cannot write to output directory '{shown}': {}",
-                    reason(&e)
-                )));
-            }
-        }
+        let lock = take_lock(root, subdirs, force)?;
         let mut out = OutputDir {
             root: root.to_path_buf(),
             files: Vec::new(),
             lock: Some(lock),
             created_dirs,
         };
+        nested_runs(root, subdirs)?;
+        if !force && !root.join(MANIFEST).exists() {
+            let theirs = foreign_entries(root, subdirs);
+            if !theirs.is_empty() {
+                return Err(OutputError(format!(
+                    "'{shown}' is not empty and holds no negsim result ({MANIFEST}): it has {}; use --force to write into it anyway, or choose another --out",
+                    theirs.join(", ")
+                )));
+            }
+        }
         if !force && root.join(MANIFEST).exists() {
             return Err(OutputError(format!(
                 "'{shown}' already holds a negsim result ({MANIFEST}); use --force to overwrite it, or choose another --out"
@@ -231,9 +318,7 @@ impl OutputDir {
             })?;
             done.push(fin.clone());
         }
-        if let Some(l) = self.lock.take() {
-            let _ = fs::remove_file(l);
-        }
+        drop(self.lock.take());
         self.created_dirs.clear();
         Ok(done)
     }
@@ -250,9 +335,7 @@ impl Drop for OutputDir {
         for (tmp, _) in &self.files {
             let _ = fs::remove_file(tmp);
         }
-        if let Some(l) = self.lock.take() {
-            let _ = fs::remove_file(l);
-        }
+        drop(self.lock.take());
         // Remove directories this run created, deepest first, if they are empty.
         for d in self.created_dirs.iter().rev() {
             let _ = fs::remove_dir(d);

@@ -72,6 +72,19 @@ impl Date {
     pub fn as_days(self) -> i64 {
         self.0
     }
+
+    /// Why a horizon of `weeks` from `start` cannot be run, if it cannot: its last day must fall
+    /// in a four-digit year, because outputs write dates as `YYYY-MM-DD` and inputs read only
+    /// that form (a run starting in 9999 once wrote `10002-10-12` into its CSVs).
+    pub fn horizon_problem(start: Date, weeks: u32) -> Option<String> {
+        let last = Date::week_start(start, u64::from(weeks)).add_days(-1);
+        let (year, ..) = last.ymd();
+        (!(0..=9999).contains(&year)).then(|| {
+            format!(
+                "the horizon of {weeks} weeks from {start} ends in the year {year}: dates are written as YYYY-MM-DD, so the last day must be 9999-12-31 or earlier"
+            )
+        })
+    }
 }
 
 fn is_leap(year: i64) -> bool {

@@ -398,11 +398,14 @@ fn read_meta(top: &mut Obj<'_>, cx: &mut Cx) -> Meta {
         cx.error(m.origin(), "meta.name", "must not be empty");
     }
     let description = m.string(cx, "description", false).unwrap_or_default();
-    let start = m
-        .date(cx, "start", true)
-        .map(|(d, _)| d)
-        .unwrap_or(Date::EPOCH);
+    let start = m.date(cx, "start", true);
     let weeks = m.int(cx, "weeks", None, 1, MAX_WEEKS, "Horizon in weeks") as u32;
+    if let Some((d, origin)) = start
+        && let Some(problem) = Date::horizon_problem(d, weeks)
+    {
+        cx.error(Some(origin), "meta.start", problem);
+    }
+    let start = start.map_or(Date::EPOCH, |(d, _)| d);
     m.finish(cx);
     Meta {
         name,

@@ -198,3 +198,207 @@ fn the_filesystem_root_and_dash_are_refused_as_output_folders_before_any_work() 
         "no folder named '-' was created"
     );
 }
+
+/// Ages a file's modification time by `secs` (a lock whose run was killed stops its heartbeat).
+fn age(path: &Path, secs: u64) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open")
+        .set_modified(t)
+        .expect("set mtime");
+}
+
+fn quick_run(out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        "scenarios/baseline.toml",
+        "--runs",
+        "20",
+        "-q",
+        "--no-charts",
+        "--out",
+    ];
+    let o = out.to_str().expect("utf-8");
+    args.push(o);
+    args.extend_from_slice(extra);
+    super::run(&args)
+}
+
+#[test]
+fn a_killed_runs_lock_is_taken_over_once_stale_and_force_takes_any_lock() {
+    let d = scratch("stale-lock");
+    let out = d.join("T");
+    std::fs::create_dir(&out).expect("T");
+    let lock = out.join(".negsim.lock");
+    // A SIGKILLed run on another node: same format, a PID that may be reused, heartbeat stopped.
+    std::fs::write(&lock, "negsim lock\ntoken=0123\npid=4242\n").expect("plant");
+    std::fs::write(out.join(".runs.csv.tmp-00000000deadbeef"), "half a row").expect("tmp");
+    age(&lock, 61 + 60);
+    let o = quick_run(&out, &[]);
+    let (so, se) = texts(&o);
+    assert!(o.status.success(), "{so}\n{se}");
+    assert!(
+        se.contains("warning: taking over the lock") && se.contains("heartbeat is"),
+        "{se}"
+    );
+    assert!(out.join("manifest.json").exists());
+    assert!(!lock.exists(), "released after the run");
+    assert!(
+        !out.join(".runs.csv.tmp-00000000deadbeef").exists(),
+        "the dead run's temporary file is removed"
+    );
+
+    // A live lock (fresh heartbeat): refused, and --force takes it over with a warning.
+    std::fs::write(&lock, "negsim lock\ntoken=4567\npid=4242\n").expect("plant");
+    let o = quick_run(&out, &["--force"]);
+    let (so, se) = texts(&o);
+    assert!(o.status.success(), "{so}\n{se}");
+    assert!(se.contains("--force takes over any lock"), "{se}");
+    std::fs::write(&lock, "negsim lock\ntoken=89ab\npid=4242\n").expect("plant");
+    let o = quick_run(&out, &[]);
+    assert_fails_with(&o, &["another negsim run is writing to", "heartbeat"]);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn an_output_inside_or_around_a_folder_another_run_writes_is_refused() {
+    let d = scratch("nested");
+    let x = d.join("X");
+    std::fs::create_dir_all(x.join("baseline")).expect("X");
+    // compare --out X is running (a live lock of another process).
+    std::fs::write(x.join(".negsim.lock"), "negsim lock\ntoken=1\npid=4242\n").expect("lock");
+    let o = quick_run(&x.join("baseline"), &[]);
+    assert_fails_with(&o, &["is inside", "which another negsim run is writing to"]);
+    assert!(!x.join("baseline/manifest.json").exists());
+    std::fs::remove_file(x.join(".negsim.lock")).expect("unlock");
+    // run --out X/baseline is running: compare --out X would write into it.
+    std::fs::write(
+        x.join("baseline/.negsim.lock"),
+        "negsim lock\ntoken=2\npid=4242\n",
+    )
+    .expect("lock");
+    let kushner = "scenarios/interventions/restore_kushner_channel.toml";
+    let xs = x.to_str().expect("utf-8");
+    let o = super::run(&[
+        "compare",
+        "scenarios/baseline.toml",
+        "--with",
+        kushner,
+        "--runs",
+        "20",
+        "-q",
+        "--no-charts",
+        "--out",
+        xs,
+    ]);
+    assert_fails_with(
+        &o,
+        &["holds 'baseline', which another negsim run is writing to"],
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_folder_with_someone_elses_files_is_not_written_into_without_force() {
+    let d = scratch("foreign");
+    let out = d.join("mine");
+    std::fs::create_dir(&out).expect("dir");
+    std::fs::write(out.join("summary.csv"), "my own numbers\n").expect("file");
+    std::fs::write(out.join("notes.txt"), "keep\n").expect("file");
+    let o = quick_run(&out, &[]);
+    assert_fails_with(
+        &o,
+        &[
+            "is not empty and holds no negsim result",
+            "'notes.txt'",
+            "'summary.csv'",
+            "--force",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(out.join("summary.csv")).expect("read"),
+        b"my own numbers\n"
+    );
+    assert!(!out.join("manifest.json").exists());
+    let o = quick_run(&out, &["--force"]);
+    assert!(o.status.success(), "{:?}", texts(&o));
+    assert!(out.join("manifest.json").exists());
+    // A folder holding only negsim results (the default job's worlds/ inside output/default) is
+    // not foreign.
+    let nest = d.join("nest");
+    assert!(quick_run(&nest.join("worlds"), &[]).status.success());
+    assert!(quick_run(&nest, &[]).status.success());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn escape_sequences_in_a_file_reach_the_terminal_as_text() {
+    let d = scratch("ansi");
+    let ov = d.join("evil.toml");
+    std::fs::write(
+        &ov,
+        "[meta]\nname = \"evil\"\ndescription = \"x\"\n\n[[remove.calendar]]\nname = \"\\u001b[2Jnope\"\n",
+    )
+    .expect("overlay");
+    let o = super::run(&[
+        "validate",
+        "scenarios/baseline.toml",
+        "--with",
+        ov.to_str().expect("utf-8"),
+    ]);
+    let (so, se) = texts(&o);
+    assert_ne!(o.status.code(), Some(0), "{so}\n{se}");
+    assert!(
+        !se.contains('\u{1b}') && !so.contains('\u{1b}'),
+        "a raw ESC reached the terminal: {se:?}"
+    );
+    assert!(se.contains("\\u{1b}[2Jnope"), "{se}");
+    // And in a name that validates: the ok line shows it escaped.
+    let sc = renamed_baseline(&d, "named.toml", "a\u{1b}[2Jb");
+    let o = super::run(&["validate", sc.to_str().expect("utf-8")]);
+    let (so, se) = texts(&o);
+    assert!(
+        !so.contains('\u{1b}') && !se.contains('\u{1b}'),
+        "{so:?} {se:?}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn target_ci_cannot_be_sharded() {
+    let o = super::run(&[
+        "compare",
+        "scenarios/baseline.toml",
+        "--with",
+        "scenarios/interventions/threat_withdrawn.toml",
+        "--target-ci",
+        "0.05",
+        "--shard",
+        "1/2",
+    ]);
+    let (_, se) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{se}");
+    assert!(se.contains("--target-ci") && se.contains("--shard"), "{se}");
+}
+
+#[test]
+fn a_horizon_that_ends_past_the_year_9999_is_refused_at_its_line() {
+    let d = scratch("y10k");
+    let text = std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline");
+    let late = text.replace("2025-", "9999-").replace("2026-", "9999-");
+    let p = d.join("late.toml");
+    std::fs::write(&p, late).expect("write");
+    let o = super::run(&["validate", p.to_str().expect("utf-8")]);
+    assert_fails_with(
+        &o,
+        &[
+            "late.toml:",
+            "meta.start",
+            "ends in the year 10002",
+            "9999-12-31 or earlier",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -508,7 +508,7 @@ fn a_full_disk_gives_a_clear_error_and_leaves_no_partial_files() {
 
 #[cfg(unix)]
 #[test]
-fn ctrl_c_stops_promptly_removes_temporary_files_and_keeps_earlier_results() {
+fn ctrl_c_sigterm_and_sighup_stop_promptly_remove_temporary_files_and_keep_earlier_results() {
     let d = tempfile::tempdir().expect("temp");
     let out = d.path().join("res");
     let o_s = out.to_str().expect("utf8");
@@ -531,49 +531,52 @@ fn ctrl_c_stops_promptly_removes_temporary_files_and_keeps_earlier_results() {
         .into_iter()
         .map(|f| (f.clone(), std::fs::read(out.join(&f)).expect("read")))
         .collect();
-    // A long run into the same folder, interrupted.
-    let child = negsim()
-        .args([
-            "run",
-            "scenarios/baseline.toml",
-            "--runs",
-            "3000000",
-            "--allow-large",
-            "--force",
-            "--quiet",
-            "--out",
-            o_s,
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let t0 = std::time::Instant::now();
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let output = child.wait_with_output().expect("wait");
-    let stopped_in = t0.elapsed();
-    assert_eq!(output.status.code(), Some(130));
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        err.contains("interrupted") && !err.contains("panicked"),
-        "{err}"
-    );
-    assert!(
-        stopped_in.as_secs_f64() < 5.0,
-        "took {stopped_in:?} to stop"
-    );
-    let after: Vec<(std::path::PathBuf, Vec<u8>)> = files(&out)
-        .into_iter()
-        .map(|f| (f.clone(), std::fs::read(out.join(&f)).expect("read")))
-        .collect();
-    assert_eq!(
-        before, after,
-        "the earlier result must be untouched and no temporary file left"
-    );
+    // A long run into the same folder, interrupted by Ctrl-C, by SIGTERM (Kubernetes, Slurm) and
+    // by SIGHUP (a closed terminal): each is a clean stop.
+    for sig in ["-INT", "-TERM", "-HUP"] {
+        let child = negsim()
+            .args([
+                "run",
+                "scenarios/baseline.toml",
+                "--runs",
+                "3000000",
+                "--allow-large",
+                "--force",
+                "--quiet",
+                "--out",
+                o_s,
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let t0 = std::time::Instant::now();
+        let killed = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let output = child.wait_with_output().expect("wait");
+        let stopped_in = t0.elapsed();
+        assert_eq!(output.status.code(), Some(130), "{sig}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            err.contains("interrupted") && !err.contains("panicked"),
+            "{err}"
+        );
+        assert!(
+            stopped_in.as_secs_f64() < 5.0,
+            "took {stopped_in:?} to stop"
+        );
+        let after: Vec<(std::path::PathBuf, Vec<u8>)> = files(&out)
+            .into_iter()
+            .map(|f| (f.clone(), std::fs::read(out.join(&f)).expect("read")))
+            .collect();
+        assert_eq!(
+            before, after,
+            "{sig}: the earlier result must be untouched and no temporary file left"
+        );
+    }
 }
 
 #[test]
