@@ -32,24 +32,17 @@ pub fn read_shard_file<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Failure> {
     let p = dir.join(name);
     let shown = p.display().to_string();
-    let meta = std::fs::metadata(&p).map_err(|e| {
+    std::fs::metadata(&p).map_err(|e| {
         Failure::Input(format!(
             "cannot read '{shown}': {} (is '{}' {what}'s output directory?)",
             crate::scenario::io_reason(&e),
             dir.display()
         ))
     })?;
-    if meta.len() > MAX_PARTIAL_BYTES {
-        return Err(Failure::Input(format!(
-            "'{shown}' is larger than {MAX_PARTIAL_BYTES} bytes"
-        )));
-    }
-    let text = std::fs::read_to_string(&p).map_err(|e| {
-        Failure::Input(format!(
-            "cannot read '{shown}': {}",
-            crate::scenario::io_reason(&e)
-        ))
-    })?;
+    let bytes = crate::scenario::read_bounded(&p, "partial result", MAX_PARTIAL_BYTES)
+        .map_err(Failure::Input)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Input(format!("'{shown}' is not UTF-8 text")))?;
     let part: T = serde_json::from_str(&text)
         .map_err(|e| Failure::Input(format!("'{shown}' is not a partial result of {what}: {e}")))?;
     let (f, v) = version_of(&part);
@@ -147,6 +140,12 @@ fn same_run(a: &Partial, b: &Partial) -> Option<&'static str> {
 
 /// Copies `src` to the writer, skipping its first line (the header) unless `keep_header`.
 fn append(src: &Path, w: &mut impl Write, keep_header: bool) -> std::io::Result<()> {
+    // A shard's rows are a regular file: a device (/dev/zero) would be copied forever.
+    if !std::fs::metadata(src)?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a shard's runs.csv is one)",
+        ));
+    }
     let mut r = BufReader::new(std::fs::File::open(src)?);
     if !keep_header {
         let mut header = String::new();

@@ -220,7 +220,7 @@ pub fn sentence(
     let mut s = format!(
         "**{}** ({}) {} the share of weeks in truce from {} to {} ({}) at the values as written.",
         arms[a].name,
-        arms[a].description,
+        crate::report::document::plain(&arms[a].description),
         verb(&d),
         crate::fmt::percent1(base),
         crate::fmt::percent1(arm),

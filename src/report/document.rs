@@ -46,6 +46,29 @@ pub fn markdown(blocks: &[Block]) -> String {
     s
 }
 
+/// Characters that Markdown (and GitHub's tables and HTML passthrough) would read as markup
+/// inside a line (with `[` and `]` escaped, parentheses cannot form a link).
+const MARKUP: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '|', '&'];
+
+/// Text from an input (a scenario's or overlay's description) made literal for both renderers:
+/// every Markdown markup character gets a backslash, newlines become spaces, so `<script>` shows
+/// as text, a `|` cannot break a table and `[x](javascript:...)` is no link. [`inline`] reads the
+/// backslashes back for HTML.
+pub fn plain(t: &str) -> String {
+    let mut out = String::with_capacity(t.len() + 8);
+    for c in t.chars() {
+        if MARKUP.contains(&c) {
+            out.push('\\');
+            out.push(c);
+        } else if c == '\n' || c == '\r' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn esc(t: &str) -> String {
     t.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -59,7 +82,10 @@ fn link(rest: &str) -> Option<(&str, &str, &str)> {
     let r = rest.strip_prefix('[')?;
     let (text, r) = r.split_once("](")?;
     let (target, r) = r.split_once(')')?;
-    (!text.contains('[') && !target.contains(' ')).then_some((text, target, r))
+    // Only the report's own files and web pages: no javascript:, data: or other schemes.
+    let safe =
+        !target.contains(':') || target.starts_with("https://") || target.starts_with("http://");
+    (!text.contains('[') && !target.contains(' ') && safe).then_some((text, target, r))
 }
 
 /// Markdown's `**bold**`, `` `code` `` and `[links](file)` as HTML, everything else escaped.
@@ -70,7 +96,16 @@ fn inline(t: &str) -> String {
     let mut code = false;
     let mut rest = e.as_str();
     while !rest.is_empty() {
-        if let Some((text, target, r)) = link(rest).filter(|_| !code) {
+        if let Some(r) = rest.strip_prefix('\\').filter(|r| !r.is_empty()) {
+            // A backslash escape (see `plain`): the next character, or escaped entity, as text.
+            let n = if r.starts_with('&') {
+                r.find(';').map_or(1, |i| i + 1)
+            } else {
+                r.chars().next().map_or(1, char::len_utf8)
+            };
+            out.push_str(&r[..n]);
+            rest = &r[n..];
+        } else if let Some((text, target, r)) = link(rest).filter(|_| !code) {
             out.push_str(&format!("<a href=\"{target}\">{text}</a>"));
             rest = r;
         } else if let Some(r) = rest.strip_prefix("**") {
@@ -161,6 +196,49 @@ img{max-width:100%;height:auto;border:1px solid #ddd}\ncode{background:#f3f3f3;p
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_from_an_input_stays_text_in_both_formats() {
+        let evil = "<script>alert(1)</script> | [l](javascript:alert(3)) **b** & `c`";
+        let blocks = vec![
+            Block::Para(plain(evil)),
+            Block::TextTable(
+                vec!["a".into(), "b".into()],
+                vec![vec![plain(evil), "x".into()]],
+            ),
+        ];
+        let md = markdown(&blocks);
+        assert!(
+            !md.contains("<script>") && !md.contains("](javascript"),
+            "{md}"
+        );
+        // The table row still has its two cells: the '|' is escaped.
+        let row = md
+            .lines()
+            .find(|l| l.starts_with('|') && l.contains("script"))
+            .unwrap_or_default();
+        let b = row.as_bytes();
+        let unescaped = (0..b.len())
+            .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+            .count();
+        assert_eq!(unescaped, 3, "two cells: {row}");
+        let h = html("t", &blocks);
+        assert!(
+            !h.contains("<script>") && !h.contains("href=\"javascript"),
+            "{h}"
+        );
+        assert!(
+            h.contains(
+                "&lt;script&gt;alert(1)&lt;/script&gt; | [l](javascript:alert(3)) **b** &amp; `c`"
+            ),
+            "{h}"
+        );
+        // A report's own link still works; a scheme other than http(s) is no link.
+        assert!(inline("[a](a.csv)").contains("<a href=\"a.csv\">"));
+        assert!(!inline("[a](javascript:x)").contains("<a "));
+        assert!(!inline("[a](data:text/html,x)").contains("<a "));
+        assert!(inline("[a](https://example.org/x)").contains("<a href"));
+    }
 
     #[test]
     fn renders_both_formats() {

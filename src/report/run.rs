@@ -279,7 +279,7 @@ fn arm_rows(prep: &Prepared) -> Vec<(String, String, Vec<String>)> {
     prep.arms
         .iter()
         .zip(&prep.overlay_lists)
-        .map(|(a, o)| (a.name.clone(), a.description.clone(), o.clone()))
+        .map(|(a, o)| (a.name.clone(), document::plain(&a.description), o.clone()))
         .collect()
 }
 
@@ -370,7 +370,8 @@ fn compare_facts(
             answer::headline(agg, arms, brief, &single),
             format!(
                 "The question: how would each intervention change the truce/escalation cycle of the `{}` scenario ({})? The share of weeks in truce is the headline: the higher, the calmer the cycle.",
-                base.meta.name, base.meta.description
+                base.meta.name,
+                document::plain(&base.meta.description)
             ),
         ],
         sentences,
@@ -419,7 +420,7 @@ fn run_facts(
         title: format!("negsim: the {} scenario", base.meta.name),
         bottom: vec![
             bottom,
-            format!("The scenario: {}.", base.meta.description),
+            format!("The scenario: {}.", document::plain(&base.meta.description)),
         ],
         sentences: Vec::new(),
         covers: format!(

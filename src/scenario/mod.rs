@@ -40,27 +40,11 @@ pub struct Text {
 }
 
 impl Text {
-    /// Reads a file, refusing unreadable, oversized or non-UTF-8 files with a clear message.
+    /// Reads a file, refusing unreadable, oversized, non-regular or non-UTF-8 files with a clear
+    /// message (see [`read_bounded`]).
     pub fn read(path: &Path, what: &str) -> Result<Text, LoadError> {
         let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| {
-            LoadError::plain(format!("cannot read {what} '{shown}': {}", io_reason(&e)))
-        })?;
-        if meta.is_dir() {
-            return Err(LoadError::plain(format!(
-                "{what} '{shown}' is a directory, expected a .toml file"
-            )));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(LoadError::plain(format!(
-                "{what} '{shown}' is {:.1} MB; negsim reads scenario files of at most {} MB (a scenario is normally a few kB)",
-                meta.len() as f64 / 1e6,
-                MAX_FILE_BYTES / (1024 * 1024)
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| {
-            LoadError::plain(format!("cannot read {what} '{shown}': {}", io_reason(&e)))
-        })?;
+        let bytes = read_bounded(path, what, MAX_FILE_BYTES).map_err(LoadError::plain)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             LoadError::plain(format!(
                 "{what} '{shown}' is not UTF-8 text (invalid byte at offset {})",
@@ -69,6 +53,117 @@ impl Text {
         })?;
         Ok(Text { path: shown, text })
     }
+}
+
+/// How long a pipe may stay silent before a read gives up.
+pub const PIPE_SILENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads at most `limit` bytes of the file at `path`, the one way negsim reads an input file.
+/// - A directory, a device (`/dev/zero`, `/dev/urandom`), a socket: refused before reading.
+/// - A pipe or process substitution (`validate <(cat baseline.toml)`, a FIFO): read, but opened
+///   without blocking, and an error if it sends nothing for [`PIPE_SILENCE`] (a FIFO with no
+///   writer once blocked forever).
+/// - Anything longer than `limit` is refused after reading `limit + 1` bytes, whatever the file
+///   system says its length is (devices report 0).
+pub fn read_bounded(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let cannot = |e: &std::io::Error| format!("cannot read {what} '{shown}': {}", io_reason(e));
+    let meta = std::fs::metadata(path).map_err(|e| cannot(&e))?;
+    let ft = meta.file_type();
+    let pipe = is_pipe(&ft);
+    if meta.is_dir() {
+        return Err(format!("{what} '{shown}' is a directory, expected a file"));
+    }
+    if !meta.is_file() && !pipe {
+        return Err(format!(
+            "{what} '{shown}' is not a regular file (a device or socket?); give a file, or a pipe such as <(cat FILE)"
+        ));
+    }
+    let too_long = |n: u64| {
+        format!(
+            "{what} '{shown}' is {n} bytes or more; negsim reads a {what} of at most {}",
+            human_bytes(limit)
+        )
+    };
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_long(meta.len()));
+    }
+    let file = open_without_blocking(path, pipe).map_err(|e| cannot(&e))?;
+    let mut bytes = Vec::new();
+    let mut r = file.take(limit + 1);
+    let mut buf = [0u8; 1 << 16];
+    let mut quiet_since = std::time::Instant::now();
+    loop {
+        match r.read(&mut buf) {
+            // A pipe whose writer has not connected or written yet reads as end of file
+            // (non-blocking): wait for it, up to the silence limit.
+            Ok(0) if pipe && bytes.is_empty() && quiet_since.elapsed() < PIPE_SILENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.extend_from_slice(&buf[..n]);
+                quiet_since = std::time::Instant::now();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if quiet_since.elapsed() >= PIPE_SILENCE {
+                    return Err(silent(what, &shown));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(&e)),
+        }
+    }
+    if pipe && bytes.is_empty() {
+        return Err(silent(what, &shown));
+    }
+    if bytes.len() as u64 > limit {
+        return Err(too_long(limit + 1));
+    }
+    Ok(bytes)
+}
+
+fn silent(what: &str, shown: &std::path::Display<'_>) -> String {
+    format!(
+        "{what} '{shown}' is a pipe that sent nothing for {} s; is anything writing to it?",
+        PIPE_SILENCE.as_secs()
+    )
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+#[cfg(unix)]
+fn is_pipe(ft: &std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt as _;
+    ft.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// Opens for reading; a pipe is opened non-blocking, so that a FIFO with no writer does not hang
+/// the open (regular files never block).
+fn open_without_blocking(path: &Path, pipe: bool) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    if pipe {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    let _ = pipe;
+    o.open(path)
 }
 
 /// The operating system's reason for an I/O error, without Rust's "(os error N)" suffix.
@@ -363,6 +458,18 @@ fn chain(
         };
         for it in items {
             match &it.value {
+                // An include stays in the including overlay's folder tree: it cannot name
+                // /etc/... or climb out with '..' (and so cannot make errors quote such files).
+                tree::Value::Str(rel) if !inside_folder(rel) => {
+                    let d = diag::Diagnostic {
+                        origin: Some(it.origin),
+                        path: "overlay.includes".into(),
+                        message: format!(
+                            "'{rel}': an include names a file in this overlay's folder or below it (no absolute path, no '..'); copy the file there"
+                        ),
+                    };
+                    return Err(LoadError::render(&sources, vec![d]));
+                }
                 tree::Value::Str(rel) => chain(&r.relative(path, rel), r, stack, out)?,
                 other => {
                     let d = diag::Diagnostic {
@@ -378,6 +485,15 @@ fn chain(
     stack.pop();
     out.push(text);
     Ok(())
+}
+
+/// Whether `rel` names a path inside the folder it is relative to: relative, no `..`.
+fn inside_folder(rel: &str) -> bool {
+    use std::path::Component;
+    !rel.is_empty()
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// [`check_nesting`] for the template module.

@@ -32,6 +32,12 @@ fn toml_string(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// `negsim validate` of the baseline with the overlay at `ov`.
+fn validate_with(ov: &Path) -> std::process::Output {
+    let ov = ov.to_str().expect("utf-8");
+    super::run(&["validate", "scenarios/baseline.toml", "--with", ov])
+}
+
 /// negsim run from `cwd`.
 fn negsim_in(cwd: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_negsim"));
@@ -342,12 +348,7 @@ fn escape_sequences_in_a_file_reach_the_terminal_as_text() {
         "[meta]\nname = \"evil\"\ndescription = \"x\"\n\n[[remove.calendar]]\nname = \"\\u001b[2Jnope\"\n",
     )
     .expect("overlay");
-    let o = super::run(&[
-        "validate",
-        "scenarios/baseline.toml",
-        "--with",
-        ov.to_str().expect("utf-8"),
-    ]);
+    let o = validate_with(&ov);
     let (so, se) = texts(&o);
     assert_ne!(o.status.code(), Some(0), "{so}\n{se}");
     assert!(
@@ -400,5 +401,181 @@ fn a_horizon_that_ends_past_the_year_9999_is_refused_at_its_line() {
             "9999-12-31 or earlier",
         ],
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn devices_are_refused_before_reading_and_pipes_still_work() {
+    let base = "scenarios/baseline.toml";
+    for (args, what) in [
+        (
+            vec!["validate", "/dev/zero"],
+            "scenario '/dev/zero' is not a regular file",
+        ),
+        (
+            vec!["validate", base, "--with", "/dev/urandom"],
+            "overlay '/dev/urandom' is not a regular file",
+        ),
+    ] {
+        let t0 = std::time::Instant::now();
+        let o = super::run(&args);
+        assert_fails_with(&o, &[what]);
+        assert!(
+            t0.elapsed().as_secs() < 5,
+            "{args:?} took {:?}",
+            t0.elapsed()
+        );
+    }
+    // A shard whose partial.json is /dev/zero: merge refuses it instead of reading forever.
+    let d = scratch("device-shard");
+    let shard = d.join("s1");
+    std::fs::create_dir(&shard).expect("shard");
+    std::os::unix::fs::symlink("/dev/zero", shard.join("partial.json")).expect("symlink");
+    let o = super::run(&[
+        "merge",
+        shard.to_str().expect("utf-8"),
+        "--out",
+        d.join("m").to_str().expect("utf-8"),
+    ]);
+    assert_fails_with(&o, &["partial.json", "is not a regular file"]);
+    // Process substitution is a pipe, and keeps working.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} validate <(cat {base})",
+            env!("CARGO_BIN_EXE_negsim")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("bash");
+    let (so, se) = texts(&o);
+    assert!(
+        o.status.success() && so.starts_with("ok: 'baseline'"),
+        "{so}\n{se}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_fifo_without_a_writer_times_out_and_one_with_a_late_writer_is_read() {
+    let d = scratch("fifo");
+    let fifo = d.join("scenario.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let f = fifo.to_str().expect("utf-8");
+    let t0 = std::time::Instant::now();
+    let o = super::run(&["validate", f]);
+    let took = t0.elapsed().as_secs_f64();
+    assert_fails_with(&o, &["is a pipe that sent nothing for 10 s"]);
+    // The documented silence limit, not a hang: between 10 s and a generous 20 s.
+    assert!((10.0..20.0).contains(&took), "gave up after {took:.1} s");
+    // A writer that connects two seconds late is waited for.
+    let text = std::fs::read(root().join("scenarios/baseline.toml")).expect("baseline");
+    let fifo2 = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        std::fs::write(&fifo2, text).expect("write into the fifo");
+    });
+    let o = super::run(&["validate", f]);
+    writer.join().expect("writer");
+    let (so, se) = texts(&o);
+    assert!(o.status.success(), "{so}\n{se}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn an_oversized_input_is_refused_after_reading_at_most_its_limit() {
+    let d = scratch("big");
+    let big = d.join("big.toml");
+    let limit = negsim::scenario::MAX_FILE_BYTES as usize;
+    std::fs::write(&big, vec![b'#'; limit + 1]).expect("write");
+    let o = super::run(&["validate", big.to_str().expect("utf-8")]);
+    assert_fails_with(&o, &["big.toml", "bytes or more", "at most 4 MB"]);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn includes_stay_in_the_including_overlays_folder() {
+    let d = scratch("includes");
+    for (name, inc) in [
+        ("abs.toml", "/etc/passwd"),
+        ("up.toml", "../../../../etc/passwd"),
+    ] {
+        let ov = d.join(name);
+        std::fs::write(
+            &ov,
+            format!("[overlay]\nname = \"x\"\ndescription = \"x\"\nincludes = [\"{inc}\"]\n"),
+        )
+        .expect("overlay");
+        let o = validate_with(&ov);
+        assert_fails_with(
+            &o,
+            &[
+                &format!("{name}:4:13: overlay.includes: '{inc}'"),
+                "no absolute path, no '..'",
+            ],
+        );
+        let (_, se) = texts(&o);
+        assert!(
+            !se.contains("root:"),
+            "nothing of /etc/passwd is quoted: {se}"
+        );
+    }
+    // The shipped overlay that includes its neighbours still loads.
+    let o = super::run(&[
+        "validate",
+        "scenarios/baseline.toml",
+        "--with",
+        "scenarios/interventions/all_of_the_above.toml",
+    ]);
+    assert!(o.status.success(), "{:?}", texts(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_description_with_markup_stays_text_in_the_report() {
+    let d = scratch("markup");
+    let text =
+        std::fs::read_to_string(root().join("scenarios/interventions/threat_withdrawn.toml"))
+            .expect("overlay");
+    let evil = "<script>alert(1)</script> | [l](javascript:alert(3))";
+    let start = text.find("description = ").expect("a description");
+    let end = start + text[start..].find('\n').expect("its line");
+    let ov = d.join("threat_withdrawn.toml");
+    std::fs::write(
+        &ov,
+        format!(
+            "{}description = {}{}",
+            &text[..start],
+            toml_string(evil),
+            &text[end..]
+        ),
+    )
+    .expect("write");
+    let out = d.join("out");
+    let o = super::run(&[
+        "compare",
+        "scenarios/baseline.toml",
+        "--with",
+        ov.to_str().expect("utf-8"),
+        "--runs",
+        "20",
+        "-q",
+        "--no-charts",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{:?}", texts(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(md.contains("alert(1)"), "the description is shown");
+    // Escaped for Markdown: no raw tag, no link, and the '|' cannot split the arms table's row.
+    assert!(
+        !md.contains("<script>") && !md.contains(" [l](javascript"),
+        "{md}"
+    );
+    assert!(md.contains("\\</script\\> \\| \\[l\\](javascript"), "{md}");
+    assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | [l](javascript:alert(3))"));
     let _ = std::fs::remove_dir_all(&d);
 }
