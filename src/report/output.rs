@@ -82,6 +82,26 @@ pub struct OutputDir {
     files: Vec<(PathBuf, PathBuf)>,
     lock: Option<Lock>,
     created_dirs: Vec<PathBuf>,
+    /// Files of the result this one replaces (`--force`), from its manifest.
+    previous: Vec<String>,
+}
+
+/// The files a previous result's manifest lists (its `files`), read with a bound; empty if there
+/// is no readable manifest.
+fn previous_files(root: &Path) -> Vec<String> {
+    let Ok(bytes) = crate::scenario::read_bounded(&root.join(MANIFEST), "manifest", 64 << 20)
+    else {
+        return Vec::new();
+    };
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    v.get("files")
+        .and_then(|f| f.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Takes the lock of `root` (see `report::lock`); a takeover is warned about on stderr and the
@@ -216,6 +236,11 @@ impl OutputDir {
             files: Vec::new(),
             lock: Some(lock),
             created_dirs,
+            previous: if force {
+                previous_files(root)
+            } else {
+                Vec::new()
+            },
         };
         nested_runs(root, subdirs)?;
         if !force && !root.join(MANIFEST).exists() {
@@ -305,8 +330,29 @@ impl OutputDir {
     }
 
     /// Renames every temporary file into place and releases the lock.
+    ///
+    /// The manifest marks a complete result, so it goes first out and last in: the previous
+    /// manifest is removed before any file is renamed, and the new one is renamed last. At every
+    /// moment the folder holds the previous complete result, a folder without a manifest (which
+    /// no later run overwrites without `--force`), or the new complete result. Files of the
+    /// previous result (listed in its manifest) that the new one does not write are removed
+    /// after the new manifest is in place, so `--force` leaves no stale runs.csv or charts.
     pub fn commit(mut self) -> Result<Vec<PathBuf>, OutputError> {
-        let files = std::mem::take(&mut self.files);
+        let mut files = std::mem::take(&mut self.files);
+        let manifest = self.root.join(MANIFEST);
+        // A stable sort: the manifest last, everything else in creation order.
+        files.sort_by_key(|(_, fin)| *fin == manifest);
+        if manifest.exists() {
+            fs::remove_file(&manifest).map_err(|e| {
+                OutputError(format!(
+                    "cannot replace '{}': {}",
+                    manifest.display(),
+                    reason(&e)
+                ))
+            })?;
+        }
+        // Still listed, so that a failure part-way removes the temporary files not yet renamed.
+        self.files.clone_from(&files);
         let mut done = Vec::with_capacity(files.len());
         for (tmp, fin) in &files {
             fs::rename(tmp, fin).map_err(|e| {
@@ -318,9 +364,38 @@ impl OutputDir {
             })?;
             done.push(fin.clone());
         }
+        self.files.clear();
+        self.remove_previous(&done);
         drop(self.lock.take());
         self.created_dirs.clear();
         Ok(done)
+    }
+
+    /// Removes the files of the previous result that `written` does not replace, then the
+    /// sub-directories that leaves empty. Only names that pass [`check_relative`] are touched, so
+    /// an edited manifest cannot make this remove anything outside the folder.
+    fn remove_previous(&self, written: &[PathBuf]) {
+        let mut dirs = Vec::new();
+        for rel in &self.previous {
+            let p = self.root.join(rel);
+            if check_relative(rel).is_err() || rel == MANIFEST || written.contains(&p) {
+                continue;
+            }
+            if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
+                let _ = fs::remove_file(&p);
+            }
+            let mut d = p.parent().map(Path::to_path_buf);
+            while let Some(x) = d.filter(|x| *x != self.root && x.starts_with(&self.root)) {
+                d = x.parent().map(Path::to_path_buf);
+                dirs.push(x);
+            }
+        }
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        dirs.dedup();
+        for d in dirs {
+            // Fails, harmlessly, unless empty.
+            let _ = fs::remove_dir(d);
+        }
     }
 }
 
@@ -381,6 +456,34 @@ mod tests {
             );
         }
         assert_ne!(random_suffix(), random_suffix());
+    }
+
+    #[test]
+    fn force_removes_what_the_old_manifest_lists_and_nothing_outside() {
+        let d = std::env::temp_dir().join(format!("negsim-prev-{:x}", random_suffix()));
+        let root = d.join("r");
+        fs::create_dir_all(root.join("arm")).expect("dirs");
+        let victim = d.join("victim");
+        fs::write(&victim, "keep").expect("victim");
+        fs::write(root.join("a.csv"), "old").expect("old");
+        fs::write(root.join("arm/x.csv"), "old").expect("old");
+        // An edited manifest that also names a file outside the folder.
+        fs::write(
+            root.join(MANIFEST),
+            r#"{"files": ["a.csv", "arm/x.csv", "../victim", "/etc/hostname", "manifest.json"]}"#,
+        )
+        .expect("manifest");
+        let mut out = OutputDir::prepare(&root, &[], true).expect("prepare");
+        // Written first, renamed last.
+        out.write(MANIFEST, br#"{"files": ["b.csv", "manifest.json"]}"#)
+            .expect("m");
+        out.write("b.csv", b"new").expect("b");
+        let written = out.commit().expect("commit");
+        assert_eq!(written.last(), Some(&root.join(MANIFEST)));
+        assert!(!root.join("a.csv").exists() && !root.join("arm").exists());
+        assert_eq!(fs::read(root.join("b.csv")).expect("b"), b"new");
+        assert_eq!(fs::read(&victim).expect("victim"), b"keep");
+        let _ = fs::remove_dir_all(&d);
     }
 
     #[test]

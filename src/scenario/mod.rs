@@ -80,14 +80,19 @@ pub fn read_bounded(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, Stri
             "{what} '{shown}' is not a regular file (a device or socket?); give a file, or a pipe such as <(cat FILE)"
         ));
     }
-    let too_long = |n: u64| {
+    // The size when the file system knows it; "more than the limit" when only reading tells.
+    let too_long = |n: Option<u64>| {
+        let size = n.map_or_else(
+            || format!("more than {}", human_bytes(limit)),
+            |n| format!("{:.1} MB", n as f64 / 1e6),
+        );
         format!(
-            "{what} '{shown}' is {n} bytes or more; negsim reads a {what} of at most {}",
+            "{what} '{shown}' is {size}; negsim reads a {what} of at most {}",
             human_bytes(limit)
         )
     };
     if meta.is_file() && meta.len() > limit {
-        return Err(too_long(meta.len()));
+        return Err(too_long(Some(meta.len())));
     }
     let file = open_without_blocking(path, pipe).map_err(|e| cannot(&e))?;
     let mut bytes = Vec::new();
@@ -120,7 +125,7 @@ pub fn read_bounded(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, Stri
         return Err(silent(what, &shown));
     }
     if bytes.len() as u64 > limit {
-        return Err(too_long(limit + 1));
+        return Err(too_long(None));
     }
     Ok(bytes)
 }

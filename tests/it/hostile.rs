@@ -232,6 +232,17 @@ fn quick_run(out: &Path, extra: &[&str]) -> std::process::Output {
     super::run(&args)
 }
 
+const KUSHNER: &str = "scenarios/interventions/restore_kushner_channel.toml";
+
+/// A 20-run comparison of the baseline with `overlay` into `out`.
+fn quick_compare(out: &Path, overlay: &str, extra: &[&str]) -> std::process::Output {
+    let o = out.to_str().expect("utf-8");
+    let mut args = vec!["compare", "scenarios/baseline.toml", "--with", overlay];
+    args.extend_from_slice(&["--runs", "20", "-q", "--out", o]);
+    args.extend_from_slice(extra);
+    super::run(&args)
+}
+
 #[test]
 fn a_killed_runs_lock_is_taken_over_once_stale_and_force_takes_any_lock() {
     let d = scratch("stale-lock");
@@ -285,20 +296,7 @@ fn an_output_inside_or_around_a_folder_another_run_writes_is_refused() {
         "negsim lock\ntoken=2\npid=4242\n",
     )
     .expect("lock");
-    let kushner = "scenarios/interventions/restore_kushner_channel.toml";
-    let xs = x.to_str().expect("utf-8");
-    let o = super::run(&[
-        "compare",
-        "scenarios/baseline.toml",
-        "--with",
-        kushner,
-        "--runs",
-        "20",
-        "-q",
-        "--no-charts",
-        "--out",
-        xs,
-    ]);
+    let o = quick_compare(&x, KUSHNER, &["--no-charts"]);
     assert_fails_with(
         &o,
         &["holds 'baseline', which another negsim run is writing to"],
@@ -490,7 +488,7 @@ fn an_oversized_input_is_refused_after_reading_at_most_its_limit() {
     let limit = negsim::scenario::MAX_FILE_BYTES as usize;
     std::fs::write(&big, vec![b'#'; limit + 1]).expect("write");
     let o = super::run(&["validate", big.to_str().expect("utf-8")]);
-    assert_fails_with(&o, &["big.toml", "bytes or more", "at most 4 MB"]);
+    assert_fails_with(&o, &["big.toml", "is 4.2 MB", "at most 4 MB"]);
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -553,18 +551,7 @@ fn a_description_with_markup_stays_text_in_the_report() {
     )
     .expect("write");
     let out = d.join("out");
-    let o = super::run(&[
-        "compare",
-        "scenarios/baseline.toml",
-        "--with",
-        ov.to_str().expect("utf-8"),
-        "--runs",
-        "20",
-        "-q",
-        "--no-charts",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let o = quick_compare(&out, ov.to_str().expect("utf-8"), &["--no-charts"]);
     assert!(o.status.success(), "{:?}", texts(&o));
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
@@ -577,5 +564,40 @@ fn a_description_with_markup_stays_text_in_the_report() {
     assert!(md.contains("\\</script\\> \\| \\[l\\](javascript"), "{md}");
     assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | [l](javascript:alert(3))"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn force_replaces_a_result_without_leaving_its_files_behind() {
+    let d = scratch("force");
+    let out = d.join("R");
+    let o = quick_compare(&out, KUSHNER, &[]);
+    assert!(o.status.success(), "{:?}", texts(&o));
+    let before = files(&out);
+    assert!(before.iter().any(|f| f.ends_with("runs.csv")) && before.len() > 20);
+    // A user's own file beside the result is not the result's, and stays.
+    std::fs::write(out.join("my_notes.txt"), "mine\n").expect("notes");
+    let o = quick_run(&out, &["--force", "--no-runs-csv"]);
+    assert!(o.status.success(), "{:?}", texts(&o));
+    let after = files(&out);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    let mut listed: Vec<PathBuf> = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| PathBuf::from(f.as_str().expect("name")))
+        .collect();
+    listed.push(PathBuf::from("my_notes.txt"));
+    listed.sort();
+    assert_eq!(
+        after, listed,
+        "exactly the new result's files (and the user's note)"
+    );
+    assert!(
+        !out.join("restore_kushner_channel").exists(),
+        "the old arm folder is gone"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
