@@ -4,8 +4,10 @@
 //! weekly step) → [`ensemble`] (replicates in parallel, streaming aggregation) → [`analysis`]
 //! (statistics) → [`report`] (CSV, charts, tables) → [`cli`]. See ARCHITECTURE.md.
 
-/// `println!` to stdout that ignores write errors: a closed pipe (`negsim facts | head`) must not
-/// panic, and results on disk are already complete when the terminal summary is printed.
+/// `println!` to stdout that never panics: a closed pipe (`negsim facts | head`) is a quiet
+/// success, since results on disk are complete when the terminal summary is printed; any other
+/// write error (a full disk behind `> file`) is kept by [`note_stdout`] and ends the command with
+/// exit 1. Strings pass through `fmt::printable`.
 macro_rules! outln {
     () => {
         outln!("")
@@ -14,18 +16,18 @@ macro_rules! outln {
         use std::io::Write as _;
         if !$crate::json_mode() {
             let text = format!($($t)*);
-            let _ = writeln!(std::io::stdout(), "{}", $crate::fmt::printable(&text));
+            $crate::note_stdout(writeln!(std::io::stdout(), "{}", $crate::fmt::printable(&text)));
         }
     }};
 }
 
-/// `print!` to stdout that ignores write errors (see `outln!`).
+/// `print!` to stdout, with `outln!`'s handling of write errors.
 macro_rules! out {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         if !$crate::json_mode() {
             let text = format!($($t)*);
-            let _ = write!(std::io::stdout(), "{}", $crate::fmt::printable(&text));
+            $crate::note_stdout(write!(std::io::stdout(), "{}", $crate::fmt::printable(&text)));
         }
     }};
 }
@@ -39,6 +41,30 @@ pub fn set_json_mode() {
     JSON_MODE.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The first failure to write stdout other than a closed pipe (a full disk behind `> file`,
+/// `/dev/full`), kept so that the command ends with exit 1 instead of losing its output quietly.
+static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Records the outcome of a write to stdout. A closed pipe (`negsim … | head -1`) is a quiet
+/// success: the reader asked for no more, and the results on disk are complete. Any other error is
+/// kept for [`stdout_error`].
+pub fn note_stdout(r: std::io::Result<()>) {
+    if let Err(e) = r
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut slot) = STDOUT_ERROR.lock()
+        && slot.is_none()
+    {
+        *slot = Some(crate::scenario::io_reason(&e));
+    }
+}
+
+/// Flushes stdout and returns the first write error that was not a closed pipe, if any.
+pub fn stdout_error() -> Option<String> {
+    use std::io::Write as _;
+    note_stdout(std::io::stdout().flush());
+    STDOUT_ERROR.lock().ok().and_then(|s| s.clone())
+}
+
 /// Whether stdout is in `--json` mode.
 pub fn json_mode() -> bool {
     JSON_MODE.load(std::sync::atomic::Ordering::Relaxed)
@@ -48,7 +74,7 @@ pub fn json_mode() -> bool {
 pub fn print_json(v: &serde_json::Value) {
     use std::io::Write as _;
     if json_mode() {
-        let _ = writeln!(std::io::stdout(), "{v:#}");
+        note_stdout(writeln!(std::io::stdout(), "{v:#}"));
     }
 }
 

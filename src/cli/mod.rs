@@ -447,7 +447,12 @@ pub fn main() -> ExitCode {
         }
     };
     install_interrupt_handler();
-    match dispatch(cli) {
+    let result = dispatch(cli);
+    if let (Ok(()), Some(reason)) = (&result, crate::stdout_error()) {
+        eprintln!("negsim: error: cannot write to standard output: {reason}");
+        return ExitCode::from(1);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
             for line in msg.lines() {

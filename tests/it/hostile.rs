@@ -601,3 +601,36 @@ fn force_replaces_a_result_without_leaving_its_files_behind() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_closed_pipe_is_a_quiet_success_and_a_full_disk_behind_stdout_is_an_error() {
+    // `| head -1`: the reader leaves early; exit 0, no panic.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; {} explain scenarios/baseline.toml | head -1 >/dev/null",
+            env!("CARGO_BIN_EXE_negsim")
+        ))
+        .current_dir(root())
+        .output()
+        .expect("bash");
+    let (_, se) = texts(&o);
+    assert_eq!(o.status.code(), Some(0), "{se}");
+    assert!(!se.contains("panicked"), "{se}");
+    // `> /dev/full`: the summary is lost, so the command says so and fails.
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let o = super::negsim()
+            .args(["validate", "scenarios/baseline.toml"])
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_fails_with(
+            &o,
+            &["cannot write to standard output: No space left on device"],
+        );
+    }
+}
