@@ -106,6 +106,12 @@ mod signed_tests {
 /// for a prefix, a tag and a suffix).
 pub const FILE_NAME_MAX: usize = 80;
 
+/// A character allowed in a path component negsim writes: an ASCII letter or digit, `_`, `-`,
+/// `+` or `.` (the rule of [`file_name`] and of `report::output::check_relative`).
+pub fn path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.')
+}
+
 /// A name from an input (a scenario's `meta.name`, a calibration record, a file stem) made safe
 /// as one path component: every character other than an ASCII letter, digit, `_`, `-`, `+` or `.`
 /// becomes `_`, leading `.` and `_` are dropped (no hidden files, no `..`), and it is cut at
@@ -115,13 +121,7 @@ pub const FILE_NAME_MAX: usize = 80;
 pub fn file_name(name: &str) -> String {
     let mapped: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if path_char(c) { c } else { '_' })
         .collect();
     let s: String = mapped
         .trim_start_matches(['.', '_'])

@@ -31,7 +31,7 @@ pub struct Lock {
 }
 
 /// What a lock file says, as far as a reader can tell.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Holder {
     /// Seconds since its last heartbeat (None: the clock or the file's time is unreadable).
     pub age: Option<u64>,
@@ -54,32 +54,27 @@ pub fn holder(path: &Path) -> Option<Holder> {
         .ok()
         .and_then(|m| SystemTime::now().duration_since(m).ok())
         .map(|d| d.as_secs());
-    // A lock file is a few dozen bytes; read no more than that.
-    let mut text = String::new();
-    if let Ok(f) = fs::File::open(path) {
-        use std::io::Read as _;
-        let _ = f.take(256).read_to_string(&mut text);
-    }
-    let pid = text
+    let pid = contents(path)
         .lines()
         .find_map(|l| l.strip_prefix("pid="))
         .and_then(|p| p.trim().parse().ok());
     Some(Holder { age, pid })
 }
 
-fn random_token() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::new();
-    for i in 0..2u32 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u32(std::process::id());
-        h.write_u32(i);
-        if let Ok(t) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
-            h.write_u128(t.as_nanos());
-        }
-        out.push_str(&format!("{:016x}", h.finish()));
+/// A lock file's text; a lock file is a few dozen bytes, so no more than 256 are read.
+fn contents(path: &Path) -> String {
+    use std::io::Read as _;
+    let mut text = String::new();
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.take(256).read_to_string(&mut text);
     }
-    out
+    text
+}
+
+/// 128 random bits, from two of the temp-name suffixes (each from fresh per-process hash keys).
+fn random_token() -> String {
+    use super::output::random_suffix;
+    format!("{:016x}{:016x}", random_suffix(), random_suffix())
 }
 
 /// Why a lock could not be taken.
@@ -113,10 +108,7 @@ impl Lock {
                     return Ok((Lock::hold(path, token), warning));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt == 0 => {
-                    let h = holder(path).unwrap_or(Holder {
-                        age: None,
-                        pid: None,
-                    });
+                    let h = holder(path).unwrap_or_default();
                     if !(force || h.stale()) {
                         return Err(Refused::Held(h));
                     }
@@ -134,10 +126,7 @@ impl Lock {
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     // Another run took it over between our removal and our creation.
-                    return Err(Refused::Held(holder(path).unwrap_or(Holder {
-                        age: None,
-                        pid: None,
-                    })));
+                    return Err(Refused::Held(holder(path).unwrap_or_default()));
                 }
                 Err(e) => return Err(Refused::Io(e)),
             }
@@ -175,12 +164,8 @@ impl Lock {
 
     /// Whether the lock file still holds this run's token.
     fn still_ours(&self) -> bool {
-        let mut text = String::new();
-        if let Ok(f) = fs::File::open(&self.path) {
-            use std::io::Read as _;
-            let _ = f.take(256).read_to_string(&mut text);
-        }
-        text.lines()
+        contents(&self.path)
+            .lines()
             .any(|l| l.strip_prefix("token=") == Some(self.token.as_str()))
     }
 }

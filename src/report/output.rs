@@ -30,10 +30,13 @@ fn reason(e: &io::Error) -> String {
 /// that no name taken from an input (scenario, overlay, record, shard) can leave the directory or
 /// name a hidden or special file. The one check every writer goes through.
 pub fn check_relative(rel: &str) -> Result<(), OutputError> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.');
     let bad = rel.is_empty()
         || rel.split('/').any(|c| {
-            c.is_empty() || c == "." || c == ".." || c.starts_with('.') || !c.chars().all(ok_char)
+            c.is_empty()
+                || c == "."
+                || c == ".."
+                || c.starts_with('.')
+                || !c.chars().all(crate::fmt::path_char)
         });
     if bad {
         return Err(OutputError(format!(
@@ -67,7 +70,7 @@ fn check_root(root: &Path) -> Result<(), OutputError> {
 
 /// A random 64-bit value from the standard library's per-process random hash keys (no RNG
 /// dependency, and nothing to do with the simulation's streams).
-fn random_suffix() -> u64 {
+pub(super) fn random_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(std::process::id());
@@ -133,6 +136,16 @@ fn take_lock(root: &Path, subdirs: &[String], force: bool) -> Result<Lock, Outpu
     }
 }
 
+/// The temporary name of the file `name` while it is written: hidden, with a random suffix.
+fn temp_name(name: &str) -> String {
+    format!(".{name}.tmp-{:016x}", random_suffix())
+}
+
+/// Whether `name` is a [`temp_name`] (this run's or a dead run's).
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
 /// Removes a dead run's temporary files (`.NAME.tmp-SUFFIX`) from `dir`; only called with the
 /// lock of `dir`'s root held.
 fn remove_leftovers(dir: &Path) {
@@ -141,7 +154,7 @@ fn remove_leftovers(dir: &Path) {
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") && e.path().is_file() {
+        if is_temp_name(&name) && e.path().is_file() {
             let _ = fs::remove_file(e.path());
         }
     }
@@ -158,7 +171,7 @@ fn foreign_entries(root: &Path, subdirs: &[String]) -> Vec<String> {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let ours = name == LOCK
-            || (name.starts_with('.') && name.contains(".tmp-"))
+            || is_temp_name(&name)
             || (subdirs.contains(&name) && e.path().is_dir())
             || e.path().join(MANIFEST).is_file();
         if !ours {
@@ -243,7 +256,12 @@ impl OutputDir {
             },
         };
         nested_runs(root, subdirs)?;
-        if !force && !root.join(MANIFEST).exists() {
+        if !force {
+            if root.join(MANIFEST).exists() {
+                return Err(OutputError(format!(
+                    "'{shown}' already holds a negsim result ({MANIFEST}); use --force to overwrite it, or choose another --out"
+                )));
+            }
             let theirs = foreign_entries(root, subdirs);
             if !theirs.is_empty() {
                 return Err(OutputError(format!(
@@ -251,11 +269,6 @@ impl OutputDir {
                     theirs.join(", ")
                 )));
             }
-        }
-        if !force && root.join(MANIFEST).exists() {
-            return Err(OutputError(format!(
-                "'{shown}' already holds a negsim result ({MANIFEST}); use --force to overwrite it, or choose another --out"
-            )));
         }
         for s in subdirs {
             let d = root.join(s);
@@ -301,7 +314,7 @@ impl OutputDir {
         check_relative(rel)?;
         let fin = self.root.join(rel);
         let name = fin.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = fin.with_file_name(format!(".{name}.tmp-{:016x}", random_suffix()));
+        let tmp = fin.with_file_name(temp_name(name));
         let f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)

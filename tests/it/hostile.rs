@@ -6,14 +6,6 @@ use std::process::Command;
 
 use super::{assert_fails_with, files, root, shrunk_joint_config, texts};
 
-/// A fresh scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("negsim-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
-
 /// The baseline scenario with its `meta.name` replaced, written to `dir/name.toml`.
 fn renamed_baseline(dir: &Path, file: &str, meta_name: &str) -> PathBuf {
     let text = std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline");
@@ -49,14 +41,15 @@ fn negsim_in(cwd: &Path) -> Command {
 fn default_output_folders_stay_under_output_whatever_the_scenario_is_called() {
     // Run from a/b/c with a scenario named to climb out: every command that picks its own folder
     // must write under a/b/c/output, and nothing may appear anywhere else in the scratch tree.
-    let d = scratch("default-out");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let cwd = d.join("a/b/c");
     std::fs::create_dir_all(&cwd).expect("cwd");
-    let sc = renamed_baseline(&d, "evil.toml", "../../../../escaped");
+    let sc = renamed_baseline(d, "evil.toml", "../../../../escaped");
     let sc = sc.to_str().expect("utf-8 path");
     let kushner = root().join("scenarios/interventions/restore_kushner_channel.toml");
     let kushner = kushner.to_str().expect("utf-8 path");
-    let cfg = shrunk_joint_config(&d);
+    let cfg = shrunk_joint_config(d);
     let cfg = cfg.to_str().expect("utf-8 path");
     let commands: Vec<Vec<&str>> = vec![
         vec!["run", sc, "--runs", "20", "-q", "--no-charts"],
@@ -119,7 +112,7 @@ fn default_output_folders_stay_under_output_whatever_the_scenario_is_called() {
         }
     }
     assert_eq!(succeeded, 2);
-    let all = files(&d);
+    let all = files(d);
     let outside: Vec<&PathBuf> = all
         .iter()
         .filter(|p| !p.starts_with("a/b/c/output") && *p != Path::new("evil.toml"))
@@ -138,18 +131,18 @@ fn default_output_folders_stay_under_output_whatever_the_scenario_is_called() {
         "the name still labels the folders: {folders:?}"
     );
     assert_eq!(folders.len(), succeeded, "{folders:?}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn record_names_that_would_place_calibrated_files_are_refused_before_calibrating() {
     // Records named to climb out of --out and to point at an absolute path: refused with the
     // file, line and key before any particle runs, and the files they aimed at are untouched.
-    let d = scratch("calibrated-name");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let victim = d.join("VICTIM_calibrated.toml");
     std::fs::write(&victim, b"keep me\n").expect("victim");
     let abs = d.join("ABS");
-    let cfg = shrunk_joint_config(&d);
+    let cfg = shrunk_joint_config(d);
     let text = std::fs::read_to_string(&cfg).expect("config");
     let evil = text
         .replacen("name = \"first_term\"", "name = \"../VICTIM\"", 1)
@@ -161,7 +154,7 @@ fn record_names_that_would_place_calibrated_files_are_refused_before_calibrating
     assert_ne!(evil, text);
     std::fs::write(&cfg, evil).expect("config");
     let out = d.join("out");
-    let o = negsim_in(&d)
+    let o = negsim_in(d)
         .args([
             "calibrate",
             "--config",
@@ -183,7 +176,6 @@ fn record_names_that_would_place_calibrated_files_are_refused_before_calibrating
     assert_eq!(std::fs::read(&victim).expect("victim"), b"keep me\n");
     assert!(!Path::new(&format!("{}_calibrated.toml", abs.display())).exists());
     assert!(!out.exists(), "nothing written");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -245,7 +237,8 @@ fn quick_compare(out: &Path, overlay: &str, extra: &[&str]) -> std::process::Out
 
 #[test]
 fn a_killed_runs_lock_is_taken_over_once_stale_and_force_takes_any_lock() {
-    let d = scratch("stale-lock");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let out = d.join("T");
     std::fs::create_dir(&out).expect("T");
     let lock = out.join(".negsim.lock");
@@ -276,12 +269,12 @@ fn a_killed_runs_lock_is_taken_over_once_stale_and_force_takes_any_lock() {
     std::fs::write(&lock, "negsim lock\ntoken=89ab\npid=4242\n").expect("plant");
     let o = quick_run(&out, &[]);
     assert_fails_with(&o, &["another negsim run is writing to", "heartbeat"]);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn an_output_inside_or_around_a_folder_another_run_writes_is_refused() {
-    let d = scratch("nested");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let x = d.join("X");
     std::fs::create_dir_all(x.join("baseline")).expect("X");
     // compare --out X is running (a live lock of another process).
@@ -301,12 +294,12 @@ fn an_output_inside_or_around_a_folder_another_run_writes_is_refused() {
         &o,
         &["holds 'baseline', which another negsim run is writing to"],
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_folder_with_someone_elses_files_is_not_written_into_without_force() {
-    let d = scratch("foreign");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let out = d.join("mine");
     std::fs::create_dir(&out).expect("dir");
     std::fs::write(out.join("summary.csv"), "my own numbers\n").expect("file");
@@ -334,12 +327,12 @@ fn a_folder_with_someone_elses_files_is_not_written_into_without_force() {
     let nest = d.join("nest");
     assert!(quick_run(&nest.join("worlds"), &[]).status.success());
     assert!(quick_run(&nest, &[]).status.success());
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn escape_sequences_in_a_file_reach_the_terminal_as_text() {
-    let d = scratch("ansi");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let ov = d.join("evil.toml");
     std::fs::write(
         &ov,
@@ -355,14 +348,13 @@ fn escape_sequences_in_a_file_reach_the_terminal_as_text() {
     );
     assert!(se.contains("\\u{1b}[2Jnope"), "{se}");
     // And in a name that validates: the ok line shows it escaped.
-    let sc = renamed_baseline(&d, "named.toml", "a\u{1b}[2Jb");
+    let sc = renamed_baseline(d, "named.toml", "a\u{1b}[2Jb");
     let o = super::run(&["validate", sc.to_str().expect("utf-8")]);
     let (so, se) = texts(&o);
     assert!(
         !so.contains('\u{1b}') && !se.contains('\u{1b}'),
         "{so:?} {se:?}"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -384,7 +376,8 @@ fn target_ci_cannot_be_sharded() {
 
 #[test]
 fn a_horizon_that_ends_past_the_year_9999_is_refused_at_its_line() {
-    let d = scratch("y10k");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let text = std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline");
     let late = text.replace("2025-", "9999-").replace("2026-", "9999-");
     let p = d.join("late.toml");
@@ -399,7 +392,6 @@ fn a_horizon_that_ends_past_the_year_9999_is_refused_at_its_line() {
             "9999-12-31 or earlier",
         ],
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -425,7 +417,8 @@ fn devices_are_refused_before_reading_and_pipes_still_work() {
         );
     }
     // A shard whose partial.json is /dev/zero: merge refuses it instead of reading forever.
-    let d = scratch("device-shard");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let shard = d.join("s1");
     std::fs::create_dir(&shard).expect("shard");
     std::os::unix::fs::symlink("/dev/zero", shard.join("partial.json")).expect("symlink");
@@ -451,12 +444,12 @@ fn devices_are_refused_before_reading_and_pipes_still_work() {
         o.status.success() && so.starts_with("ok: 'baseline'"),
         "{so}\n{se}"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_fifo_without_a_writer_times_out_and_one_with_a_late_writer_is_read() {
-    let d = scratch("fifo");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let fifo = d.join("scenario.toml");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
@@ -478,23 +471,23 @@ fn a_fifo_without_a_writer_times_out_and_one_with_a_late_writer_is_read() {
     writer.join().expect("writer");
     let (so, se) = texts(&o);
     assert!(o.status.success(), "{so}\n{se}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn an_oversized_input_is_refused_after_reading_at_most_its_limit() {
-    let d = scratch("big");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let big = d.join("big.toml");
     let limit = negsim::scenario::MAX_FILE_BYTES as usize;
     std::fs::write(&big, vec![b'#'; limit + 1]).expect("write");
     let o = super::run(&["validate", big.to_str().expect("utf-8")]);
     assert_fails_with(&o, &["big.toml", "is 4.2 MB", "at most 4 MB"]);
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn includes_stay_in_the_including_overlays_folder() {
-    let d = scratch("includes");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     for (name, inc) in [
         ("abs.toml", "/etc/passwd"),
         ("up.toml", "../../../../etc/passwd"),
@@ -527,12 +520,12 @@ fn includes_stay_in_the_including_overlays_folder() {
         "scenarios/interventions/all_of_the_above.toml",
     ]);
     assert!(o.status.success(), "{:?}", texts(&o));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn a_description_with_markup_stays_text_in_the_report() {
-    let d = scratch("markup");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let text =
         std::fs::read_to_string(root().join("scenarios/interventions/threat_withdrawn.toml"))
             .expect("overlay");
@@ -564,12 +557,12 @@ fn a_description_with_markup_stays_text_in_the_report() {
     assert!(md.contains("\\</script\\> \\| \\[l\\](javascript"), "{md}");
     assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | [l](javascript:alert(3))"));
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn force_replaces_a_result_without_leaving_its_files_behind() {
-    let d = scratch("force");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let d = tmp.path();
     let out = d.join("R");
     let o = quick_compare(&out, KUSHNER, &[]);
     assert!(o.status.success(), "{:?}", texts(&o));
@@ -599,7 +592,6 @@ fn force_replaces_a_result_without_leaving_its_files_behind() {
         !out.join("restore_kushner_channel").exists(),
         "the old arm folder is gone"
     );
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
