@@ -71,9 +71,17 @@ fn contents(path: &Path) -> String {
     text
 }
 
-/// 128 random bits, from two of the temp-name suffixes (each from fresh per-process hash keys).
+/// A random 64-bit value from the standard library's per-process random hash keys (no RNG
+/// dependency, and nothing to do with the simulation's streams).
+pub fn random_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// 128 random bits: two [`random_suffix`]es.
 fn random_token() -> String {
-    use super::output::random_suffix;
     format!("{:016x}{:016x}", random_suffix(), random_suffix())
 }
 

@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::lock::{self, Lock, Refused};
+use super::lock::{self, Lock, Refused, random_suffix};
 
 /// Name of the lock file held while a run writes into a directory.
 pub const LOCK: &str = ".negsim.lock";
@@ -66,15 +66,6 @@ fn check_root(root: &Path) -> Result<(), OutputError> {
         )));
     }
     Ok(())
-}
-
-/// A random 64-bit value from the standard library's per-process random hash keys (no RNG
-/// dependency, and nothing to do with the simulation's streams).
-pub(super) fn random_suffix() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.finish()
 }
 
 /// A prepared output directory.
