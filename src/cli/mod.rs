@@ -448,6 +448,12 @@ pub fn main() -> ExitCode {
     };
     install_interrupt_handler();
     let result = dispatch(cli);
+    if crate::report::output::fault::armed() {
+        eprintln!(
+            "negsim: fault hook: {} output operations",
+            crate::report::output::fault::operations()
+        );
+    }
     if let (Ok(()), Some(reason)) = (&result, crate::stdout_error()) {
         eprintln!("negsim: error: cannot write to standard output: {reason}");
         return ExitCode::from(1);

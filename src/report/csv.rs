@@ -2,9 +2,6 @@
 //! comparison.csv (written from the aggregate). Numbers are printed with fixed precision so files
 //! are byte-identical for identical results.
 
-use std::fs::File;
-use std::io::BufWriter;
-
 use crate::analysis::km::{Estimate, KmSummary};
 use crate::ensemble::aggregate::{Aggregate, QUANTILES, WEEKLY_QUANTILED, WEEKLY_SERIES};
 use crate::ensemble::record::{Kind, METRICS, RunStats};
@@ -13,9 +10,9 @@ use crate::ensemble::{Arm, RowFormat, Sink, WeekPoint};
 use crate::model::Event;
 use crate::scenario::{SIDE_KEYS, Scenario};
 
-use super::output::{OutputDir, OutputError, finish};
+use super::output::{OutputDir, OutputError, Sink as FileSink, finish};
 
-type Csv = csv::Writer<BufWriter<File>>;
+type Csv = csv::Writer<FileSink>;
 
 pub use crate::fmt::num;
 
@@ -73,7 +70,7 @@ struct ArmFiles<'a> {
     scenario: &'a Scenario,
     prefix: String,
     /// runs.csv: rows arrive formatted by the workers (`RunsRow`), so a plain buffered file.
-    runs: Option<BufWriter<File>>,
+    runs: Option<FileSink>,
     events: Csv,
 }
 

@@ -68,20 +68,108 @@ fn check_root(root: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// The fault hook: a test-only way to make the Nth operation of the output directory fail.
+///
+/// Every operation an [`OutputDir`] performs on the file system (mkdir, create, write, fsync,
+/// link, rename, remove) is counted. With `NEGSIM_FAULT_AT=N` in the environment, the Nth one
+/// fails with an injected I/O error; `NEGSIM_FAULT_AT=0` only counts. The count is printed on
+/// stderr at exit whenever the variable is set, so that a test can count a clean run's
+/// operations and then try every one (tests/it/faults.rs). Without the variable it costs one
+/// relaxed atomic add per operation.
+pub mod fault {
+    use std::io;
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static OPS: AtomicU64 = AtomicU64::new(0);
+
+    /// The environment variable that sets the operation to fail.
+    pub const VAR: &str = "NEGSIM_FAULT_AT";
+
+    fn target() -> Option<u64> {
+        static AT: OnceLock<Option<u64>> = OnceLock::new();
+        *AT.get_or_init(|| std::env::var(VAR).ok().and_then(|v| v.trim().parse().ok()))
+    }
+
+    /// Whether the hook is armed (the variable is set), so that the count is worth reporting.
+    pub fn armed() -> bool {
+        target().is_some()
+    }
+
+    /// Operations counted so far.
+    pub fn operations() -> u64 {
+        OPS.load(Ordering::Relaxed)
+    }
+
+    /// Counts one operation of `kind`; fails it if it is the one the hook targets.
+    pub(crate) fn op(kind: &str) -> io::Result<()> {
+        let n = OPS.fetch_add(1, Ordering::Relaxed) + 1;
+        if target() == Some(n) {
+            return Err(io::Error::other(format!(
+                "injected fault at output operation {n} ({kind})"
+            )));
+        }
+        Ok(())
+    }
+}
+
+use fault::op;
+
+/// A file being written into the output directory: its writes and its sync go through the
+/// [`fault`] hook.
+#[derive(Debug)]
+pub struct OutFile(File);
+
+impl Write for OutFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        op("write")?;
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A buffered writer to a file of the output directory.
+pub type Sink = BufWriter<OutFile>;
+
+/// Name of the marker file inside a stage: a sibling directory that still holds it was never
+/// swapped in, so it is removed; one without it holds a replaced result (see [`recover`]).
+const STAGE_MARK: &str = ".negsim-stage";
+
+/// Where the files of a result go until it is committed.
+#[derive(Debug)]
+enum Staging {
+    /// A fresh sibling of the root (`.NAME.negsim-<random>`), swapped in with one rename.
+    Beside {
+        stage: PathBuf,
+        /// The root, absolute (the swap renames it).
+        abs: PathBuf,
+        /// Set once the swap has happened: the stage path then holds the replaced result.
+        swapped: bool,
+    },
+    /// Temporary names inside the root, renamed one by one (manifest out first, in last): for a
+    /// root that cannot be renamed (a mount point, the working directory or a folder above it)
+    /// or whose parent cannot be written.
+    InPlace,
+}
+
 /// A prepared output directory.
 #[derive(Debug)]
 pub struct OutputDir {
     root: PathBuf,
-    /// (temporary path, final path) of every file created so far.
+    staging: Staging,
+    /// (where the file is written, its final path) of every file created so far.
     files: Vec<(PathBuf, PathBuf)>,
     lock: Option<Lock>,
     created_dirs: Vec<PathBuf>,
-    /// Files of the result this one replaces (`--force`), from its manifest.
+    /// Files of the result this one replaces in place (`--force`), from its manifest.
     previous: Vec<String>,
 }
 
-/// The files a previous result's manifest lists (its `files`), read with a bound; empty if there
-/// is no readable manifest.
+/// The files a result's manifest lists (its `files`), read with a bound; empty if there is no
+/// readable manifest.
 fn previous_files(root: &Path) -> Vec<String> {
     let Ok(bytes) = crate::scenario::read_bounded(&root.join(MANIFEST), "manifest", 64 << 20)
     else {
@@ -163,6 +251,7 @@ fn foreign_entries(root: &Path, subdirs: &[String]) -> Vec<String> {
         let name = e.file_name().to_string_lossy().into_owned();
         let ours = name == LOCK
             || is_temp_name(&name)
+            || is_stage_name(&name)
             || (subdirs.contains(&name) && e.path().is_dir())
             || e.path().join(MANIFEST).is_file();
         if !ours {
@@ -203,10 +292,248 @@ fn nested_runs(root: &Path, subdirs: &[String]) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// The name pattern of a root's stages: `.NAME.negsim-` followed by 16 hex digits.
+fn stage_prefix(abs: &Path) -> Option<String> {
+    let name = abs.file_name()?.to_str()?;
+    Some(format!(".{name}.negsim-"))
+}
+
+fn is_stage_of(prefix: &str, entry: &str) -> bool {
+    entry
+        .strip_prefix(prefix)
+        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether `name` is a stage of some root (a nested result's leftover inside this root).
+fn is_stage_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".negsim-")
+            .is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether `abs` is a mount point (its device differs from its parent's, or
+/// `/proc/self/mountinfo` lists it): a mount point cannot be renamed, so its result is
+/// committed in place.
+fn is_mount_point(abs: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let dev = |p: &Path| fs::metadata(p).map(|m| m.dev()).ok();
+    if abs.parent().is_none_or(|p| dev(p) != dev(abs)) {
+        return true;
+    }
+    let Ok(info) =
+        crate::scenario::read_bounded(Path::new("/proc/self/mountinfo"), "mount table", 16 << 20)
+    else {
+        return false;
+    };
+    let target = abs.to_string_lossy();
+    String::from_utf8_lossy(&info).lines().any(|l| {
+        // Field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+        l.split(' ').nth(4).is_some_and(|m| {
+            m.replace("\\040", " ")
+                .replace("\\011", "\t")
+                .replace("\\012", "\n")
+                .replace("\\134", "\\")
+                == target
+        })
+    })
+}
+
+/// Top-level entries of a result folder that its manifest lists (a file, or a folder holding
+/// a listed file).
+fn listed_entries(dir: &Path) -> Vec<String> {
+    let mut top: Vec<String> = previous_files(dir)
+        .iter()
+        .filter_map(|f| f.split('/').next().map(str::to_string))
+        .collect();
+    top.sort();
+    top.dedup();
+    top
+}
+
+/// Moves into `root` the entries of `old` (a replaced root) that were not part of its result:
+/// results of other runs nested in it, and files that were there before (`--force` into a
+/// folder that held them). Entries `root` already has are left. Returns the first failure.
+fn keep_entries(old: &Path, root: &Path) -> io::Result<()> {
+    let listed = listed_entries(old);
+    let mut first = Ok(());
+    for e in fs::read_dir(old)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = name == LOCK
+            || name == MANIFEST
+            || name == STAGE_MARK
+            || is_temp_name(&name)
+            || listed.contains(&name);
+        if ours || fs::symlink_metadata(root.join(&name)).is_ok() {
+            continue;
+        }
+        let moved = op("rename").and_then(|()| fs::rename(e.path(), root.join(&name)));
+        if first.is_ok() {
+            first = moved;
+        }
+    }
+    first
+}
+
+/// Finishes the commits of runs that were killed beside `abs` (only called with `abs`'s lock
+/// held): a stage that still holds its marker was never swapped in and is removed; one without
+/// it holds a replaced result, whose other entries ([`keep_entries`]) go back into the root
+/// before it is removed.
+fn recover(abs: &Path) {
+    let (Some(parent), Some(prefix)) = (abs.parent(), stage_prefix(abs)) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let dir = e.path();
+        if !is_stage_of(&prefix, &name) || !fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let what = if dir.join(STAGE_MARK).exists() {
+            "an unfinished result of a run that was stopped"
+        } else {
+            let _ = keep_entries(&dir, abs);
+            "a replaced result that a stopped run did not finish removing"
+        };
+        eprintln!(
+            "negsim: warning: removing {what}: '{}'",
+            crate::fmt::printable(&dir.display().to_string())
+        );
+        let _ = op("remove").and_then(|()| fs::remove_dir_all(&dir));
+    }
+}
+
+/// Swaps `stage` and `abs` with one rename (`renameat2(RENAME_EXCHANGE)`), or, on a file
+/// system without it, renames `abs` aside and `stage` into its place (for an instant there is
+/// no folder at all, never a mixed one). Returns where the replaced root now is.
+fn swap(stage: &Path, abs: &Path) -> io::Result<PathBuf> {
+    op("rename")?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        let c = |p: &Path| {
+            std::ffi::CString::new(p.as_os_str().as_bytes())
+                .map_err(|_| io::Error::other("a path holds a NUL byte"))
+        };
+        let (from, to) = (c(stage)?, c(abs)?);
+        // SAFETY: both are valid NUL-terminated paths that outlive the call.
+        let r = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if r == 0 {
+            return Ok(stage.to_path_buf());
+        }
+        let e = io::Error::last_os_error();
+        if !matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+        ) {
+            return Err(e);
+        }
+    }
+    let aside = stage.with_file_name(format!(
+        "{}{:016x}",
+        stage_prefix(abs).unwrap_or_default(),
+        random_suffix()
+    ));
+    fs::rename(abs, &aside)?;
+    if let Err(e) = op("rename").and_then(|()| fs::rename(stage, abs)) {
+        let _ = fs::rename(&aside, abs);
+        return Err(e);
+    }
+    Ok(aside)
+}
+
+/// Creates the directory `d` through the fault hook.
+fn mkdir(d: &Path) -> Result<(), OutputError> {
+    op("mkdir")
+        .and_then(|()| fs::create_dir(d))
+        .map_err(|e| OutputError(format!("cannot create '{}': {}", d.display(), reason(&e))))
+}
+
+/// A fresh stage beside `abs`, holding its marker; None when the result must be committed in
+/// place: `abs` is a mount point, the working directory is in it (renaming it away would leave
+/// the user's shell in a removed folder), or its parent cannot be written.
+fn stage_beside(abs: &Path) -> Result<Option<PathBuf>, OutputError> {
+    let cwd_inside = std::env::current_dir()
+        .ok()
+        .and_then(|c| fs::canonicalize(c).ok())
+        .is_some_and(|c| c.starts_with(abs));
+    let (Some(parent), Some(prefix)) = (abs.parent(), stage_prefix(abs)) else {
+        return Ok(None);
+    };
+    if cwd_inside || is_mount_point(abs) {
+        return Ok(None);
+    }
+    let stage = parent.join(format!("{prefix}{:016x}", random_suffix()));
+    op("mkdir").map_err(|e| {
+        OutputError(format!(
+            "cannot create '{}': {}",
+            stage.display(),
+            reason(&e)
+        ))
+    })?;
+    match fs::create_dir(&stage) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(OutputError(format!(
+                "cannot create '{}': {}",
+                stage.display(),
+                reason(&e)
+            )));
+        }
+    }
+    let marked = op("create").and_then(|()| {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(stage.join(STAGE_MARK))
+            .map(drop)
+    });
+    if let Err(e) = marked {
+        let _ = fs::remove_dir_all(&stage);
+        return Err(OutputError(format!(
+            "cannot create '{}': {}",
+            stage.display(),
+            reason(&e)
+        )));
+    }
+    Ok(Some(stage))
+}
+
 impl OutputDir {
     /// Prepares `root` with sub-directories `subdirs`. Refuses a directory that already holds a
-    /// result (unless `force`) or that another run is writing to.
+    /// result (unless `force`) or that another run is writing to. The result is written into a
+    /// fresh sibling directory and swapped in whole by [`OutputDir::commit`].
     pub fn prepare(root: &Path, subdirs: &[String], force: bool) -> Result<OutputDir, OutputError> {
+        Self::prepare_with(root, subdirs, force, true)
+    }
+
+    /// [`OutputDir::prepare`], staging beside the root only if `beside` (tests of the in-place
+    /// commit turn it off).
+    fn prepare_with(
+        root: &Path,
+        subdirs: &[String],
+        force: bool,
+        beside: bool,
+    ) -> Result<OutputDir, OutputError> {
         let shown = root.display();
         check_root(root)?;
         for s in subdirs {
@@ -222,13 +549,12 @@ impl OutputDir {
                     break;
                 }
             }
-            fs::create_dir_all(root).map_err(|e| {
-                OutputError(format!(
-                    "cannot create output directory '{shown}': {}",
-                    reason(&e)
-                ))
-            })?;
-            created_dirs.extend(missing.into_iter().rev());
+            for d in missing.iter().rev() {
+                mkdir(d).map_err(|e| {
+                    OutputError(format!("cannot create output directory '{shown}': {e}"))
+                })?;
+                created_dirs.push(d.clone());
+            }
         } else if !root.is_dir() {
             return Err(OutputError(format!(
                 "output path '{shown}' exists and is not a directory"
@@ -237,14 +563,11 @@ impl OutputDir {
         let lock = take_lock(root, subdirs, force)?;
         let mut out = OutputDir {
             root: root.to_path_buf(),
+            staging: Staging::InPlace,
             files: Vec::new(),
             lock: Some(lock),
             created_dirs,
-            previous: if force {
-                previous_files(root)
-            } else {
-                Vec::new()
-            },
+            previous: Vec::new(),
         };
         nested_runs(root, subdirs)?;
         if !force {
@@ -260,35 +583,58 @@ impl OutputDir {
                     theirs.join(", ")
                 )));
             }
+            for s in subdirs {
+                if root.join(s).join(MANIFEST).exists() {
+                    return Err(OutputError(format!(
+                        "'{}' already holds a negsim result; use --force to overwrite it",
+                        root.join(s).display()
+                    )));
+                }
+            }
+        }
+        let abs = fs::canonicalize(root).map_err(|e| {
+            OutputError(format!(
+                "cannot write to output directory '{shown}': {}",
+                reason(&e)
+            ))
+        })?;
+        recover(&abs);
+        let stage = if beside { stage_beside(&abs)? } else { None };
+        match stage {
+            Some(stage) => {
+                out.staging = Staging::Beside {
+                    stage,
+                    abs,
+                    swapped: false,
+                };
+            }
+            None if force => out.previous = previous_files(root),
+            None => {}
         }
         for s in subdirs {
-            let d = root.join(s);
-            if !d.exists() {
-                fs::create_dir(&d).map_err(|e| {
-                    OutputError(format!("cannot create '{}': {}", d.display(), reason(&e)))
-                })?;
-                out.created_dirs.push(d.clone());
-            }
-            if !force && d.join(MANIFEST).exists() {
-                return Err(OutputError(format!(
-                    "'{}' already holds a negsim result; use --force to overwrite it",
-                    d.display()
-                )));
-            }
+            out.ensure_dir(s)?;
         }
         Ok(out)
+    }
+
+    /// Where `rel` is written until the commit.
+    fn staged(&self, rel: &str) -> PathBuf {
+        match &self.staging {
+            Staging::Beside { stage, .. } => stage.join(rel),
+            Staging::InPlace => self.root.join(rel),
+        }
     }
 
     /// Creates the sub-directory `rel` (checked by [`check_relative`]) if it is missing; a
     /// directory it creates is removed again if the result is never committed.
     pub fn ensure_dir(&mut self, rel: &str) -> Result<(), OutputError> {
         check_relative(rel)?;
-        let d = self.root.join(rel);
+        let d = self.staged(rel);
         if !d.is_dir() {
-            fs::create_dir(&d).map_err(|e| {
-                OutputError(format!("cannot create '{}': {}", d.display(), reason(&e)))
-            })?;
-            self.created_dirs.push(d);
+            mkdir(&d)?;
+            if matches!(self.staging, Staging::InPlace) {
+                self.created_dirs.push(d);
+            }
         }
         Ok(())
     }
@@ -298,23 +644,31 @@ impl OutputDir {
         &self.root
     }
 
-    /// Creates `rel` (relative to the root, checked by [`check_relative`]) under a temporary name
-    /// with a random suffix, opened with `create_new` (so a file or symlink planted under that
-    /// name is refused, never followed); returns a buffered writer.
-    pub fn create(&mut self, rel: &str) -> Result<BufWriter<File>, OutputError> {
+    /// Creates `rel` (relative to the root, checked by [`check_relative`]) in the stage, or in
+    /// place under a temporary name with a random suffix; opened with `create_new`, so a file or
+    /// symlink planted under that name is refused, never followed. Returns a buffered writer.
+    pub fn create(&mut self, rel: &str) -> Result<Sink, OutputError> {
         check_relative(rel)?;
         let fin = self.root.join(rel);
-        let name = fin.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = fin.with_file_name(temp_name(name));
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
+        let at = match &self.staging {
+            Staging::Beside { stage, .. } => stage.join(rel),
+            Staging::InPlace => {
+                let name = fin.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+                fin.with_file_name(temp_name(name))
+            }
+        };
+        let f = op("create")
+            .and_then(|()| {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&at)
+            })
             .map_err(|e| {
-                OutputError(format!("cannot create '{}': {}", tmp.display(), reason(&e)))
+                OutputError(format!("cannot create '{}': {}", at.display(), reason(&e)))
             })?;
-        self.files.push((tmp, fin));
-        Ok(BufWriter::with_capacity(1 << 16, f))
+        self.files.push((at, fin));
+        Ok(BufWriter::with_capacity(1 << 16, OutFile(f)))
     }
 
     /// Writes a whole file from bytes.
@@ -333,39 +687,94 @@ impl OutputDir {
         ))
     }
 
-    /// Renames every temporary file into place and releases the lock.
+    /// Puts the result in place and releases the lock; returns the final paths of its files.
     ///
-    /// The manifest marks a complete result, so it goes first out and last in: the previous
-    /// manifest is removed before any file is renamed, and the new one is renamed last. At every
-    /// moment the folder holds the previous complete result, a folder without a manifest (which
-    /// no later run overwrites without `--force`), or the new complete result. Files of the
-    /// previous result (listed in its manifest) that the new one does not write are removed
-    /// after the new manifest is in place, so `--force` leaves no stale runs.csv or charts.
+    /// Staged beside the root, the result goes in with one rename that swaps the stage and
+    /// the root: the folder holds the previous result (or nothing) until that instant and the
+    /// new complete result from then on. The replaced folder's entries that were not part of
+    /// its result (nested results of other runs, files that were there under `--force`) are
+    /// then moved into the new one, and the rest removed; a run killed in between leaves that
+    /// work to the next run into the folder ([`recover`]). In place, see `commit_in_place`.
     pub fn commit(mut self) -> Result<Vec<PathBuf>, OutputError> {
+        let done: Vec<PathBuf> = self.files.iter().map(|(_, fin)| fin.clone()).collect();
+        let Staging::Beside {
+            stage,
+            abs,
+            swapped,
+        } = &mut self.staging
+        else {
+            return self.commit_in_place();
+        };
+        let failed = |e: io::Error| {
+            OutputError(format!(
+                "cannot put the result in place in '{}': {}",
+                self.root.display(),
+                reason(&e)
+            ))
+        };
+        // Without its marker the stage is a complete result: from here on a killed run leaves
+        // the previous result or this one, never a part of it.
+        op("remove")
+            .and_then(|()| fs::remove_file(stage.join(STAGE_MARK)))
+            .map_err(failed)?;
+        // The lock travels into place with the result (a second name for the same file, so
+        // the heartbeat and the release still find it).
+        let _ = op("link").and_then(|()| fs::hard_link(abs.join(LOCK), stage.join(LOCK)));
+        let old = swap(stage, abs).map_err(failed)?;
+        *swapped = true;
+        let tidy = keep_entries(&old, abs)
+            .and_then(|()| op("remove"))
+            .and_then(|()| fs::remove_dir_all(&old));
+        if let Err(e) = tidy {
+            eprintln!(
+                "negsim: warning: the result is in place, but '{}' (what it replaced) could not be removed: {}; the next run into '{}' finishes it",
+                crate::fmt::printable(&old.display().to_string()),
+                reason(&e),
+                crate::fmt::printable(&self.root.display().to_string())
+            );
+        }
+        self.files.clear();
+        drop(self.lock.take());
+        self.created_dirs.clear();
+        Ok(done)
+    }
+
+    /// The in-place commit: renames every temporary file into place. The manifest marks a
+    /// complete result, so it goes first out and last in: the previous manifest is removed
+    /// before any file is renamed, and the new one is renamed last. At every moment the folder
+    /// holds the previous complete result, a folder without a manifest (which no later run
+    /// overwrites without `--force`), or the new complete result. Files of the previous result
+    /// (listed in its manifest) that the new one does not write are removed after the new
+    /// manifest is in place, so `--force` leaves no stale runs.csv or charts.
+    fn commit_in_place(mut self) -> Result<Vec<PathBuf>, OutputError> {
         let mut files = std::mem::take(&mut self.files);
         let manifest = self.root.join(MANIFEST);
         // A stable sort: the manifest last, everything else in creation order.
         files.sort_by_key(|(_, fin)| *fin == manifest);
         if manifest.exists() {
-            fs::remove_file(&manifest).map_err(|e| {
-                OutputError(format!(
-                    "cannot replace '{}': {}",
-                    manifest.display(),
-                    reason(&e)
-                ))
-            })?;
+            op("remove")
+                .and_then(|()| fs::remove_file(&manifest))
+                .map_err(|e| {
+                    OutputError(format!(
+                        "cannot replace '{}': {}",
+                        manifest.display(),
+                        reason(&e)
+                    ))
+                })?;
         }
         // Still listed, so that a failure part-way removes the temporary files not yet renamed.
         self.files.clone_from(&files);
         let mut done = Vec::with_capacity(files.len());
         for (tmp, fin) in &files {
-            fs::rename(tmp, fin).map_err(|e| {
-                OutputError(format!(
-                    "cannot move '{}' into place: {}",
-                    fin.display(),
-                    reason(&e)
-                ))
-            })?;
+            op("rename")
+                .and_then(|()| fs::rename(tmp, fin))
+                .map_err(|e| {
+                    OutputError(format!(
+                        "cannot move '{}' into place: {}",
+                        fin.display(),
+                        reason(&e)
+                    ))
+                })?;
             done.push(fin.clone());
         }
         self.files.clear();
@@ -386,7 +795,7 @@ impl OutputDir {
                 continue;
             }
             if fs::symlink_metadata(&p).is_ok_and(|m| !m.is_dir()) {
-                let _ = fs::remove_file(&p);
+                let _ = op("remove").and_then(|()| fs::remove_file(&p));
             }
             let mut d = p.parent().map(Path::to_path_buf);
             while let Some(x) = d.filter(|x| *x != self.root && x.starts_with(&self.root)) {
@@ -404,15 +813,29 @@ impl OutputDir {
 }
 
 /// Flushes a writer and syncs its file to disk, so that a full disk shows up here.
-pub fn finish(w: BufWriter<File>) -> io::Result<()> {
+pub fn finish(w: Sink) -> io::Result<()> {
     let f = w.into_inner().map_err(|e| e.into_error())?;
-    f.sync_all()
+    op("fsync")?;
+    f.0.sync_all()
 }
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
-        for (tmp, _) in &self.files {
-            let _ = fs::remove_file(tmp);
+        match &self.staging {
+            // Never swapped in: the stage and everything in it go.
+            Staging::Beside {
+                stage,
+                swapped: false,
+                ..
+            } => {
+                let _ = op("remove").and_then(|()| fs::remove_dir_all(stage));
+            }
+            Staging::Beside { .. } => {}
+            Staging::InPlace => {
+                for (tmp, _) in &self.files {
+                    let _ = op("remove").and_then(|()| fs::remove_file(tmp));
+                }
+            }
         }
         drop(self.lock.take());
         // Remove directories this run created, deepest first, if they are empty.
@@ -477,7 +900,7 @@ mod tests {
             r#"{"files": ["a.csv", "arm/x.csv", "../victim", "/etc/hostname", "manifest.json"]}"#,
         )
         .expect("manifest");
-        let mut out = OutputDir::prepare(&root, &[], true).expect("prepare");
+        let mut out = OutputDir::prepare_with(&root, &[], true, false).expect("prepare");
         // Written first, renamed last.
         out.write(MANIFEST, br#"{"files": ["b.csv", "manifest.json"]}"#)
             .expect("m");
@@ -495,7 +918,7 @@ mod tests {
         // create_new refuses any existing path, so a planted link cannot redirect a write; the
         // random suffix makes the name unguessable in the first place.
         let d = std::env::temp_dir().join(format!("negsim-out-{:x}", random_suffix()));
-        let mut out = OutputDir::prepare(&d, &[], false).expect("prepare");
+        let mut out = OutputDir::prepare_with(&d, &[], false, false).expect("prepare");
         out.write("a.csv", b"x\n").expect("write");
         let names: Vec<String> = fs::read_dir(&d)
             .expect("dir")
@@ -508,6 +931,99 @@ mod tests {
         );
         out.commit().expect("commit");
         assert_eq!(fs::read(d.join("a.csv")).expect("read"), b"x\n");
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    /// Names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_result_is_swapped_in_whole_and_keeps_what_was_not_part_of_the_old_one() {
+        let d = std::env::temp_dir().join(format!("negsim-swap-{:x}", random_suffix()));
+        let root = d.join("r");
+        fs::create_dir_all(root.join("arm")).expect("dirs");
+        fs::create_dir_all(root.join("nested")).expect("dirs");
+        fs::write(root.join("a.csv"), "old").expect("old");
+        fs::write(root.join("arm/x.csv"), "old").expect("old");
+        fs::write(root.join("nested").join(MANIFEST), "{}").expect("nested");
+        fs::write(root.join("notes.txt"), "mine").expect("notes");
+        fs::write(
+            root.join(MANIFEST),
+            r#"{"files": ["a.csv", "arm/x.csv", "manifest.json"]}"#,
+        )
+        .expect("manifest");
+        let before = names(&root);
+        let mut out = OutputDir::prepare(&root, &["arm".into()], true).expect("prepare");
+        out.write("arm/y.csv", b"new").expect("y");
+        out.write("b.csv", b"new").expect("b");
+        out.write(
+            MANIFEST,
+            br#"{"files": ["arm/y.csv", "b.csv", "manifest.json"]}"#,
+        )
+        .expect("m");
+        // Nothing of the new result is visible before the commit: the old one is untouched.
+        let mut during = names(&root);
+        during.retain(|n| n != LOCK);
+        assert_eq!(during, before);
+        assert_eq!(fs::read(root.join("a.csv")).expect("a"), b"old");
+        let stages: Vec<String> = names(&d)
+            .into_iter()
+            .filter(|n| n.starts_with(".r.negsim-"))
+            .collect();
+        assert_eq!(stages.len(), 1, "one stage beside the root: {stages:?}");
+        out.commit().expect("commit");
+        assert_eq!(
+            names(&root),
+            ["arm", "b.csv", "manifest.json", "nested", "notes.txt"]
+        );
+        assert_eq!(names(&root.join("arm")), ["y.csv"]);
+        assert_eq!(
+            names(&d),
+            ["r"],
+            "no stage or replaced folder is left beside it"
+        );
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_commit_cut_short_is_finished_by_the_next_run_into_the_folder() {
+        let d = std::env::temp_dir().join(format!("negsim-recover-{:x}", random_suffix()));
+        let root = d.join("r");
+        fs::create_dir_all(&root).expect("root");
+        fs::write(
+            root.join(MANIFEST),
+            r#"{"files": ["new.csv", "manifest.json"]}"#,
+        )
+        .expect("new result");
+        fs::write(root.join("new.csv"), "new").expect("new");
+        // Killed before its swap: a stage with its marker.
+        let unswapped = d.join(".r.negsim-00000000000000aa");
+        fs::create_dir_all(&unswapped).expect("stage");
+        fs::write(unswapped.join(STAGE_MARK), "").expect("mark");
+        fs::write(unswapped.join("half.csv"), "half").expect("half");
+        // Killed after its swap: the replaced result, with a nested result of another run.
+        let replaced = d.join(".r.negsim-00000000000000bb");
+        fs::create_dir_all(replaced.join("nested")).expect("aside");
+        fs::write(
+            replaced.join(MANIFEST),
+            r#"{"files": ["old.csv", "manifest.json"]}"#,
+        )
+        .expect("old manifest");
+        fs::write(replaced.join("old.csv"), "old").expect("old");
+        fs::write(replaced.join("nested").join(MANIFEST), "{}").expect("nested");
+        // Not a stage: a name that only looks like one.
+        fs::create_dir_all(d.join(".r.negsim-notastage")).expect("other");
+        let out = OutputDir::prepare(&root, &[], true).expect("prepare");
+        drop(out);
+        assert_eq!(names(&root), ["manifest.json", "nested", "new.csv"]);
+        assert_eq!(names(&d), [".r.negsim-notastage", "r"]);
         let _ = fs::remove_dir_all(&d);
     }
 }

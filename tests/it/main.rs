@@ -9,6 +9,7 @@ mod crn;
 mod determinism;
 mod docs;
 mod explore;
+mod faults;
 mod golden;
 mod habits;
 mod hostile;
