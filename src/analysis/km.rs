@@ -75,6 +75,25 @@ impl KmCounts {
         (0..GROUPS).map(|g| self.censored[g * self.len + d]).sum()
     }
 
+    /// Checks the shape (`len` durations per group) and that there are at most `max_spells`
+    /// spells (an edited partial result otherwise wraps a merge around).
+    pub fn check(&self, max_spells: u64) -> Result<(), String> {
+        let total = self
+            .events
+            .iter()
+            .chain(&self.censored)
+            .try_fold(0u64, |a, &c| a.checked_add(c));
+        let shape =
+            self.events.len() == GROUPS * self.len && self.censored.len() == GROUPS * self.len;
+        if shape && total.is_some_and(|t| t <= max_spells) {
+            Ok(())
+        } else {
+            Err(format!(
+                "duration counts of another shape, or more than {max_spells} spells"
+            ))
+        }
+    }
+
     /// Number of spells and of observed (uncensored) ends.
     pub fn totals(&self) -> (u64, u64) {
         let e: u64 = self.events.iter().sum();

@@ -38,6 +38,14 @@ const TWO_52: f64 = 4_503_599_627_370_496.0;
 /// 2^62, below which a rounded f64 converts to i64 exactly.
 const TWO_62: f64 = 4_611_686_018_427_387_904.0;
 
+/// Largest magnitude of a value summed by [`Moments`] (model metrics are tariffs up to 1,000 %,
+/// counts up to 4 x 100,000 weeks): what a partial result's sums are checked against.
+pub const MAX_VALUE: f64 = 1e6;
+
+/// Most values whose exact sums cannot overflow: 10^9 values of magnitude [`MAX_VALUE`] keep the
+/// sum of squares below 2^127.
+pub const MAX_VALUES: u64 = 1_000_000_000;
+
 /// A fixed-point sum back as a float.
 #[inline]
 pub fn from_fixed(q: i128) -> f64 {
@@ -85,6 +93,28 @@ impl Moments {
         self.n += 1;
         self.s1 += q;
         self.s2 += q * q;
+    }
+
+    /// Checks that these sums can come from at most `max_n` values of magnitude at most
+    /// [`MAX_VALUE`] (an edited or damaged partial result otherwise wraps a merge around):
+    /// `|s1| <= n M`, `0 <= s2 <= n M^2` and `s1^2 <= n s2` (Cauchy–Schwarz), in fixed point.
+    pub fn check(&self, max_n: u64) -> Result<(), String> {
+        let n = self.n as f64;
+        let m = MAX_VALUE * SCALE;
+        let (s1, s2) = (self.s1 as f64, self.s2 as f64);
+        let ok = self.n <= max_n
+            && s1.abs() <= n * m
+            && s2 >= 0.0
+            && s2 <= n * m * m
+            && s1 * s1 <= n * s2 * (1.0 + 1e-9) + 1.0;
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "moments (n {}, sums {} and {}) that no {max_n} values of magnitude up to {MAX_VALUE} give",
+                self.n, self.s1, self.s2
+            ))
+        }
     }
 
     /// Adds another accumulator (exact: the order of merges does not matter).
@@ -282,14 +312,33 @@ impl TryFrom<SparseHistogram> for Histogram {
             if b >= s.bins {
                 return Err(format!("histogram bin {b} out of range"));
             }
-            h.counts[b] += c;
-            h.total += c;
+            h.counts[b] = h.counts[b]
+                .checked_add(c)
+                .ok_or("histogram counts beyond 2^64")?;
+            h.total = h
+                .total
+                .checked_add(c)
+                .ok_or("histogram counts beyond 2^64")?;
         }
         Ok(h)
     }
 }
 
 impl Histogram {
+    /// Checks that the histogram holds at most `max_n` values and that its total is its counts'
+    /// sum (an edited partial result otherwise wraps a merge around).
+    pub fn check(&self, max_n: u64) -> Result<(), String> {
+        let sum = self.counts.iter().try_fold(0u64, |a, &c| a.checked_add(c));
+        if sum == Some(self.total) && self.total <= max_n {
+            Ok(())
+        } else {
+            Err(format!(
+                "a histogram of {} values whose counts do not add up to it (at most {max_n})",
+                self.total
+            ))
+        }
+    }
+
     /// Adds the counts of `o` (same bins; exact in any order).
     pub fn merge(&mut self, o: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(&o.counts) {
@@ -517,6 +566,14 @@ impl PairedCounts {
             (false, true) => self.only_b += 1,
             (false, false) => self.neither += 1,
         }
+    }
+
+    /// Pairs counted, or None past 2^64.
+    pub fn total(&self) -> Option<u64> {
+        self.both
+            .checked_add(self.only_a)?
+            .checked_add(self.only_b)?
+            .checked_add(self.neither)
     }
 
     /// Adds another table.

@@ -6,7 +6,7 @@
 
 use crate::analysis::cycle::Spell;
 use crate::analysis::km::KmCounts;
-use crate::analysis::stats::{Histogram, Moments, PairedCounts, to_fixed};
+use crate::analysis::stats::{Histogram, MAX_VALUE, MAX_VALUES, Moments, PairedCounts, to_fixed};
 use crate::model::Params;
 
 use super::record::{Kind, METRICS, RunStats, WeekPoint};
@@ -276,6 +276,57 @@ impl ArmAggregate {
 }
 
 impl Aggregate {
+    /// Checks that every count and sum is one that `runs` replicates can give, so that merging
+    /// checked aggregates of at most [`MAX_VALUES`] replicates in all cannot overflow: a partial
+    /// result with an edited moment is refused instead of wrapping to a mean of -1e28.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.runs;
+        if n > MAX_VALUES {
+            return Err(format!(
+                "{n} replicates, more than the {MAX_VALUES} whose sums are exact"
+            ));
+        }
+        let spells = n.saturating_mul(u64::from(self.weeks) + 1);
+        let m = MAX_VALUE * (1u64 << 28) as f64;
+        for (i, a) in self.arms.iter().enumerate() {
+            let arm = |e: String| format!("arm {}: {e}", i + 1);
+            for x in &a.moments {
+                x.check(n).map_err(arm)?;
+            }
+            for h in a.hists.iter().chain(&a.weekly.hists) {
+                h.check(n).map_err(arm)?;
+            }
+            for k in [
+                &a.km_strict,
+                &a.km_tariff,
+                &a.km_durable,
+                &a.km_strict_window,
+                &a.km_tariff_window,
+            ] {
+                k.check(spells).map_err(arm)?;
+            }
+            let w = &a.weekly;
+            let sums_ok = w.sums.iter().all(|&s| (s as f64).abs() <= n as f64 * m);
+            let regimes_ok = w
+                .regimes
+                .chunks(3)
+                .all(|c| c.iter().try_fold(0u64, |t, &x| t.checked_add(x)) == Some(w.n));
+            if w.n != if w.weeks == 0 { w.n } else { n } || !sums_ok || !regimes_ok {
+                return Err(arm("weekly series that these replicates cannot give".into()));
+            }
+        }
+        for (i, p) in self.paired.iter().enumerate() {
+            for x in &p.diffs {
+                x.check(n)
+                    .map_err(|e| format!("arm {} paired: {e}", i + 2))?;
+            }
+            if p.binary.iter().any(|b| b.total().is_none_or(|t| t > n)) {
+                return Err(format!("arm {} paired: more pairs than replicates", i + 2));
+            }
+        }
+        Ok(())
+    }
+
     /// Adds the aggregate of a disjoint set of replicates of the same arms (exact: the result does
     /// not depend on how replicates were split or in which order parts are merged).
     pub fn merge(&mut self, o: &Aggregate) -> Result<(), String> {

@@ -19,7 +19,7 @@ use crate::scenario::Text;
 use crate::ensemble::job::{MAX_SECONDS, SECONDS_PER_REPLICATE_WEEK, human_time, shard_range};
 
 /// Format of explore_partial.json.
-const PARTIAL_FORMAT: u32 = 2;
+const PARTIAL_FORMAT: u32 = 3;
 
 /// File a shard writes.
 pub const PARTIAL_FILE: &str = "explore_partial.json";
@@ -59,7 +59,7 @@ pub struct StudyOptions {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Partial {
     format: u32,
-    negsim_version: String,
+    build: crate::report::manifest::Build,
     /// The study as specified (merge rebuilds it from this and the texts).
     spec: StudySpec,
     fingerprint: String,
@@ -138,7 +138,7 @@ pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
     if let Some(shard) = o.shard {
         let part = Partial {
             format: PARTIAL_FORMAT,
-            negsim_version: env!("CARGO_PKG_VERSION").into(),
+            build: crate::report::manifest::Build::current(),
             spec: study.spec.clone(),
             fingerprint: study.fingerprint.clone(),
             shard,
@@ -155,6 +155,7 @@ pub fn run(o: &StudyOptions, stop: &AtomicBool) -> Result<PathBuf, Failure> {
         let json = serde_json::to_string(&part).map_err(input)?;
         let mut out = out;
         out.write(PARTIAL_FILE, json.as_bytes()).map_err(input)?;
+        super::shard::write_shard_manifest(&mut out, "explore", PARTIAL_FILE).map_err(input)?;
         let root = out.root().to_path_buf();
         out.commit().map_err(input)?;
         outln!(
@@ -200,12 +201,14 @@ pub fn merge(
     let started_utc = now_utc();
     let mut parts: Vec<(PathBuf, Partial)> = Vec::new();
     for d in dirs {
-        let part: Partial = super::shard::read_shard_file(
+        let (part, _): (Partial, _) =
+            super::shard::read_shard_file(d, PARTIAL_FILE, "an explore shard", PARTIAL_FORMAT)?;
+        super::shard::check_range(
             d,
-            PARTIAL_FILE,
-            "an explore shard",
-            PARTIAL_FORMAT,
-            |p: &Partial| (p.format, p.negsim_version.as_str()),
+            part.shard,
+            (part.range.0 as u64, part.range.1 as u64),
+            part.total as u64,
+            "points",
         )?;
         if let Some((first_dir, first)) = parts.first() {
             if first.fingerprint != part.fingerprint {
@@ -276,6 +279,7 @@ pub fn merge(
     }
     let out_path =
         out.unwrap_or_else(|| crate::report::output::default_out(&study.default_folder(None)));
+    super::shard::refuse_inside_shards(&out_path, dirs)?;
     let dir = OutputDir::prepare(&out_path, &[], force).map_err(input)?;
     finish(
         &study,

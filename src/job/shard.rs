@@ -21,15 +21,52 @@ use crate::report::run::{Finish, finish};
 /// Largest partial.json read, in bytes.
 const MAX_PARTIAL_BYTES: u64 = 2_000_000_000;
 
-/// Reads and parses a shard's JSON file `name` in `dir` (at most [`MAX_PARTIAL_BYTES`]), checking
-/// that this negsim wrote it: `version_of` gives the file's (format, negsim version).
+/// The SHA-256 of every file of a shard, by relative path.
+pub type Hashes = BTreeMap<String, String>;
+
+/// The SHA-256 of every file of the shard in `dir`, from its manifest.json.
+pub fn shard_hashes(dir: &Path) -> Result<Hashes, Failure> {
+    let p = dir.join(crate::report::output::MANIFEST);
+    let shown = p.display().to_string();
+    let bytes = crate::scenario::read_bounded(&p, "shard manifest", 64 << 20).map_err(|e| {
+        Failure::Input(format!(
+            "{e} (is '{}' the output directory of a shard?)",
+            dir.display()
+        ))
+    })?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Failure::Input(format!("'{shown}' is not a shard's manifest: {e}")))?;
+    let map = v.get("sha256").and_then(|m| m.as_object()).ok_or_else(|| {
+        Failure::Input(format!(
+            "'{shown}' lists no file hashes, so its shard cannot be verified: rerun the shards with this negsim"
+        ))
+    })?;
+    Ok(map
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect())
+}
+
+/// The part of a shard's JSON file that says who wrote it, read before the rest.
+#[derive(serde::Deserialize)]
+struct Head {
+    format: u32,
+    #[serde(default)]
+    build: Option<crate::report::manifest::Build>,
+    #[serde(default)]
+    negsim_version: Option<String>,
+}
+
+/// Reads and parses a shard's JSON file `name` in `dir` (at most [`MAX_PARTIAL_BYTES`]): checks
+/// it against the SHA-256 its manifest.json lists, and that the same build of negsim wrote it
+/// (format `format`, [`crate::report::manifest::Build`]). Returns it with the hashes of all the
+/// shard's files.
 pub fn read_shard_file<T: serde::de::DeserializeOwned>(
     dir: &Path,
     name: &str,
     what: &str,
     format: u32,
-    version_of: impl Fn(&T) -> (u32, &str),
-) -> Result<T, Failure> {
+) -> Result<(T, Hashes), Failure> {
     let p = dir.join(name);
     let shown = p.display().to_string();
     std::fs::metadata(&p).map_err(|e| {
@@ -41,18 +78,88 @@ pub fn read_shard_file<T: serde::de::DeserializeOwned>(
     })?;
     let bytes = crate::scenario::read_bounded(&p, "partial result", MAX_PARTIAL_BYTES)
         .map_err(Failure::Input)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::Input(format!("'{shown}' is not UTF-8 text")))?;
-    let part: T = serde_json::from_str(&text)
-        .map_err(|e| Failure::Input(format!("'{shown}' is not a partial result of {what}: {e}")))?;
-    let (f, v) = version_of(&part);
-    if f != format || v != env!("CARGO_PKG_VERSION") {
+    let hashes = shard_hashes(dir)?;
+    let digest = {
+        use sha2::Digest as _;
+        crate::report::manifest::hex(&sha2::Sha256::digest(&bytes))
+    };
+    if hashes.get(name) != Some(&digest) {
         return Err(Failure::Input(format!(
-            "'{shown}' was written by negsim {v} (format {f}); this is negsim {} (format {format}): rerun the shards with one version",
-            env!("CARGO_PKG_VERSION")
+            "'{shown}' does not match the SHA-256 in its manifest.json: it was changed or damaged after its shard wrote it"
         )));
     }
-    Ok(part)
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Input(format!("'{shown}' is not UTF-8 text")))?;
+    let head: Head = serde_json::from_str(&text)
+        .map_err(|e| Failure::Input(format!("'{shown}' is not a partial result of {what}: {e}")))?;
+    let here = crate::report::manifest::Build::current();
+    let differs = match &head.build {
+        Some(b) => here.differs(b),
+        None => Some(format!(
+            "version {}, format {}",
+            head.negsim_version.as_deref().unwrap_or("unknown"),
+            head.format
+        )),
+    };
+    if head.format != format || differs.is_some() {
+        return Err(Failure::Input(format!(
+            "'{shown}' was written by another build of negsim ({}); merge needs the shards and the merge run by one build",
+            differs.unwrap_or_else(|| format!("format {}, this negsim {format}", head.format))
+        )));
+    }
+    let part: T = serde_json::from_str(&text)
+        .map_err(|e| Failure::Input(format!("'{shown}' is not a partial result of {what}: {e}")))?;
+    Ok((part, hashes))
+}
+
+/// Writes the manifest of a shard whose result is one JSON file `file` (worlds and explore
+/// shards): it marks the folder as a negsim result and carries the file's SHA-256 and the build,
+/// which `merge` verifies ([`read_shard_file`]).
+pub fn write_shard_manifest(
+    out: &mut OutputDir,
+    command: &str,
+    file: &str,
+) -> Result<(), crate::report::output::OutputError> {
+    let manifest = serde_json::json!({
+        "command": command,
+        "files": [file, crate::report::output::MANIFEST],
+        "sha256": { file: out.digest(file)? },
+        "build": crate::report::manifest::Build::current(),
+    });
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    out.write(
+        crate::report::output::MANIFEST,
+        format!("{text}\n").as_bytes(),
+    )
+}
+
+/// Fails unless shard `(k, n)` of `total` items holds exactly its range, `shard_range(total, k,
+/// n)`: a copy of one shard relabelled as another, or an edited range, is refused.
+pub fn check_range(
+    dir: &Path,
+    (k, n): (u64, u64),
+    range: (u64, u64),
+    total: u64,
+    what: &str,
+) -> Result<(), Failure> {
+    if n == 0 || k == 0 || k > n || n > total.max(1) {
+        return Err(Failure::Input(format!(
+            "'{}' says it is shard {k} of {n} of {total} {what}, which is not a shard",
+            dir.display()
+        )));
+    }
+    let expected = crate::ensemble::job::shard_range(total, k, n);
+    if range != (expected.start, expected.end) {
+        return Err(Failure::Input(format!(
+            "'{}': shard {k} of {n} holds {what} {}..{}, not its own {}..{} (a copy of another shard, or edited)",
+            dir.display(),
+            range.0,
+            range.1,
+            expected.start,
+            expected.end
+        )));
+    }
+    Ok(())
 }
 
 /// Adds shard `k` read from `dir` to `parts`, refusing one that `differs` from the shards already
@@ -102,14 +209,22 @@ pub fn check_complete(n: u64, present: impl Fn(u64) -> bool) -> Result<(), Failu
     }
 }
 
-fn read_partial(dir: &Path) -> Result<Partial, Failure> {
-    read_shard_file(
-        dir,
-        "partial.json",
-        "a shard",
-        PARTIAL_FORMAT,
-        |p: &Partial| (p.format, p.negsim_version.as_str()),
-    )
+fn read_partial(dir: &Path) -> Result<(Partial, Hashes), Failure> {
+    let (p, hashes): (Partial, _) =
+        read_shard_file(dir, "partial.json", "a shard", PARTIAL_FORMAT)?;
+    check_range(dir, p.shard, p.range, p.runs_total, "replicates")?;
+    if p.aggregate.runs != p.range.1 - p.range.0 {
+        return Err(Failure::Input(format!(
+            "'{}': its aggregate holds {} replicates, its range {}",
+            dir.display(),
+            p.aggregate.runs,
+            p.range.1 - p.range.0
+        )));
+    }
+    p.aggregate
+        .check()
+        .map_err(|e| Failure::Input(format!("'{}': partial.json: {e}", dir.display())))?;
+    Ok((p, hashes))
 }
 
 fn same_run(a: &Partial, b: &Partial) -> Option<&'static str> {
@@ -138,20 +253,122 @@ fn same_run(a: &Partial, b: &Partial) -> Option<&'static str> {
     }
 }
 
-/// Copies `src` to the writer, skipping its first line (the header) unless `keep_header`.
-fn append(src: &Path, w: &mut impl Write, keep_header: bool) -> std::io::Result<()> {
+/// What the rows of a shard's CSV file must say: its first field is the replicate.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// runs.csv: one row per replicate of the range, in order.
+    EachOf(u64, u64),
+    /// events.csv: rows of replicates in the range, in non-decreasing order.
+    Within(u64, u64),
+}
+
+/// Longest row of a shard's CSV file read, in bytes (a row is a few hundred).
+const MAX_ROW_BYTES: u64 = 1 << 20;
+
+/// Copies `src` to the writer, skipping its first line (the header) unless `keep_header`, and
+/// verifies it on the way: its SHA-256 must be `sha256` (from the shard's manifest), every row
+/// must end with a newline, and the rows must be those of the shard's replicates (`rows`).
+fn append(
+    src: &Path,
+    w: &mut impl Write,
+    keep_header: bool,
+    sha256: Option<&String>,
+    rows: Rows,
+) -> std::io::Result<()> {
+    use sha2::Digest as _;
+    let bad = |why: String| std::io::Error::other(why);
     // A shard's rows are a regular file: a device (/dev/zero) would be copied forever.
-    if !std::fs::metadata(src)?.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a shard's runs.csv is one)",
+    let meta = std::fs::metadata(src)?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file (a shard's CSV files are)".into()));
+    }
+    let Some(expected) = sha256 else {
+        return Err(bad("its manifest.json lists no SHA-256 for it".into()));
+    };
+    // Read no more than the file held when opened (one byte more tells that it grew).
+    let mut r = BufReader::new(std::io::Read::take(
+        std::fs::File::open(src)?,
+        meta.len() + 1,
+    ));
+    let mut h = sha2::Sha256::new();
+    let mut line = Vec::new();
+    let (mut n, mut last) = (0u64, None::<u64>);
+    let mut read = 0u64;
+    loop {
+        line.clear();
+        let got = std::io::Read::take(&mut r, MAX_ROW_BYTES).read_until(b'\n', &mut line)?;
+        if got == 0 {
+            break;
+        }
+        read += got as u64;
+        if read > meta.len() {
+            return Err(bad("it grew while it was read".into()));
+        }
+        h.update(&line);
+        if line.last() != Some(&b'\n') {
+            return Err(bad(format!("row {n} is cut short (no end of line)")));
+        }
+        let header = last.is_none() && n == 0 && line.starts_with(b"replicate,");
+        if header {
+            if keep_header {
+                w.write_all(&line)?;
+            }
+            last = Some(u64::MAX);
+            continue;
+        }
+        let rep: Option<u64> = line
+            .split(|&b| b == b',')
+            .next()
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .and_then(|f| f.trim_end().parse().ok());
+        let prev = last.filter(|&l| l != u64::MAX);
+        let ok = match (rows, rep) {
+            (Rows::EachOf(a, _), Some(x)) => x == a + n,
+            (Rows::Within(a, b), Some(x)) => (a..b).contains(&x) && prev.is_none_or(|p| p <= x),
+            (_, None) => false,
+        };
+        if !ok || last.is_none() {
+            return Err(bad(format!(
+                "row {} does not belong to this shard's replicates (replicate {})",
+                n + 1,
+                rep.map_or("missing".into(), |x| x.to_string())
+            )));
+        }
+        last = rep;
+        n += 1;
+        w.write_all(&line)?;
+    }
+    if crate::report::manifest::hex(&h.finalize()) != *expected {
+        return Err(bad(
+            "it does not match the SHA-256 in its shard's manifest.json (changed or damaged after the shard wrote it)".into(),
         ));
     }
-    let mut r = BufReader::new(std::fs::File::open(src)?);
-    if !keep_header {
-        let mut header = String::new();
-        r.read_line(&mut header)?;
+    if let Rows::EachOf(a, b) = rows
+        && n != b - a
+    {
+        return Err(bad(format!(
+            "it holds {n} rows, its shard {} replicates",
+            b - a
+        )));
     }
-    std::io::copy(&mut r, w)?;
+    Ok(())
+}
+
+/// Refuses a merged result written into, around or inside a shard's folder: `--force` would
+/// replace the shard while it is read, and a merged folder merged again double-counts.
+pub fn refuse_inside_shards(out: &Path, dirs: &[PathBuf]) -> Result<(), Failure> {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let o = abs(out);
+    if let Some(d) = dirs
+        .iter()
+        .find(|d| o.starts_with(abs(d)) || abs(d).starts_with(&o))
+    {
+        return Err(Failure::Input(format!(
+            "--out '{}' is, holds or lies inside the shard folder '{}': write the merged result elsewhere",
+            out.display(),
+            d.display()
+        )));
+    }
     Ok(())
 }
 
@@ -171,24 +388,24 @@ pub fn merge_runs(
             "merge needs the output directories of the shards".into(),
         ));
     }
-    let mut parts: BTreeMap<u64, (PathBuf, Partial)> = BTreeMap::new();
+    let mut parts: BTreeMap<u64, (PathBuf, (Partial, Hashes))> = BTreeMap::new();
     for d in dirs {
-        let p = read_partial(d)?;
+        let (p, hashes) = read_partial(d)?;
         let k = p.shard.0;
-        add_shard(&mut parts, d, k, p, same_run)?;
+        add_shard(&mut parts, d, k, (p, hashes), |a, b| same_run(&a.0, &b.0))?;
     }
-    let n = parts.values().next().map_or(0, |(_, p)| p.shard.1);
+    let n = parts.values().next().map_or(0, |(_, (p, _))| p.shard.1);
     check_complete(n, |k| parts.contains_key(&k))?;
     let first = &parts
         .values()
         .next()
-        .map(|(_, p)| p)
+        .map(|(_, (p, _))| p)
         .ok_or_else(|| Failure::Input("no shard".into()))?;
     let prep = rebuild(&first.base, &first.arms, first.weeks)?;
     let params: Vec<&Params> = prep.arms.iter().map(|a| &a.params).collect();
     let mut agg = Aggregate::new(&params);
     let mut stories = vec![None; prep.arms.len()];
-    for (_, p) in parts.values() {
+    for (_, (p, _)) in parts.values() {
         agg.merge(&p.aggregate)
             .map_err(|e| Failure::Input(format!("shard {}: {e}", p.shard.0)))?;
         for (s, ps) in stories.iter_mut().zip(&p.stories) {
@@ -221,6 +438,7 @@ pub fn merge_runs(
     } else {
         Vec::new()
     };
+    refuse_inside_shards(&out_path, dirs)?;
     let mut od = OutputDir::prepare(&out_path, &subdirs, force)
         .map_err(|e| Failure::Input(e.to_string()))?;
     let prefixes: Vec<String> = if compare {
@@ -238,8 +456,13 @@ pub fn merge_runs(
         for name in names {
             let rel = format!("{prefix}{name}");
             let mut w = od.create(&rel).map_err(|e| Failure::Input(e.to_string()))?;
-            for (i, (dir, _)) in parts.values().enumerate() {
-                append(&dir.join(&rel), &mut w, i == 0).map_err(|e| {
+            for (i, (dir, (p, hashes))) in parts.values().enumerate() {
+                let rows = if name == "runs.csv" {
+                    Rows::EachOf(p.range.0, p.range.1)
+                } else {
+                    Rows::Within(p.range.0, p.range.1)
+                };
+                append(&dir.join(&rel), &mut w, i == 0, hashes.get(&rel), rows).map_err(|e| {
                     Failure::Input(format!(
                         "cannot copy '{}': {}",
                         dir.join(&rel).display(),
@@ -273,8 +496,8 @@ pub fn merge_runs(
 pub struct Partial {
     /// Format version of this file.
     pub format: u32,
-    /// negsim version that wrote it (merging requires the same).
-    pub negsim_version: String,
+    /// The build that wrote it (merging requires the same).
+    pub build: crate::report::manifest::Build,
     /// "run" or "compare".
     pub command: String,
     /// Seed.
@@ -364,7 +587,7 @@ pub fn partial_arms(prep: &Prepared) -> Vec<PartialArm> {
 }
 
 /// Format version of partial.json.
-pub const PARTIAL_FORMAT: u32 = 1;
+pub const PARTIAL_FORMAT: u32 = 2;
 
 #[allow(clippy::too_many_arguments)]
 pub fn write_partial(
@@ -380,7 +603,7 @@ pub fn write_partial(
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let partial = Partial {
         format: PARTIAL_FORMAT,
-        negsim_version: env!("CARGO_PKG_VERSION").into(),
+        build: crate::report::manifest::Build::current(),
         command: ctx.command.into(),
         seed: ctx.seed,
         runs_total: total,
@@ -407,13 +630,16 @@ pub fn write_partial(
         files.push(format!("{p}events.csv"));
     }
     files.extend(["partial.json".to_string(), "manifest.json".to_string()]);
-    out.write(
-        "manifest.json",
-        crate::report::run::manifest(ctx, prep, range.end - range.start, files.clone())
-            .to_json()
-            .as_bytes(),
-    )
-    .map_err(err)?;
+    let mut manifest =
+        crate::report::run::manifest(ctx, prep, range.end - range.start, files.clone());
+    for f in &files[..files.len() - 1] {
+        manifest
+            .sha256
+            .insert(f.clone(), out.digest(f).map_err(err)?);
+    }
+    manifest.build = Some(crate::report::manifest::Build::current());
+    out.write("manifest.json", manifest.to_json().as_bytes())
+        .map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
     outln!(

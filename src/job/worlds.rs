@@ -102,14 +102,14 @@ pub fn execute(
 pub const PARTIAL_FILE: &str = "worlds_partial.json";
 
 /// Format version of [`PARTIAL_FILE`].
-const PARTIAL_FORMAT: u32 = 1;
+const PARTIAL_FORMAT: u32 = 2;
 
 /// A worlds shard's mergeable result: what rebuilds the arms, the inputs and the posterior, and
 /// the outcomes of its worlds. Per-world outcomes are scalars, so a shard's file stays small.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct WorldsPartial {
     format: u32,
-    negsim_version: String,
+    build: crate::report::manifest::Build,
     command: String,
     seed: u64,
     worlds: u64,
@@ -138,7 +138,7 @@ fn write_partial(
     let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
     let part = WorldsPartial {
         format: PARTIAL_FORMAT,
-        negsim_version: env!("CARGO_PKG_VERSION").into(),
+        build: crate::report::manifest::Build::current(),
         command: ctx.command.into(),
         seed: ctx.seed,
         worlds: wp.worlds,
@@ -154,6 +154,7 @@ fn write_partial(
     let json = serde_json::to_string(&part)
         .map_err(|e| Failure::Input(format!("cannot encode the partial result: {e}")))?;
     out.write(PARTIAL_FILE, json.as_bytes()).map_err(err)?;
+    super::shard::write_shard_manifest(&mut out, ctx.command, PARTIAL_FILE).map_err(err)?;
     let root = out.root().to_path_buf();
     out.commit().map_err(err)?;
     outln!(
@@ -195,23 +196,17 @@ pub fn merge(
     let mut parts: std::collections::BTreeMap<u64, (PathBuf, WorldsPartial)> =
         std::collections::BTreeMap::new();
     for d in dirs {
-        let p: WorldsPartial = super::shard::read_shard_file(
-            d,
-            PARTIAL_FILE,
-            "a worlds shard",
-            PARTIAL_FORMAT,
-            |p: &WorldsPartial| (p.format, p.negsim_version.as_str()),
-        )?;
+        let (p, _): (WorldsPartial, _) =
+            super::shard::read_shard_file(d, PARTIAL_FILE, "a worlds shard", PARTIAL_FORMAT)?;
         let k = p.shard.0;
-        let expected = crate::ensemble::job::shard_range(p.worlds, k, p.shard.1);
-        if (p.range.0, p.range.1) != (expected.start, expected.end)
-            || p.out.len() as u64 != expected.end - expected.start
-        {
+        super::shard::check_range(d, p.shard, p.range, p.worlds, "worlds")?;
+        if p.out.len() as u64 != p.range.1 - p.range.0 {
             return Err(Failure::Input(format!(
-                "'{}': shard {k} should hold worlds {}..{}",
+                "'{}': shard {k} should hold worlds {}..{}, it holds {}",
                 d.display(),
-                expected.start,
-                expected.end
+                p.range.0,
+                p.range.1,
+                p.out.len()
             )));
         }
         super::shard::add_shard(&mut parts, d, k, p, same_run)?;
@@ -251,6 +246,7 @@ pub fn merge(
     let out_path = out.unwrap_or_else(|| {
         crate::report::output::default_out(&format!("worlds-{}", prep.loaded[0].scenario.meta.name))
     });
+    super::shard::refuse_inside_shards(&out_path, dirs)?;
     let od =
         OutputDir::prepare(&out_path, &[], force).map_err(|e| Failure::Input(e.to_string()))?;
     let ctx = Finish {

@@ -1,6 +1,8 @@
 //! manifest.json: what produced a result (version, inputs and their hashes, seed, sizes, threads,
 //! command line, wall time). The only output that differs between identical runs.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::scenario::date::Date;
@@ -20,6 +22,59 @@ pub struct ArmEntry {
 
 /// The git commit this binary was built from (`build.rs`; "unknown" outside a git checkout).
 pub const GIT_COMMIT: &str = env!("NEGSIM_GIT_COMMIT");
+
+/// What a binary was built from (`build.rs`): two shards merge only if they were written by the
+/// same build as the merging binary, since two builds that share a version string may differ in
+/// code.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Build {
+    /// negsim version.
+    pub version: String,
+    /// Full git commit ("unknown" outside a git checkout).
+    pub commit: String,
+    /// Whether the sources differed from the commit ("true", "false" or "unknown").
+    pub dirty: String,
+    /// SHA-256 of the sources that make the binary (src/, scenarios/, Cargo.toml, build.rs).
+    pub source_sha256: String,
+    /// SHA-256 of Cargo.lock.
+    pub cargo_lock_sha256: String,
+    /// `rustc -V` of the compiler.
+    pub rustc: String,
+}
+
+impl Build {
+    /// This binary's build.
+    pub fn current() -> Build {
+        Build {
+            version: env!("CARGO_PKG_VERSION").into(),
+            commit: env!("NEGSIM_GIT_COMMIT_FULL").into(),
+            dirty: env!("NEGSIM_GIT_DIRTY").into(),
+            source_sha256: env!("NEGSIM_SOURCE_SHA256").into(),
+            cargo_lock_sha256: env!("NEGSIM_CARGO_LOCK_SHA256").into(),
+            rustc: env!("NEGSIM_RUSTC").into(),
+        }
+    }
+
+    /// The first field in which `other` differs from this build, with both values.
+    pub fn differs(&self, other: &Build) -> Option<String> {
+        let fields = [
+            ("version", &self.version, &other.version),
+            ("git commit", &self.commit, &other.commit),
+            ("changes since the commit", &self.dirty, &other.dirty),
+            ("source hash", &self.source_sha256, &other.source_sha256),
+            (
+                "Cargo.lock hash",
+                &self.cargo_lock_sha256,
+                &other.cargo_lock_sha256,
+            ),
+            ("compiler", &self.rustc, &other.rustc),
+        ];
+        fields
+            .iter()
+            .find(|(_, a, b)| a != b)
+            .map(|(what, a, b)| format!("{what} {b}, this negsim {a}"))
+    }
+}
 
 /// "negsim 0.1.0, commit 0123456789ab": the line every report carries, so that a cited number
 /// can be traced to the code that produced it (CHANGELOG.md says what changed between them).
@@ -68,6 +123,17 @@ pub struct Manifest {
     pub set: Vec<String>,
     /// The reproducibility promise.
     pub determinism: &'static str,
+    /// SHA-256 of each file (only in a shard's manifest, which `merge` checks).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sha256: BTreeMap<String, String>,
+    /// What built the binary (only in a shard's manifest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+}
+
+/// Lower-case hex of a SHA-256 digest.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The promise written into every manifest.

@@ -678,6 +678,32 @@ impl OutputDir {
         finish(w).map_err(|e| self.write_error(rel, &e))
     }
 
+    /// The SHA-256 (hex) of the file `rel` this run has written and finished (read back from
+    /// where it is staged), for a shard's manifest.
+    pub fn digest(&self, rel: &str) -> Result<String, OutputError> {
+        use sha2::Digest as _;
+        let at = self
+            .files
+            .iter()
+            .find(|(_, fin)| *fin == self.root.join(rel))
+            .map(|(at, _)| at.clone())
+            .ok_or_else(|| OutputError(format!("'{rel}' was not written by this run")))?;
+        let mut h = sha2::Sha256::new();
+        let mut f = File::open(&at)
+            .map_err(|e| OutputError(format!("cannot read '{}': {}", at.display(), reason(&e))))?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = io::Read::read(&mut f, &mut buf).map_err(|e| {
+                OutputError(format!("cannot read '{}': {}", at.display(), reason(&e)))
+            })?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(super::manifest::hex(&h.finalize()))
+    }
+
     /// An error for a failed write to `rel`.
     pub fn write_error(&self, rel: &str, e: &io::Error) -> OutputError {
         OutputError(format!(

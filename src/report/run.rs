@@ -90,6 +90,8 @@ pub fn manifest(ctx: &Finish, prep: &Prepared, runs: u64, files: Vec<String>) ->
             })
             .unwrap_or_default(),
         determinism: DETERMINISM,
+        sha256: Default::default(),
+        build: None,
     }
 }
 
