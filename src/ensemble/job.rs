@@ -103,31 +103,80 @@ pub fn human_time(s: f64) -> String {
     indicatif::HumanDuration(std::time::Duration::from_secs_f64(s.clamp(0.0, 1e15))).to_string()
 }
 
-/// Refuses sizes that would run out of time, memory or disk, with an estimate.
+/// Weeks of each replicate of the pilot that measures a scenario's cost ([`pilot_cost`]).
+const PILOT_WEEKS: u32 = 52;
+
+/// Replicates per arm of the pilot.
+const PILOT_REPLICATES: u64 = 4;
+
+/// Bytes of events.csv per traced replicate and arm (measured: 200,000 traced replicates of the
+/// baseline wrote 1.4 GB).
+const BYTES_PER_TRACED: f64 = 7_000.0;
+
+/// Seconds per replicate-week of these arms on one thread, measured by a pilot: a few
+/// replicates of up to [`PILOT_WEEKS`] weeks per arm, run and discarded before the real run
+/// (their streams are not the run's, and nothing of them is kept). The cost of a week grows
+/// with a scenario's factions, channels and calendar: a fixed figure under-estimated a large
+/// scenario 400-fold. Never below [`SECONDS_PER_REPLICATE_WEEK`], which also covers the
+/// aggregate and the writers.
+pub fn pilot_cost(arms: &[Arm]) -> f64 {
+    let started = std::time::Instant::now();
+    let mut replicate_weeks = 0u64;
+    for a in arms {
+        let mut p = a.params.clone();
+        p.weeks = p.weeks.min(PILOT_WEEKS);
+        for r in 0..PILOT_REPLICATES {
+            let key = crate::model::StreamKey {
+                seed: 0,
+                replicate: r,
+                arm_salt: 0,
+            };
+            crate::model::run_replicate(&p, key, &mut crate::model::NoEvents, |_, _| {});
+            replicate_weeks += u64::from(p.weeks);
+        }
+    }
+    let measured = started.elapsed().as_secs_f64() / replicate_weeks.max(1) as f64;
+    measured.max(SECONDS_PER_REPLICATE_WEEK)
+}
+
+/// Refuses sizes that would run out of time, memory or disk, with an estimate. Time comes from
+/// a pilot of the scenario itself ([`pilot_cost`]); memory counts the aggregate each worker
+/// thread keeps besides the main one; disk counts runs.csv and the events of `trace` traced
+/// replicates.
 pub fn check_size(
     runs: u64,
     arms: &[Arm],
     threads: usize,
     runs_csv: bool,
+    trace: u64,
     allow_large: bool,
 ) -> Result<(), Failure> {
     let weeks = arms.first().map_or(0, |a| a.params.weeks) as f64;
     let n_arms = arms.len() as f64;
-    let seconds = runs as f64 * n_arms * weeks * SECONDS_PER_REPLICATE_WEEK / threads.max(1) as f64;
-    let disk = if runs_csv {
+    let per_week = if allow_large {
+        SECONDS_PER_REPLICATE_WEEK
+    } else {
+        pilot_cost(arms)
+    };
+    let seconds = runs as f64 * n_arms * weeks * per_week / threads.max(1) as f64;
+    let rows = if runs_csv {
         runs as f64 * n_arms * BYTES_PER_ROW
     } else {
         0.0
     };
-    let memory: f64 = arms
-        .iter()
-        .map(|a| {
-            let p = &a.params;
-            let bins = 2.0 * (p.sides[0].tariff_max.max(p.sides[1].tariff_max) / crate::ensemble::aggregate::TARIFF_RES + 1.0)
-                + 2.0 * (p.b.implementation.controls_max / crate::ensemble::aggregate::CONTROLS_RES + 1.0);
-            weeks * (bins * 8.0 + 6.0 * 8.0 + 3.0 * 8.0) + 3.0 * 20.0 * 2.0 * 8.0 * weeks
-        })
-        .sum::<f64>()
+    let disk = rows + trace.min(runs) as f64 * n_arms * BYTES_PER_TRACED;
+    // One aggregate per worker thread and one for the merged result.
+    let aggregates = threads.max(1) as f64 + 1.0;
+    let memory: f64 = aggregates
+        * arms
+            .iter()
+            .map(|a| {
+                let p = &a.params;
+                let bins = 2.0 * (p.sides[0].tariff_max.max(p.sides[1].tariff_max) / crate::ensemble::aggregate::TARIFF_RES + 1.0)
+                    + 2.0 * (p.b.implementation.controls_max / crate::ensemble::aggregate::CONTROLS_RES + 1.0);
+                weeks * (bins * 8.0 + 6.0 * 8.0 + 3.0 * 8.0) + 3.0 * 20.0 * 2.0 * 8.0 * weeks
+            })
+            .sum::<f64>()
         // A batch in flight holds its trajectories.
         + (threads as f64 * 3.0) * crate::ensemble::BATCH as f64 * n_arms * weeks * 56.0;
     if allow_large {
@@ -136,22 +185,23 @@ pub fn check_size(
     let mut problems = Vec::new();
     if disk > MAX_RUNS_CSV_BYTES {
         problems.push(format!(
-            "it would write {} of runs.csv (limit {}); use --no-runs-csv or fewer --runs",
+            "it would write {} of runs.csv and traced events (limit {}); use --no-runs-csv, a smaller --trace or fewer --runs",
             human_bytes(disk),
             human_bytes(MAX_RUNS_CSV_BYTES)
         ));
     }
     if memory > MAX_MEMORY_BYTES {
         problems.push(format!(
-            "it would need about {} of memory for weekly statistics (limit {}); use fewer --weeks",
+            "it would need about {} of memory for weekly statistics, one copy per thread (limit {}); use fewer --weeks or --threads",
             human_bytes(memory),
             human_bytes(MAX_MEMORY_BYTES)
         ));
     }
     if seconds > MAX_SECONDS {
         problems.push(format!(
-            "it would take about {} on {threads} threads (limit {}); use fewer --runs or --weeks",
+            "it would take about {} on {threads} threads ({:.2} µs per replicate-week, measured on this scenario; limit {}); use fewer --runs or --weeks",
             human_time(seconds),
+            per_week * 1e6,
             human_time(MAX_SECONDS)
         ));
     }

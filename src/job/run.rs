@@ -110,6 +110,7 @@ pub fn execute_with(
         arms,
         ctx.threads,
         job.runs_csv,
+        job.trace,
         job.allow_large,
     )?;
 

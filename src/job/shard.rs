@@ -262,6 +262,27 @@ enum Rows {
     Within(u64, u64),
 }
 
+/// The replicate of row `n` (0-based, after the header) of a shard's CSV file, checked against
+/// `rows`; `prev` is the previous row's.
+fn row_replicate(line: &[u8], rows: Rows, n: u64, prev: Option<u64>) -> Result<u64, String> {
+    let rep: Option<u64> = line
+        .split(|&b| b == b',')
+        .next()
+        .and_then(|f| std::str::from_utf8(f).ok())
+        .and_then(|f| f.trim_end().parse().ok());
+    match (rows, rep) {
+        (Rows::EachOf(a, _), Some(x)) if x == a + n => Ok(x),
+        (Rows::Within(a, b), Some(x)) if (a..b).contains(&x) && prev.is_none_or(|p| p <= x) => {
+            Ok(x)
+        }
+        _ => Err(format!(
+            "row {} does not belong to this shard's replicates (replicate {})",
+            n + 1,
+            rep.map_or("missing".into(), |x| x.to_string())
+        )),
+    }
+}
+
 /// Longest row of a shard's CSV file read, in bytes (a row is a few hundred).
 const MAX_ROW_BYTES: u64 = 1 << 20;
 
@@ -316,25 +337,10 @@ fn append(
             last = Some(u64::MAX);
             continue;
         }
-        let rep: Option<u64> = line
-            .split(|&b| b == b',')
-            .next()
-            .and_then(|f| std::str::from_utf8(f).ok())
-            .and_then(|f| f.trim_end().parse().ok());
-        let prev = last.filter(|&l| l != u64::MAX);
-        let ok = match (rows, rep) {
-            (Rows::EachOf(a, _), Some(x)) => x == a + n,
-            (Rows::Within(a, b), Some(x)) => (a..b).contains(&x) && prev.is_none_or(|p| p <= x),
-            (_, None) => false,
-        };
-        if !ok || last.is_none() {
-            return Err(bad(format!(
-                "row {} does not belong to this shard's replicates (replicate {})",
-                n + 1,
-                rep.map_or("missing".into(), |x| x.to_string())
-            )));
+        if last.is_none() {
+            return Err(bad("its first line is not the header".into()));
         }
-        last = rep;
+        last = Some(row_replicate(&line, rows, n, last.filter(|&l| l != u64::MAX)).map_err(bad)?);
         n += 1;
         w.write_all(&line)?;
     }

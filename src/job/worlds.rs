@@ -50,6 +50,7 @@ pub fn execute(
         &prep.arms,
         ctx.threads,
         false,
+        0,
         job.allow_large,
     )?;
     let (posterior, posterior_text) = match load_posterior(job, prep, wp)? {

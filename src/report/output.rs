@@ -460,6 +460,61 @@ fn mkdir(d: &Path) -> Result<(), OutputError> {
         .map_err(|e| OutputError(format!("cannot create '{}': {}", d.display(), reason(&e))))
 }
 
+/// Creates `root` and its missing ancestors; returns those it created, outermost first.
+fn create_missing(root: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let shown = root.display();
+    let mut created = Vec::new();
+    if !root.exists() {
+        let mut missing = Vec::new();
+        let mut p = root.to_path_buf();
+        while !p.as_os_str().is_empty() && !p.exists() {
+            missing.push(p.clone());
+            if !p.pop() {
+                break;
+            }
+        }
+        for d in missing.iter().rev() {
+            mkdir(d).map_err(|e| {
+                OutputError(format!("cannot create output directory '{shown}': {e}"))
+            })?;
+            created.push(d.clone());
+        }
+    } else if !root.is_dir() {
+        return Err(OutputError(format!(
+            "output path '{shown}' exists and is not a directory"
+        )));
+    }
+    Ok(created)
+}
+
+/// Without `--force`: refuses a root (or a sub-directory) that holds a result, and a non-empty
+/// root that holds someone else's files.
+fn refuse_existing(root: &Path, subdirs: &[String]) -> Result<(), OutputError> {
+    let shown = root.display();
+    if root.join(MANIFEST).exists() {
+        return Err(OutputError(format!(
+            "'{shown}' already holds a negsim result ({MANIFEST}); use --force to overwrite it, or choose another --out"
+        )));
+    }
+    let theirs = foreign_entries(root, subdirs);
+    if !theirs.is_empty() {
+        return Err(OutputError(format!(
+            "'{shown}' is not empty and holds no negsim result ({MANIFEST}): it has {}; use --force to write into it anyway, or choose another --out",
+            theirs.join(", ")
+        )));
+    }
+    if let Some(s) = subdirs
+        .iter()
+        .find(|s| root.join(s).join(MANIFEST).exists())
+    {
+        return Err(OutputError(format!(
+            "'{}' already holds a negsim result; use --force to overwrite it",
+            root.join(s).display()
+        )));
+    }
+    Ok(())
+}
+
 /// A fresh stage beside `abs`, holding its marker; None when the result must be committed in
 /// place: `abs` is a mount point, the working directory is in it (renaming it away would leave
 /// the user's shell in a removed folder), or its parent cannot be written.
@@ -539,27 +594,7 @@ impl OutputDir {
         for s in subdirs {
             check_relative(s)?;
         }
-        let mut created_dirs = Vec::new();
-        if !root.exists() {
-            let mut missing = Vec::new();
-            let mut p = root.to_path_buf();
-            while !p.as_os_str().is_empty() && !p.exists() {
-                missing.push(p.clone());
-                if !p.pop() {
-                    break;
-                }
-            }
-            for d in missing.iter().rev() {
-                mkdir(d).map_err(|e| {
-                    OutputError(format!("cannot create output directory '{shown}': {e}"))
-                })?;
-                created_dirs.push(d.clone());
-            }
-        } else if !root.is_dir() {
-            return Err(OutputError(format!(
-                "output path '{shown}' exists and is not a directory"
-            )));
-        }
+        let created_dirs = create_missing(root)?;
         let lock = take_lock(root, subdirs, force)?;
         let mut out = OutputDir {
             root: root.to_path_buf(),
@@ -571,26 +606,7 @@ impl OutputDir {
         };
         nested_runs(root, subdirs)?;
         if !force {
-            if root.join(MANIFEST).exists() {
-                return Err(OutputError(format!(
-                    "'{shown}' already holds a negsim result ({MANIFEST}); use --force to overwrite it, or choose another --out"
-                )));
-            }
-            let theirs = foreign_entries(root, subdirs);
-            if !theirs.is_empty() {
-                return Err(OutputError(format!(
-                    "'{shown}' is not empty and holds no negsim result ({MANIFEST}): it has {}; use --force to write into it anyway, or choose another --out",
-                    theirs.join(", ")
-                )));
-            }
-            for s in subdirs {
-                if root.join(s).join(MANIFEST).exists() {
-                    return Err(OutputError(format!(
-                        "'{}' already holds a negsim result; use --force to overwrite it",
-                        root.join(s).display()
-                    )));
-                }
-            }
+            refuse_existing(root, subdirs)?;
         }
         let abs = fs::canonicalize(root).map_err(|e| {
             OutputError(format!(

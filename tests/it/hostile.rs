@@ -626,3 +626,58 @@ fn a_closed_pipe_is_a_quiet_success_and_a_full_disk_behind_stdout_is_an_error() 
         );
     }
 }
+
+#[test]
+fn the_size_checks_count_threads_and_traced_events() {
+    // Each worker thread keeps its own aggregate: 5,000 weeks fit on 2 threads, not on 32.
+    let o = super::run(&[
+        "run",
+        "scenarios/baseline.toml",
+        "--weeks",
+        "5000",
+        "--runs",
+        "4000",
+        "--threads",
+        "32",
+        "--no-runs-csv",
+        "-q",
+    ]);
+    assert_fails_with(
+        &o,
+        &[
+            "of memory for weekly statistics, one copy per thread",
+            "--threads",
+        ],
+    );
+    // Traced replicates write events.csv: 400,000 of them are about 2.8 GB.
+    let o = super::run(&[
+        "run",
+        "scenarios/baseline.toml",
+        "--runs",
+        "400000",
+        "--trace",
+        "400000",
+        "--no-runs-csv",
+        "-q",
+    ]);
+    assert_fails_with(&o, &["of runs.csv and traced events", "a smaller --trace"]);
+}
+
+#[test]
+fn a_toml_file_that_is_not_a_scenario_is_refused_without_quoting_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let f = tmp.path().join("config.toml");
+    std::fs::write(&f, "password = \"hunter2\"\n[database]\nuser = \"admin\"\n").expect("write");
+    let o = super::run(&["validate", f.to_str().expect("utf-8")]);
+    assert_fails_with(
+        &o,
+        &["this is not a negsim scenario: it has no [meta] table"],
+    );
+    let (out, err) = texts(&o);
+    for secret in ["hunter2", "password", "database", "admin"] {
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "{secret} echoed: {err}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ mod hostile;
 mod limits;
 mod overlays;
 mod properties;
+mod recipes;
 mod robustness;
 mod sharding;
 mod statistics;

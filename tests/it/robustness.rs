@@ -376,7 +376,15 @@ fn absurd_sizes_are_refused_early_with_an_estimate() {
         "--no-runs-csv",
         "--quiet",
     ]);
-    assert_fails_with(&o, &["refusing", "weeks on", "--allow-large"]);
+    assert_fails_with(
+        &o,
+        &[
+            "refusing",
+            "it would take about",
+            "measured on this scenario",
+            "--allow-large",
+        ],
+    );
     let o = run(&["run", "scenarios/baseline.toml", "--weeks", "1000000000"]);
     assert_fails_with(&o, &["--weeks 1000000000 is out of range", "100000"]);
     let o = run(&[
