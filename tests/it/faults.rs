@@ -180,7 +180,7 @@ fn sweep(name: &str, cmd: &[String], previous: &[String]) -> u64 {
             tried += 1;
         }
     }
-    eprintln!(
+    super::loud!(
         "fault sweep, {name}: {tried} fault points tried, all held ({failed} failed the command, {still_done} hit after the swap and it still succeeded)"
     );
     assert!(

@@ -26,6 +26,17 @@ mod validation;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Writes a line to the real stderr, past the test harness's capture (which takes only the
+/// print macros), so that a SKIPPED recipe or a sweep's count shows in CI's log even when the
+/// test passes.
+macro_rules! loud {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+pub(crate) use loud;
+
 /// The project root (scenario paths in tests are relative to it).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -31,7 +31,7 @@ fn unsharded(dir: &std::path::Path, with: &[&str]) -> std::path::PathBuf {
 #[test]
 fn the_gnu_parallel_recipe_merges_byte_identically_even_after_a_task_fails_and_is_retried() {
     if !have("parallel") {
-        eprintln!(
+        super::loud!(
             "SKIPPED: GNU parallel is not installed (apt-get install parallel; .ci/run installs it), so the GNU parallel recipe of docs/SCALING.md was NOT tested"
         );
         return;
@@ -92,7 +92,7 @@ fn the_gnu_parallel_recipe_merges_byte_identically_even_after_a_task_fails_and_i
         "between the unsharded and the GNU parallel run",
     );
     assert!(compared >= 20, "compared only {compared} files");
-    eprintln!(
+    super::loud!(
         "GNU parallel recipe: 4 shards, shard 2 failed once and was retried, {compared} files byte-identical to the unsharded run"
     );
 }
@@ -124,7 +124,7 @@ fn wait_for(jid: &str) {
 #[test]
 fn the_slurm_job_array_recipe_merges_byte_identically_even_after_a_task_fails_and_is_requeued() {
     if !have("sbatch") || !slurm_up() {
-        eprintln!(
+        super::loud!(
             "SKIPPED: no Slurm cluster answers (scripts/slurm-single-node.sh brings one up; .ci/run runs it), so the Slurm recipe of docs/SCALING.md was NOT tested"
         );
         return;
@@ -216,7 +216,7 @@ fn the_slurm_job_array_recipe_merges_byte_identically_even_after_a_task_fails_an
     assert_eq!(o.status.code(), Some(0), "merge: {}", texts(&o).1);
     let compared = assert_same_files(&full, &merged, "between the unsharded and the Slurm run");
     assert!(compared >= 20, "compared only {compared} files");
-    eprintln!(
+    super::loud!(
         "Slurm recipe: job {jid}, 4 array tasks, task 2 failed once through the fault hook and was requeued, {compared} files byte-identical to the unsharded run"
     );
 }
