@@ -38,18 +38,15 @@ fn files(p: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn main() {
-    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+    let is_hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
     let commit = git(&["rev-parse", "HEAD"])
         .map(|s| s.trim().to_string())
-        .filter(|s| hex(s))
+        .filter(|s| is_hex(s))
         .unwrap_or_else(|| "unknown".into());
     let short: String = if commit == "unknown" {
         commit.clone()
@@ -77,9 +74,9 @@ fn main() {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(&bytes);
     }
-    let source: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let source = hex(&h.finalize());
     let lock = std::fs::read("Cargo.lock")
-        .map(|b| sha256_hex(&b))
+        .map(|b| hex(&Sha256::digest(b)))
         .unwrap_or_else(|_| "unknown".into());
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let rustc_version = Command::new(rustc)

@@ -49,6 +49,11 @@ pub fn wrap(text: &str, width: usize) -> String {
     out
 }
 
+/// Lower-case hex of bytes (a SHA-256 digest, most often).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod wrap_tests {
     #[test]

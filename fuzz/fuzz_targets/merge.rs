@@ -15,13 +15,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
+use negsim::fmt::hex;
 use sha2::Digest as _;
 
 const FILES: [&str; 4] = ["partial.json", "manifest.json", "runs.csv", "events.csv"];
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// Sets the SHA-256 of `file` in `dir`'s manifest to that of `bytes`.
 fn forge(dir: &Path, file: &str, bytes: &[u8]) {

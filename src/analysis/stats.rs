@@ -46,6 +46,12 @@ pub const MAX_VALUE: f64 = 1e6;
 /// sum of squares below 2^127.
 pub const MAX_VALUES: u64 = 1_000_000_000;
 
+/// Whether `s`, an exact fixed-point sum, can be the sum of `n` values of magnitude at most
+/// [`MAX_VALUE`].
+pub fn possible_sum(s: i128, n: u64) -> bool {
+    (s as f64).abs() <= n as f64 * MAX_VALUE * SCALE
+}
+
 /// A fixed-point sum back as a float.
 #[inline]
 pub fn from_fixed(q: i128) -> f64 {
@@ -103,7 +109,7 @@ impl Moments {
         let m = MAX_VALUE * SCALE;
         let (s1, s2) = (self.s1 as f64, self.s2 as f64);
         let ok = self.n <= max_n
-            && s1.abs() <= n * m
+            && possible_sum(self.s1, self.n)
             && s2 >= 0.0
             && s2 <= n * m * m
             && s1 * s1 <= n * s2 * (1.0 + 1e-9) + 1.0;

@@ -6,7 +6,9 @@
 
 use crate::analysis::cycle::Spell;
 use crate::analysis::km::KmCounts;
-use crate::analysis::stats::{Histogram, MAX_VALUE, MAX_VALUES, Moments, PairedCounts, to_fixed};
+use crate::analysis::stats::{
+    Histogram, MAX_VALUES, Moments, PairedCounts, possible_sum, to_fixed,
+};
 use crate::model::Params;
 
 use super::record::{Kind, METRICS, RunStats, WeekPoint};
@@ -287,7 +289,6 @@ impl Aggregate {
             ));
         }
         let spells = n.saturating_mul(u64::from(self.weeks) + 1);
-        let m = MAX_VALUE * (1u64 << 28) as f64;
         for (i, a) in self.arms.iter().enumerate() {
             let arm = |e: String| format!("arm {}: {e}", i + 1);
             for x in &a.moments {
@@ -306,12 +307,12 @@ impl Aggregate {
                 k.check(spells).map_err(arm)?;
             }
             let w = &a.weekly;
-            let sums_ok = w.sums.iter().all(|&s| (s as f64).abs() <= n as f64 * m);
+            let sums_ok = w.sums.iter().all(|&s| possible_sum(s, n));
             let regimes_ok = w
                 .regimes
                 .chunks(3)
                 .all(|c| c.iter().try_fold(0u64, |t, &x| t.checked_add(x)) == Some(w.n));
-            if w.n != if w.weeks == 0 { w.n } else { n } || !sums_ok || !regimes_ok {
+            if (w.weeks > 0 && w.n != n) || !sums_ok || !regimes_ok {
                 return Err(arm("weekly series that these replicates cannot give".into()));
             }
         }

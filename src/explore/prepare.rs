@@ -172,7 +172,7 @@ fn digest(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0xff]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::fmt::hex(&h.finalize())
 }
 
 pub fn read_texts(scenario: &Path, with: &[PathBuf]) -> Result<(Text, Vec<Text>), Failure> {

@@ -89,11 +89,7 @@ fn log_lines(bar: &indicatif::ProgressBar, unit: &str) {
 /// 8 hex digits of the SHA-256 of `text`: a short tag for default folder names.
 pub fn short_hash(text: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::fmt::hex(&sha2::Sha256::digest(text.as_bytes())[..4])
 }
 
 /// The part of a default output folder's name that names the overlays: empty without any,

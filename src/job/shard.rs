@@ -81,7 +81,7 @@ pub fn read_shard_file<T: serde::de::DeserializeOwned>(
     let hashes = shard_hashes(dir)?;
     let digest = {
         use sha2::Digest as _;
-        crate::report::manifest::hex(&sha2::Sha256::digest(&bytes))
+        crate::fmt::hex(&sha2::Sha256::digest(&bytes))
     };
     if hashes.get(name) != Some(&digest) {
         return Err(Failure::Input(format!(
@@ -313,8 +313,8 @@ fn append(
     ));
     let mut h = sha2::Sha256::new();
     let mut line = Vec::new();
-    let (mut n, mut last) = (0u64, None::<u64>);
-    let mut read = 0u64;
+    let (mut n, mut read) = (0u64, 0u64);
+    let (mut header, mut last) = (false, None::<u64>);
     loop {
         line.clear();
         let got = std::io::Read::take(&mut r, MAX_ROW_BYTES).read_until(b'\n', &mut line)?;
@@ -329,22 +329,21 @@ fn append(
         if line.last() != Some(&b'\n') {
             return Err(bad(format!("row {n} is cut short (no end of line)")));
         }
-        let header = last.is_none() && n == 0 && line.starts_with(b"replicate,");
-        if header {
+        if !header {
+            if !line.starts_with(b"replicate,") {
+                return Err(bad("its first line is not the header".into()));
+            }
+            header = true;
             if keep_header {
                 w.write_all(&line)?;
             }
-            last = Some(u64::MAX);
             continue;
         }
-        if last.is_none() {
-            return Err(bad("its first line is not the header".into()));
-        }
-        last = Some(row_replicate(&line, rows, n, last.filter(|&l| l != u64::MAX)).map_err(bad)?);
+        last = Some(row_replicate(&line, rows, n, last).map_err(bad)?);
         n += 1;
         w.write_all(&line)?;
     }
-    if crate::report::manifest::hex(&h.finalize()) != *expected {
+    if crate::fmt::hex(&h.finalize()) != *expected {
         return Err(bad(
             "it does not match the SHA-256 in its shard's manifest.json (changed or damaged after the shard wrote it)".into(),
         ));

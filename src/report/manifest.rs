@@ -131,11 +131,6 @@ pub struct Manifest {
     pub build: Option<Build>,
 }
 
-/// Lower-case hex of a SHA-256 digest.
-pub fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The promise written into every manifest.
 pub const DETERMINISM: &str = "CSV and PNG files are byte-identical for the same negsim binary, Cargo.lock, scenario files, seed, runs and weeks, at any thread count; manifest.json is not (it records time and threads)";
 

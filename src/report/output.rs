@@ -298,10 +298,13 @@ fn stage_prefix(abs: &Path) -> Option<String> {
     Some(format!(".{name}.negsim-"))
 }
 
+/// Whether `h` is a stage's random part: 16 hex digits.
+fn is_stage_suffix(h: &str) -> bool {
+    h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn is_stage_of(prefix: &str, entry: &str) -> bool {
-    entry
-        .strip_prefix(prefix)
-        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    entry.strip_prefix(prefix).is_some_and(is_stage_suffix)
 }
 
 /// Whether `name` is a stage of some root (a nested result's leftover inside this root).
@@ -309,7 +312,7 @@ fn is_stage_name(name: &str) -> bool {
     name.starts_with('.')
         && name
             .rsplit_once(".negsim-")
-            .is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .is_some_and(|(_, h)| is_stage_suffix(h))
 }
 
 /// Whether `abs` is a mount point (its device differs from its parent's, or
@@ -474,8 +477,11 @@ fn create_missing(root: &Path) -> Result<Vec<PathBuf>, OutputError> {
             }
         }
         for d in missing.iter().rev() {
-            mkdir(d).map_err(|e| {
-                OutputError(format!("cannot create output directory '{shown}': {e}"))
+            op("mkdir").and_then(|()| fs::create_dir(d)).map_err(|e| {
+                OutputError(format!(
+                    "cannot create output directory '{shown}': {}",
+                    reason(&e)
+                ))
             })?;
             created.push(d.clone());
         }
@@ -667,7 +673,7 @@ impl OutputDir {
         check_relative(rel)?;
         let fin = self.root.join(rel);
         let at = match &self.staging {
-            Staging::Beside { stage, .. } => stage.join(rel),
+            Staging::Beside { .. } => self.staged(rel),
             Staging::InPlace => {
                 let name = fin.file_name().and_then(|n| n.to_str()).unwrap_or("out");
                 fin.with_file_name(temp_name(name))
@@ -717,7 +723,7 @@ impl OutputDir {
             }
             h.update(&buf[..n]);
         }
-        Ok(super::manifest::hex(&h.finalize()))
+        Ok(crate::fmt::hex(&h.finalize()))
     }
 
     /// An error for a failed write to `rel`.

@@ -193,16 +193,6 @@ pub struct Loaded {
 
 /// Loads a base text with overlays applied in order.
 // long: parse, overlays, schema, then the errors in their reporting order; one pass over the texts.
-/// The one error for a TOML file that is not a negsim scenario (it has no `[meta]`): nothing of
-/// its content is quoted, so a file named by mistake or by an attacker is not echoed.
-fn not_ours(origin: tree::Origin) -> diag::Diagnostic {
-    diag::Diagnostic {
-        origin: Some(origin),
-        path: String::new(),
-        message: "this is not a negsim scenario: it has no [meta] table (name, start, weeks; README.md, 'A scenario in ten lines'); nothing of its content is shown".into(),
-    }
-}
-
 pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
     let mut sources = tree::Sources::default();
     let mut cx = read::Cx::default();
@@ -231,14 +221,17 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
         });
         return Err(LoadError::render(&sources, cx.diags));
     }
-    // A TOML file that is not a scenario at all (a config file, /etc/...): one error, without
-    // its keys or values.
+    // A TOML file that is not a scenario at all (a config file, /etc/...): one error, quoting
+    // none of its keys or values.
     if let tree::Value::Table(t) = &root.value
         && !syntax
         && t.get("meta").is_none()
-        && t.get("overlay").is_none()
     {
-        cx.diags.push(not_ours(root.origin));
+        cx.diags.push(diag::Diagnostic {
+            origin: Some(root.origin),
+            path: String::new(),
+            message: "this is not a negsim scenario: it has no [meta] table (name, start, weeks; README.md, 'A scenario in ten lines'); nothing of its content is shown".into(),
+        });
         return Err(LoadError::render(&sources, cx.diags));
     }
     let mut infos = Vec::new();
@@ -252,7 +245,6 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
         }
         let onode = tree::parse(&o.text, oid, &mut cx.diags);
         syntax |= cx.diags.len() > before;
-
         let stem = Path::new(&o.path)
             .file_stem()
             .and_then(|s| s.to_str())
@@ -293,7 +285,7 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
             for o in overlays {
                 h.update(o.text.as_bytes());
             }
-            let hash = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let hash = crate::fmt::hex(&h.finalize());
             Ok(Loaded {
                 scenario,
                 overlays: infos,

@@ -13,6 +13,14 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// If `missing`, says loudly that the `recipe` recipe was not tested and why; returns `missing`.
+fn skipped(missing: bool, why: &str, recipe: &str) -> bool {
+    if missing {
+        super::loud!("SKIPPED: {why}, so the {recipe} recipe of docs/SCALING.md was NOT tested");
+    }
+    missing
+}
+
 /// The unsharded comparison of the baseline `with` overlays, 400 replicates, into `dir/full`.
 fn unsharded(dir: &std::path::Path, with: &[&str]) -> std::path::PathBuf {
     let full = dir.join("full");
@@ -30,10 +38,11 @@ fn unsharded(dir: &std::path::Path, with: &[&str]) -> std::path::PathBuf {
 
 #[test]
 fn the_gnu_parallel_recipe_merges_byte_identically_even_after_a_task_fails_and_is_retried() {
-    if !have("parallel") {
-        super::loud!(
-            "SKIPPED: GNU parallel is not installed (apt-get install parallel; .ci/run installs it), so the GNU parallel recipe of docs/SCALING.md was NOT tested"
-        );
+    if skipped(
+        !have("parallel"),
+        "GNU parallel is not installed (apt-get install parallel; .ci/run installs it)",
+        "GNU parallel",
+    ) {
         return;
     }
     let d = tempfile::tempdir().expect("temp dir");
@@ -123,10 +132,11 @@ fn wait_for(jid: &str) {
 
 #[test]
 fn the_slurm_job_array_recipe_merges_byte_identically_even_after_a_task_fails_and_is_requeued() {
-    if !have("sbatch") || !slurm_up() {
-        super::loud!(
-            "SKIPPED: no Slurm cluster answers (scripts/slurm-single-node.sh brings one up; .ci/run runs it), so the Slurm recipe of docs/SCALING.md was NOT tested"
-        );
+    if skipped(
+        !have("sbatch") || !slurm_up(),
+        "no Slurm cluster answers (scripts/slurm-single-node.sh brings one up; .ci/run runs it)",
+        "Slurm",
+    ) {
         return;
     }
     let d = tempfile::tempdir().expect("temp dir");

@@ -141,10 +141,7 @@ fn tamper(dir: &std::path::Path, file: &str, edit: impl Fn(String) -> String, fo
     if !forged {
         return;
     }
-    let digest: String = sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = negsim::fmt::hex(&sha2::Sha256::digest(text.as_bytes()));
     let m = dir.join("manifest.json");
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&m).expect("manifest")).expect("json");
