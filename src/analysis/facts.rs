@@ -75,7 +75,7 @@ pub struct Facts {
 pub fn signal_of(e: &RealEvent, s: &mut WeekSignal) {
     match e.kind {
         RealKind::Escalation => {
-            if e.description.trim_start().starts_with("Tariff:") {
+            if e.on_level {
                 s.tariff_escalation = true;
             } else {
                 s.controls_escalation = true;

@@ -99,7 +99,7 @@ impl Problem<'_> {
                 .targets
                 .iter()
                 .map(|t| match t.kind {
-                    TargetKind::Tariff { side, date } => Some((
+                    TargetKind::Tariff { side, date, .. } => Some((
                         side,
                         date.week_index(rec.start)
                             .clamp(0, i64::from(rec.weeks) - 1) as u32,

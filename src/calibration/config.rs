@@ -36,6 +36,8 @@ pub enum TargetKind {
     Tariff {
         /// Side index.
         side: usize,
+        /// The side's key in the record's scenario (for names).
+        key: String,
         /// Date.
         date: Date,
     },
@@ -64,9 +66,7 @@ impl Target {
                 Some(d) => format!("{}_to_{d}", STATISTICS[*k].name),
                 None => STATISTICS[*k].name.to_string(),
             },
-            TargetKind::Tariff { side, date } => {
-                format!("tariff_{}_{date}", crate::scenario::SIDE_KEYS[*side])
-            }
+            TargetKind::Tariff { key, date, .. } => format!("tariff_{key}_{date}"),
         }
     }
 
@@ -165,7 +165,7 @@ const fn spec(
     default: Option<f64>,
     bounds: Bounds,
     doc: &'static str,
-) -> NumSpec {
+) -> NumSpec<'static> {
     NumSpec {
         key,
         default,
@@ -543,14 +543,28 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
         let item = t.path().to_string();
         let record = record_index(&mut cx, &mut t);
         let statistic = t.string(&mut cx, "statistic", false);
+        // The sides of the target's record (the first record's when it names none).
+        let keys = record
+            .flatten()
+            .or((!templates.is_empty()).then_some(0))
+            .map(|r| {
+                templates[r]
+                    .base
+                    .scenario
+                    .sides
+                    .clone()
+                    .map(|s| s.naming.key)
+            })
+            .unwrap_or_else(|| crate::scenario::US_CHINA.map(String::from));
         let side = if t.has("tariff") {
-            Some(t.choice(
+            let i = t.choice(
                 &mut cx,
                 "tariff",
-                &crate::scenario::SIDE_KEYS,
+                &[keys[0].as_str(), keys[1].as_str()],
                 None,
                 "Side whose tariff is a target",
-            ))
+            );
+            Some((i, keys[i].clone()))
         } else {
             None
         };
@@ -623,7 +637,7 @@ pub fn load(path: &Path, single: Option<&Path>) -> Result<(Config, Vec<Template>
                     continue;
                 }
             },
-            (None, Some(side), Some((date, _))) => TargetKind::Tariff { side, date },
+            (None, Some((side, key)), Some((date, _))) => TargetKind::Tariff { side, key, date },
             _ => {
                 cx.error(
                     origin,

@@ -12,10 +12,7 @@ use crate::calibration::config::{self, Config, Prior, Record, TargetKind};
 use crate::calibration::effect::{self, EffectProblem};
 use crate::calibration::history::{HistoryStats, STATISTICS};
 use crate::calibration::writer;
-use crate::data::{
-    RealEvent, RealThreat, THREATS, TariffPoint, ThreatKind, read_data, read_events, read_tariffs,
-    read_threats,
-};
+use crate::data::{RealEvent, RealThreat, TariffPoint, ThreatKind};
 use crate::fmt::num;
 use crate::model::rng::{Sequence, mix64};
 use crate::scenario::date::Date;
@@ -76,15 +73,14 @@ fn threats_of(sc: &Scenario, all: Vec<RealThreat>) -> Vec<RealThreat> {
 }
 
 fn real_data(r: &Record, sc: &Scenario) -> Result<RealData, String> {
-    let (events_path, etext) = read_data(&r.events, r.data.events())?;
-    let (tariffs_path, ttext) = read_data(&r.tariffs, r.data.tariffs())?;
-    let (hpath, htext) = read_data(&r.threats, THREATS)?;
+    let v = crate::data::Vocabulary::of(sc);
+    let rec = crate::data::read_record((&r.events, &r.tariffs, &r.threats), r.data, &v)?;
     Ok(RealData {
-        events: read_events(&events_path, &etext).map_err(text)?,
-        series: read_tariffs(&tariffs_path, &ttext).map_err(text)?,
-        threats: threats_of(sc, read_threats(&hpath, &htext).map_err(text)?),
-        events_path,
-        tariffs_path,
+        events: rec.events.1,
+        series: rec.tariffs.1,
+        threats: threats_of(sc, rec.threats.1),
+        events_path: rec.events.0,
+        tariffs_path: rec.tariffs.0,
     })
 }
 
@@ -158,7 +154,7 @@ fn observed_values(
                 }
                 observed_statistic(*k, sc, d, to, &label)?
             }
-            TargetKind::Tariff { side, date } => {
+            TargetKind::Tariff { side, date, .. } => {
                 if *date < start || *date > end {
                     return Err(format!(
                         "{label}: {date} is outside the scenario's period {start} .. {end}"

@@ -124,6 +124,10 @@ pub enum Command {
         /// A truce lasting this many weeks is a durable deal.
         #[arg(long, default_value_t = 52)]
         durable_weeks: u32,
+        /// The scenario whose side keys (actor column: its keys in upper case, or both) and level
+        /// prefixes (`Tariff:`) the record uses; default: US-China's.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Calibrate behavioural constants against real records (ABC-SMC): one scenario, or the
     /// records a config names.
@@ -253,6 +257,16 @@ pub enum Command {
         max_p: f64,
         #[command(flatten)]
         x: Explore,
+    },
+    /// Write a commented starter scenario NAME.toml, its claims file and the templates of its
+    /// record (NAME/claims.toml, NAME/events.csv, NAME/tariffs.csv) into a folder; they validate
+    /// as written (docs/CALIBRATION.md, 'Calibrating a new negotiation').
+    New {
+        /// The scenario's name (letters, digits, '_' or '-').
+        name: String,
+        /// Folder to write into (created if missing); existing files are never overwritten.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
     },
     /// Print a shell completion script to stdout, e.g. `negsim completions bash >
     /// ~/.local/share/bash-completion/completions/negsim`.

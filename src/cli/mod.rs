@@ -337,17 +337,30 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             from,
             to,
             durable_weeks,
+            scenario,
         }) => facts::run(
             facts::Inputs {
                 events,
                 record: record.into(),
                 tariffs,
                 threats,
+                scenario,
             },
             from,
             to,
             durable_weeks,
         ),
+        Some(Command::New { name, dir }) => {
+            let written = crate::report::starter::write(&dir, &name)?;
+            for p in &written {
+                outln!("wrote {}", p.display());
+            }
+            outln!(
+                "next: negsim validate {}",
+                dir.join(format!("{name}.toml")).display()
+            );
+            Ok(())
+        }
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             let mut buf = Vec::new();
@@ -390,8 +403,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let set = scenario::set_overlay(&set).map_err(Failure::Input)?;
             if with.is_empty() && set.is_none() {
                 outln!(
-                    "{}: claims of the article (docs/CLAIMS.md) and the parameters that encode them\n",
-                    base.scenario.meta.name
+                    "{}: {} and the parameters that encode them\n",
+                    base.scenario.meta.name,
+                    inspect::registry_heading(&base.scenario.claims)
                 );
                 out!("{}", inspect::claims_table(&base));
                 uncertain(&base);

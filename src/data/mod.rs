@@ -71,6 +71,52 @@ pub struct TariffPoint {
     pub cn: Option<f64>,
 }
 
+/// How a record names a scenario's sides and their level instruments: the `actor` column holds a
+/// side's key in upper case (`US`, `EU`) or `both`; an escalation whose description starts with
+/// the actor's level prefix and a colon (`Tariff: ...`) is on the level instrument, any other on
+/// the stock; the tariff series has the columns `A_avg_tariff_on_B_pct` and `B_avg_tariff_on_A_pct`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// The side keys, in the scenario's order.
+    pub keys: [String; 2],
+    /// Each side's level prefix (`Tariff`).
+    pub prefixes: [String; 2],
+}
+
+impl Default for Vocabulary {
+    /// The US–China records': `US`, `CN`, `Tariff:`.
+    fn default() -> Self {
+        Vocabulary {
+            keys: ["us".into(), "cn".into()],
+            prefixes: ["Tariff".into(), "Tariff".into()],
+        }
+    }
+}
+
+impl Vocabulary {
+    /// A scenario's vocabulary.
+    pub fn of(s: &crate::scenario::Scenario) -> Vocabulary {
+        Vocabulary {
+            keys: s.sides.clone().map(|x| x.naming.key),
+            prefixes: s.sides.clone().map(|x| x.instruments.level.prefix),
+        }
+    }
+
+    /// The tariff column of side `i`: `us_avg_tariff_on_cn_pct`.
+    pub fn tariff_column(&self, i: usize) -> String {
+        format!("{}_avg_tariff_on_{}_pct", self.keys[i], self.keys[1 - i])
+    }
+
+    /// The actor words: `US`, `CN`, `both`.
+    fn actors(&self) -> [String; 3] {
+        [
+            self.keys[0].to_uppercase(),
+            self.keys[1].to_uppercase(),
+            "both".into(),
+        ]
+    }
+}
+
 /// Who acted in a real event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
@@ -131,6 +177,9 @@ pub struct RealEvent {
     pub kind: RealKind,
     /// Description.
     pub description: String,
+    /// An escalation on the level instrument (its description starts with the actor's level
+    /// prefix, `Tariff:`); any other escalation is on the stock.
+    pub on_level: bool,
     /// Scope of a `truce` or `deal`, from the optional `scope` column (empty: a `truce` is
     /// transactional and a `deal` broad).
     pub scope: Option<crate::scenario::Scope>,
@@ -261,16 +310,22 @@ fn parse_date(file: &str, row: u64, s: &str) -> Result<Date, DataError> {
     })
 }
 
-fn parse_actor(file: &str, row: u64, s: &str) -> Result<Actor, DataError> {
-    match s.trim() {
-        "US" => Ok(Actor::Us),
-        "CN" => Ok(Actor::Cn),
-        "both" => Ok(Actor::Both),
-        other => Err(DataError {
+fn parse_actor(file: &str, row: u64, s: &str, v: &Vocabulary) -> Result<Actor, DataError> {
+    let words = v.actors();
+    match words.iter().position(|w| w == s.trim()) {
+        Some(0) => Ok(Actor::Us),
+        Some(1) => Ok(Actor::Cn),
+        Some(_) => Ok(Actor::Both),
+        None => Err(DataError {
             file: file.into(),
             row,
             column: "actor".into(),
-            message: format!("unknown actor '{other}': expected US, CN or both"),
+            message: format!(
+                "unknown actor '{}': expected {}, {} or both (the scenario's side keys in upper case)",
+                s.trim(),
+                words[0],
+                words[1]
+            ),
         }),
     }
 }
@@ -330,12 +385,22 @@ fn parse_pct(file: &str, row: u64, column: &str, s: &str) -> Result<Option<f64>,
 
 /// Reads a tariff series (columns `date`, `us_avg_tariff_on_cn_pct`, `cn_avg_tariff_on_us_pct`).
 pub fn read_tariffs(file: &str, text: &str) -> Result<Vec<TariffPoint>, DataError> {
+    read_tariffs_in(file, text, &Vocabulary::default())
+}
+
+/// [`read_tariffs`] with a scenario's side keys.
+pub fn read_tariffs_in(
+    file: &str,
+    text: &str,
+    v: &Vocabulary,
+) -> Result<Vec<TariffPoint>, DataError> {
     let mut r = reader(text);
     let headers = r.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let (c0, c1) = (v.tariff_column(0), v.tariff_column(1));
     let (id, ius, icn) = (
         header_index(file, &headers, "date")?,
-        header_index(file, &headers, "us_avg_tariff_on_cn_pct")?,
-        header_index(file, &headers, "cn_avg_tariff_on_us_pct")?,
+        header_index(file, &headers, &c0)?,
+        header_index(file, &headers, &c1)?,
     );
     let mut out: Vec<TariffPoint> = Vec::new();
     for rec in r.records() {
@@ -352,18 +417,8 @@ pub fn read_tariffs(file: &str, text: &str) -> Result<Vec<TariffPoint>, DataErro
                 ),
             });
         }
-        let us = parse_pct(
-            file,
-            row,
-            "us_avg_tariff_on_cn_pct",
-            rec.get(ius).unwrap_or(""),
-        )?;
-        let cn = parse_pct(
-            file,
-            row,
-            "cn_avg_tariff_on_us_pct",
-            rec.get(icn).unwrap_or(""),
-        )?;
+        let us = parse_pct(file, row, &c0, rec.get(ius).unwrap_or(""))?;
+        let cn = parse_pct(file, row, &c1, rec.get(icn).unwrap_or(""))?;
         out.push(TariffPoint { date, us, cn });
     }
     Ok(out)
@@ -372,6 +427,11 @@ pub fn read_tariffs(file: &str, text: &str) -> Result<Vec<TariffPoint>, DataErro
 /// Reads an event list (columns `date`, `actor`, `kind`, `description`, and optionally `scope`:
 /// `transactional` or `broad` for a truce or deal).
 pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> {
+    read_events_in(file, text, &Vocabulary::default())
+}
+
+/// [`read_events`] with a scenario's side keys and level prefixes.
+pub fn read_events_in(file: &str, text: &str, v: &Vocabulary) -> Result<Vec<RealEvent>, DataError> {
     let mut r = reader(text);
     let headers = r.headers().map_err(|e| csv_error(file, &e))?.clone();
     let (id, ia, ik, idesc) = (
@@ -386,7 +446,7 @@ pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> 
         let rec = rec.map_err(|e| csv_error(file, &e))?;
         let row = row_of(&rec);
         let date = parse_date(file, row, rec.get(id).unwrap_or(""))?;
-        let actor = parse_actor(file, row, rec.get(ia).unwrap_or(""))?;
+        let actor = parse_actor(file, row, rec.get(ia).unwrap_or(""), v)?;
         let k = rec.get(ik).unwrap_or("").trim();
         let kind = match choice(file, row, ("kind", "event kind"), k, &REAL_KINDS)? {
             0 => RealKind::Escalation,
@@ -411,11 +471,18 @@ pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> 
                 },
             ),
         };
+        let description = rec.get(idesc).unwrap_or("").to_string();
+        let on_level = (0..2).filter(|&i| actor.involves(i)).any(|i| {
+            description
+                .trim_start()
+                .starts_with(&format!("{}:", v.prefixes[i]))
+        });
         out.push(RealEvent {
             date,
             actor,
             kind,
-            description: rec.get(idesc).unwrap_or("").to_string(),
+            description,
+            on_level,
             scope,
         });
     }
@@ -426,6 +493,15 @@ pub fn read_events(file: &str, text: &str) -> Result<Vec<RealEvent>, DataError> 
 /// Reads the threats-and-deadlines table (columns `date`, `actor`, `kind`, `deadline`,
 /// `outcome`, `outcome_date`).
 pub fn read_threats(file: &str, text: &str) -> Result<Vec<RealThreat>, DataError> {
+    read_threats_in(file, text, &Vocabulary::default())
+}
+
+/// [`read_threats`] with a scenario's side keys.
+pub fn read_threats_in(
+    file: &str,
+    text: &str,
+    v: &Vocabulary,
+) -> Result<Vec<RealThreat>, DataError> {
     let mut r = reader(text);
     let headers = r.headers().map_err(|e| csv_error(file, &e))?.clone();
     let col = |name: &str| header_index(file, &headers, name);
@@ -443,7 +519,7 @@ pub fn read_threats(file: &str, text: &str) -> Result<Vec<RealThreat>, DataError
         let row = row_of(&rec);
         let get = |i: usize| rec.get(i).unwrap_or("");
         let date = parse_date(file, row, get(id))?;
-        let actor = parse_actor(file, row, get(ia))?;
+        let actor = parse_actor(file, row, get(ia), v)?;
         let kind = match choice(file, row, ("kind", "kind"), get(ik).trim(), &THREAT_KINDS)? {
             0 => ThreatKind::Threat,
             1 => ThreatKind::ScheduledIncrease,
@@ -494,6 +570,60 @@ pub fn read_data(
 
 /// The embedded tariff series of both records, in date order (known to parse; an empty list if
 /// it somehow does not).
+/// A real record read in a scenario's vocabulary: its files, with their paths for messages.
+pub struct RecordFiles {
+    /// Event list path and rows.
+    pub events: (String, Vec<RealEvent>),
+    /// Tariff series path and readings.
+    pub tariffs: (String, Vec<TariffPoint>),
+    /// Threats table path and rows.
+    pub threats: (String, Vec<RealThreat>),
+}
+
+/// Reads a record: the files given, else the built-in record's. The built-in files are the
+/// US–China records, so a scenario with other sides must give its own events file; a tariff
+/// series or threats table it does not give is empty.
+pub fn read_record(
+    (events, tariffs, threats): (
+        &Option<std::path::PathBuf>,
+        &Option<std::path::PathBuf>,
+        &Option<std::path::PathBuf>,
+    ),
+    built_in: BuiltInRecord,
+    v: &Vocabulary,
+) -> Result<RecordFiles, String> {
+    let own = *v != Vocabulary::default();
+    if own && events.is_none() {
+        return Err(format!(
+            "the scenario's sides are {} and {}: give its own event list (docs/CALIBRATION.md, 'Calibrating a new negotiation')",
+            v.keys[0], v.keys[1]
+        ));
+    }
+    let e = |x: DataError| x.to_string();
+    let (ep, et) = read_data(events, built_in.events())?;
+    let (tp, tt) = if own && tariffs.is_none() {
+        (
+            "(no tariff series given)".to_string(),
+            format!("date,{},{}\n", v.tariff_column(0), v.tariff_column(1)),
+        )
+    } else {
+        read_data(tariffs, built_in.tariffs())?
+    };
+    let (hp, ht) = if own && threats.is_none() {
+        (
+            "(no threats table given)".to_string(),
+            "date,actor,kind,what,deadline,outcome,outcome_date,basis\n".to_string(),
+        )
+    } else {
+        read_data(threats, THREATS)?
+    };
+    Ok(RecordFiles {
+        events: (ep.clone(), read_events_in(&ep, &et, v).map_err(e)?),
+        tariffs: (tp.clone(), read_tariffs_in(&tp, &tt, v).map_err(e)?),
+        threats: (hp.clone(), read_threats_in(&hp, &ht, v).map_err(e)?),
+    })
+}
+
 pub fn embedded_tariffs() -> Vec<TariffPoint> {
     let mut v =
         read_tariffs("data/us_china_tariffs_2018_2021.csv", TARIFFS_CSV).unwrap_or_default();

@@ -313,7 +313,7 @@ pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Stud
                 })?;
             let outputs = outputs_from(metric, &SENSITIVITY_OUTPUTS)?;
             let design = study::sensitivity_design(m, samples, dims.len(), seed, *repeats);
-            let groups = study::claim_groups(&dims);
+            let groups = study::claim_groups(&dims, &template.base.scenario.claims);
             let specs = design.specs.clone();
             (
                 "sensitivity",

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::analysis::km;
 use crate::model::rng::mix64;
-use crate::scenario::read::CLAIM_IDS;
+use crate::scenario::claims::Registry;
 
 use super::design;
 use super::indices::{self, Boot, Indices, PrimStep};
@@ -187,26 +187,27 @@ pub fn sensitivity_size(method: Method, samples: usize, d: usize, repeats: usize
 /// A claim and the dimensions that encode it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
-    /// Claim id (P1..P14), or "none" for parameters citing no claim.
+    /// Claim id of the scenario's registry, or "none" for parameters citing no claim.
     pub claim: String,
+    /// The claim's short title in the registry ("cites no claim" for "none").
+    pub title: String,
     /// Dimension indices.
     pub members: Vec<usize>,
 }
 
-/// Groups dimensions by claim, in claim order (P1..P14, then "none").
-pub fn claim_groups(dims: &[Dim]) -> Vec<Group> {
-    let order = |c: &str| {
-        CLAIM_IDS
-            .iter()
-            .position(|x| *x == c)
-            .unwrap_or(CLAIM_IDS.len())
-    };
+/// Groups dimensions by claim, in the registry's order (then "none").
+pub fn claim_groups(dims: &[Dim], claims: &Registry) -> Vec<Group> {
+    let order = |c: &str| claims.index(c).unwrap_or(claims.claims.len());
     let mut groups: Vec<Group> = Vec::new();
     for (i, d) in dims.iter().enumerate() {
         let claim = d.claim.clone().unwrap_or_else(|| "none".into());
         match groups.iter_mut().find(|g| g.claim == claim) {
             Some(g) => g.members.push(i),
             None => groups.push(Group {
+                title: claims
+                    .title_of(&claim)
+                    .unwrap_or("cites no claim")
+                    .to_string(),
                 claim,
                 members: vec![i],
             }),
@@ -647,7 +648,17 @@ mod tests {
             dim("c", Some("P2")),
             dim("d", Some("P10")),
         ];
-        let g = claim_groups(&dims);
+        let claims = Registry {
+            claims: ["P2", "P10"]
+                .map(|id| crate::scenario::claims::Claim {
+                    id: id.into(),
+                    title: String::new(),
+                    cites: String::new(),
+                })
+                .to_vec(),
+            ..Registry::default()
+        };
+        let g = claim_groups(&dims, &claims);
         let got: Vec<(&str, &[usize])> = g
             .iter()
             .map(|g| (g.claim.as_str(), g.members.as_slice()))

@@ -460,7 +460,12 @@ pub fn decompose(
             Some((w, r)) => format!("{w} worlds x {r} runs per coalition"),
         }
     );
-    Ok(ExplainBrief { all, runs, worlds })
+    Ok(ExplainBrief {
+        all,
+        runs,
+        worlds,
+        claims: prep.loaded[0].scenario.claims.clone(),
+    })
 }
 
 /// Writes a decomposition into `<compare_out>/explain/`, after the comparison's own files are

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use crate::analysis::cycle::Spell;
 use crate::analysis::facts::{self, Facts};
 use crate::analysis::outcomes::{EXPIRY_OUTCOMES, THREAT_OUTCOMES, expiry_name};
-use crate::data::{
-    Actor, BuiltInRecord, THREATS, read_data, read_events, read_tariffs, read_threats,
-};
+use crate::data::{Actor, BuiltInRecord, Vocabulary, read_record};
 use crate::report::table::{render, render_text};
 use crate::scenario::date::Date;
 
@@ -23,6 +21,8 @@ pub struct Inputs {
     pub tariffs: Option<PathBuf>,
     /// Threats table.
     pub threats: Option<PathBuf>,
+    /// The scenario whose side keys and level prefixes the record uses (default: US–China's).
+    pub scenario: Option<PathBuf>,
 }
 
 fn spell_rows(f: &Facts, spells: &[Spell], to: Date) -> Vec<Vec<String>> {
@@ -63,13 +63,30 @@ pub fn run(
     durable: u32,
 ) -> Result<(), Failure> {
     let record = inputs.record;
-    let input = |e: crate::data::DataError| Failure::Input(e.to_string());
-    let (epath, etext) = read_data(&inputs.events, record.events()).map_err(Failure::Input)?;
-    let ev = read_events(&epath, &etext).map_err(input)?;
-    let (tpath, ttext) = read_data(&inputs.tariffs, record.tariffs()).map_err(Failure::Input)?;
-    let tr = read_tariffs(&tpath, &ttext).map_err(input)?;
-    let (hpath, htext) = read_data(&inputs.threats, THREATS).map_err(Failure::Input)?;
-    let threats = read_threats(&hpath, &htext).map_err(input)?;
+    let (vocab, shorts) = match &inputs.scenario {
+        None => (
+            Vocabulary::default(),
+            ["US".to_string(), "China".to_string()],
+        ),
+        Some(p) => {
+            let l = crate::scenario::load(p, &[]).map_err(|e| Failure::Input(e.to_string()))?;
+            let s = &l.scenario;
+            (
+                Vocabulary::of(s),
+                [
+                    s.sides[0].naming.short.clone(),
+                    s.sides[1].naming.short.clone(),
+                ],
+            )
+        }
+    };
+    let rec = read_record(
+        (&inputs.events, &inputs.tariffs, &inputs.threats),
+        record,
+        &vocab,
+    )
+    .map_err(Failure::Input)?;
+    let ((epath, ev), (tpath, tr), (hpath, threats)) = (rec.events, rec.tariffs, rec.threats);
     let date = |s: &Option<String>, flag: &str, default: Option<Date>| -> Result<Date, Failure> {
         match s {
             Some(t) => t
@@ -228,8 +245,8 @@ pub fn run(
 
     outln!("\nretaliations (an escalation answered by the other side before any truce):\n");
     let who = |a: Actor| match a {
-        Actor::Us => "US",
-        Actor::Cn => "China",
+        Actor::Us => shorts[0].as_str(),
+        Actor::Cn => shorts[1].as_str(),
         Actor::Both => "both",
     };
     let rt: Vec<Vec<String>> = f
@@ -284,8 +301,8 @@ pub fn run(
             render(
                 &[
                     "date".into(),
-                    "US on China, %".into(),
-                    "China on US, %".into()
+                    format!("{} on {}, %", shorts[0], shorts[1]),
+                    format!("{} on {}, %", shorts[1], shorts[0]),
                 ],
                 &readings
             )

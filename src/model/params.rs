@@ -45,9 +45,16 @@ pub struct FactionParams {
     pub key: u64,
 }
 
+/// `buyer`/`relieved` when no side has that role.
+pub const NO_SIDE: usize = usize::MAX;
+
 /// A side, as the model uses it.
 #[derive(Clone, Debug)]
 pub struct SideParams {
+    /// Key in the scenario (`sides.KEY`).
+    pub key: String,
+    /// Share of the stock (controls) that lapses each week.
+    pub stock_decay: f64,
     /// Display label.
     pub label: String,
     /// Initial tariff.
@@ -160,8 +167,10 @@ pub struct Params {
     pub weeks: u32,
     /// Date of week 0.
     pub start: Date,
-    /// US and China.
+    /// The two sides, in the scenario's order.
     pub sides: [SideParams; 2],
+    /// The sides' and instruments' words for every output (`scenario::names`).
+    pub names: std::sync::Arc<crate::scenario::names::Names>,
     /// Channels.
     pub channels: Vec<ChannelParams>,
     /// Initial negotiator experience.
@@ -231,17 +240,22 @@ impl Params {
                         (1.0 - sd.coordination) * f.autonomy
                     },
                     generosity: f.generosity,
-                    key: name_key(&format!("{}/{}", crate::scenario::SIDE_KEYS[i], f.name)),
+                    key: name_key(&format!("{}/{}", sd.naming.key, f.name)),
                 })
                 .collect();
             SideParams {
-                label: sd.label.clone(),
-                tariff0: sd.tariff,
-                tariff_floor: sd.tariff_floor,
-                tariff_max: sd.tariff_max,
-                tariff_step: sd.tariff_step,
-                controls0: sd.controls.min(s.behaviour.implementation.controls_max),
-                controls_step: sd.controls_step,
+                stock_decay: sd.instruments.stock_decay,
+                key: sd.naming.key.clone(),
+                label: sd.naming.label.clone(),
+                tariff0: sd.instruments.tariff,
+                tariff_floor: sd.instruments.tariff_floor,
+                tariff_max: sd.instruments.tariff_max,
+                tariff_step: sd.instruments.tariff_step,
+                controls0: sd
+                    .instruments
+                    .controls
+                    .min(s.behaviour.implementation.controls_max),
+                controls_step: sd.instruments.controls_step,
                 trust0: sd.trust,
                 face_cost: sd.face_cost,
                 aversion0: sd.initiative_aversion,
@@ -317,6 +331,7 @@ impl Params {
             .map(|e| e.week);
         let b = s.behaviour.clone();
         Params {
+            names: std::sync::Arc::new(crate::scenario::names::Names::of(&s.sides)),
             weeks,
             start: s.meta.start,
             sides: [side(0), side(1)],
@@ -347,10 +362,9 @@ impl Params {
                 expiry: expiry0,
             }),
             require_prepared_agenda: s.summits.require_prepared_agenda,
-            // The US–China roles of the article: China buys, the US is relieved. Named sides with
-            // declared roles are issue 18's; the engine reads only these fields.
-            buyer: 1,
-            relieved: 0,
+            // The declared roles ([roles] buyer); without a buyer, nobody's purchases relieve.
+            buyer: s.buyer.unwrap_or(NO_SIDE),
+            relieved: s.buyer.map_or(NO_SIDE, |b| 1 - b),
             face_decay: weekly_decay(b.politics.face_decay),
             pain_decay: weekly_decay(b.shocks.market_pain_decay),
             rapport_decay: weekly_decay(b.politics.rapport_decay),

@@ -1120,6 +1120,12 @@ fn implement<E: EventSink>(
         if a.purchases {
             emit(ev, t, Some(i), EventKind::PurchasesMade, 0.0);
         }
+        // A stock that wears off (a strike, a sanction with a sunset): it lapses without a
+        // conciliatory move, so it is no change the other side perceives.
+        if sp.stock_decay > 0.0 {
+            let st = &mut s.sides[i];
+            st.controls *= 1.0 - sp.stock_decay;
+        }
         let hostile = tariff_moves > 0 || controls_moves > 0 || halt || a.other_hostile;
         let conciliatory = a.tariff_cuts > 0
             || a.controls_cuts > 0
@@ -1161,7 +1167,9 @@ fn implement<E: EventSink>(
         }
     }
     // The buyer buys under an agreement; a halt of purchases this week means none are met.
-    let halted = acts[p.buyer].halt_purchases || acts[p.buyer].line == Line::HaltPurchases;
+    let halted = acts
+        .get(p.buyer)
+        .is_none_or(|a| a.halt_purchases || a.line == Line::HaltPurchases);
     s.purchases_met = !halted
         && s.agreement.as_ref().is_some_and(|a| a.purchases)
         && negotiation.chance(slot::PURCHASE, im.purchase_fulfilment);

@@ -56,6 +56,8 @@ pub struct ExplainBrief {
     pub runs: u64,
     /// Across plausible worlds: (worlds, runs per world); `None` at the values as written.
     pub worlds: Option<(u64, u64)>,
+    /// The scenario's claim registry, for the titles of the claims the changes cite.
+    pub claims: std::sync::Arc<crate::scenario::claims::Registry>,
 }
 
 impl ExplainBrief {
@@ -140,7 +142,8 @@ fn verb(e: &Estimate) -> &'static str {
 /// Where most of an effect comes from, for a decomposition of two or more changes, in plain
 /// words: "its largest part is adding `channels.kushner_channel` at all (with the settings of
 /// channels.official) (P14: ...): +4.7 of +10.0 points in the decomposition's own 2000 runs".
-fn largest_part(e: &Explained, runs: u64) -> Option<String> {
+fn largest_part(e: &Explained, x: &ExplainBrief) -> Option<String> {
+    let runs = x.runs;
     if e.players.len() < 2 {
         return None;
     }
@@ -155,7 +158,7 @@ fn largest_part(e: &Explained, runs: u64) -> Option<String> {
     let cites: Vec<String> = sources
         .iter()
         .filter(|s| !s.is_empty())
-        .map(|s| match crate::scenario::read::claim_title(s) {
+        .map(|s| match x.claims.title_of(s) {
             Some(t) => format!("{s}: {t}"),
             None => s.clone(),
         })
@@ -245,7 +248,7 @@ pub fn sentence(
     if let Some(part) = brief
         .explain
         .as_ref()
-        .and_then(|x| x.arm(&arms[a].name).and_then(|e| largest_part(e, x.runs)))
+        .and_then(|x| x.arm(&arms[a].name).and_then(|e| largest_part(e, x)))
     {
         s.push_str(&format!(" Where it comes from: {part}."));
     }

@@ -284,16 +284,58 @@ fn mechanism_blocks(agg: &Aggregate, arms: &[Arm]) -> Vec<Block> {
     b
 }
 
-/// What the reader should keep in mind, from what the docs and the run itself know.
-pub fn caveats(brief: &Brief, calibrated: bool) -> Vec<String> {
-    let mut c = vec![
-        "**Not a forecast.** The effects are what the model's mechanisms imply under the article's reading of the talks (claims P1..P14, docs/CLAIMS.md). The model's structure is an assumption that no interval here covers.".to_string(),
-    ];
+/// What the reader should keep in mind, from what the docs, the scenario and the run know.
+pub fn caveats(brief: &Brief, calibrated: bool, base: &crate::scenario::Scenario) -> Vec<String> {
+    let reg = &base.claims;
+    let reading = if reg.claims.is_empty() {
+        "under the scenario's own assumptions (it cites no claim registry)".to_string()
+    } else if reg.document.is_empty() {
+        format!("under {} (claims {})", reg.reading, reg.span())
+    } else {
+        format!(
+            "under {} (claims {}, {})",
+            reg.reading,
+            reg.span(),
+            reg.document
+        )
+    };
+    let mut c = vec![format!(
+        "**Not a forecast.** The effects are what the model's mechanisms imply {reading}. The model's structure is an assumption that no interval here covers."
+    )];
     if calibrated {
         c.push("**A weak calibration.** The constants marked `source = \"calibration\"` were fitted to two short records (2018–20 and 2025, docs/CALIBRATION.md); none is pinned down, and what the fit credits to channels is confounded with everything else that differed between the two periods.".into());
     }
-    c.push("**P(durable deal) deserves caution.** It asks whether one truce lasts the durable length (52 weeks) within a three-year horizon: a rare, all-or-nothing event that the records test only once (the 2018–20 Phase One deal, which the calibrated model gives well under even odds; docs/CALIBRATION.md, predictive checks). Read its differences as a direction more than as a size.".into());
-    c.push("**Explosive escalation comes mostly from the calendar.** Large tariff spikes in the model follow dated ultimatums (here the threat of an extra 100% on 1 November); without them, endogenous escalation is milder than the 2025 record (docs/MODEL.md §12).".into());
+    let durable = base.behaviour.observation.durable_weeks;
+    let once = if calibrated {
+        ": a rare, all-or-nothing event that the records test only once (the 2018–20 Phase One deal, which the calibrated model gives well under even odds; docs/CALIBRATION.md, predictive checks)"
+    } else {
+        ": a rare, all-or-nothing event that no calibration of this scenario tested"
+    };
+    c.push(format!(
+        "**P(durable deal) deserves caution.** It asks whether one truce lasts the durable length ({} weeks) within a {} horizon{once}. Read its differences as a direction more than as a size.",
+        crate::fmt::num(durable, 4),
+        horizon_words(base.meta.weeks)
+    ));
+    let biggest = base
+        .calendar
+        .iter()
+        .filter_map(|e| match e.kind {
+            crate::scenario::EventKind::Threat {
+                tariff_pp,
+                deadline,
+                ..
+            } => Some((tariff_pp, deadline)),
+            _ => None,
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let here = biggest.map_or(String::new(), |(pp, d)| {
+        format!(
+            " (here the threat of an extra {}% on {})",
+            crate::fmt::num(pp, 4),
+            d.day_month()
+        )
+    });
+    c.push(format!("**Explosive escalation comes mostly from the calendar.** Large tariff spikes in the model follow dated ultimatums{here}; without them, endogenous escalation is milder than the 2025 record (docs/MODEL.md §12)."));
     if brief.worlds.is_none() {
         c.push("**Intervals cover simulation noise only.** Every value is taken as written; run the comparison with `--worlds` (the default job does) for the uncertainty of the values themselves (docs/UNCERTAINTY.md).".into());
     }
@@ -342,4 +384,15 @@ pub fn methods(
         ));
     }
     m
+}
+
+/// "three-year" for 156 weeks, "80-week" otherwise.
+fn horizon_words(weeks: u32) -> String {
+    const WORDS: [&str; 10] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    match (weeks % 52, (weeks / 52) as usize) {
+        (0, n @ 1..=10) => format!("{}-year", WORDS[n - 1]),
+        _ => format!("{weeks}-week"),
+    }
 }

@@ -8,7 +8,8 @@ use crate::ensemble::record::{Kind, METRICS, RunStats};
 use crate::ensemble::summary::{self, ArmSummary, Durations};
 use crate::ensemble::{Arm, RowFormat, Sink, WeekPoint};
 use crate::model::Event;
-use crate::scenario::{SIDE_KEYS, Scenario};
+use crate::scenario::Scenario;
+use crate::scenario::names::Names;
 
 use super::output::{OutputDir, OutputError, Sink as FileSink, finish};
 
@@ -94,10 +95,10 @@ pub struct RowWriter<'a> {
     pub stories: Vec<Option<Story>>,
 }
 
-/// Column names of runs.csv.
-pub fn runs_header() -> Vec<String> {
+/// Column names of runs.csv, in the scenario's names.
+pub fn runs_header(names: &Names) -> Vec<String> {
     std::iter::once("replicate".to_string())
-        .chain(METRICS.iter().map(|m| m.name.to_string()))
+        .chain(METRICS.iter().map(|m| names.column(m.name).into_owned()))
         .collect()
 }
 
@@ -127,7 +128,7 @@ impl<'a> RowWriter<'a> {
             let runs = if runs_csv {
                 let rel = format!("{prefix}runs.csv");
                 let mut w = out.create(&rel)?;
-                std::io::Write::write_all(&mut w, line(runs_header()).as_bytes())
+                std::io::Write::write_all(&mut w, line(runs_header(&arm.params.names)).as_bytes())
                     .map_err(|e| out.write_error(&rel, &e))?;
                 Some(w)
             } else {
@@ -257,7 +258,7 @@ impl Sink for RowWriter<'_> {
         let f = &mut self.arms[arm];
         let p = &f.arm.params;
         for e in events {
-            let side = e.side.map_or("", |s| SIDE_KEYS[s as usize]);
+            let side = e.side.map_or("", |s| p.sides[s as usize].key.as_str());
             let faction = match (e.side, e.faction) {
                 (Some(s), Some(k)) => p.sides[s as usize]
                     .factions
@@ -301,6 +302,7 @@ pub fn write_timeseries(
 ) -> Result<(), OutputError> {
     let mut header = vec!["week".to_string(), "date".to_string()];
     for (k, s) in WEEKLY_SERIES.iter().enumerate() {
+        let s = arm.params.names.column(s);
         header.push(format!("{s}_mean"));
         if k < WEEKLY_QUANTILED {
             for q in QUANTILES {
@@ -390,7 +392,12 @@ fn km_rows<'a>(
 }
 
 /// Writes summary.csv of one arm.
-pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(), OutputError> {
+pub fn write_summary(
+    out: &mut OutputDir,
+    rel: &str,
+    s: &ArmSummary,
+    names: &Names,
+) -> Result<(), OutputError> {
     let header = [
         "metric",
         "mean",
@@ -407,7 +414,7 @@ pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(
     for m in &s.metrics {
         let d = decimals(m.metric.kind).max(4);
         c.write_record([
-            m.metric.name.to_string(),
+            names.column(m.metric.name).into_owned(),
             num(m.mean, 6),
             opt(m.ci.map(|x| x.0), 6),
             opt(m.ci.map(|x| x.1), 6),
@@ -415,7 +422,9 @@ pub fn write_summary(out: &mut OutputDir, rel: &str, s: &ArmSummary) -> Result<(
             num(m.sd, 6),
             m.n.to_string(),
             m.method.to_string(),
-            m.metric.description.to_string(),
+            names
+                .describe(m.metric.name, m.metric.description)
+                .into_owned(),
         ])
         .map_err(|e| csv_err(out, rel, e))?;
     }
@@ -500,7 +509,7 @@ pub fn write_comparison(
             put(
                 &mut c,
                 [
-                    m.name.into(),
+                    arm.params.names.column(m.name).into_owned(),
                     arm.name.clone(),
                     num(s.mean, 6),
                     opt(s.ci.map(|x| x.0), 6),

@@ -12,7 +12,6 @@ use crate::report::charts::explore as charts;
 use crate::report::csv::{line, num};
 use crate::report::output::{OutputDir, OutputError};
 use crate::report::table::{render, render_text};
-use crate::scenario::read::claim_title;
 
 /// Parameters printed per output by `sensitivity` (all are in indices.csv).
 const TOP_PARAMETERS: usize = 10;
@@ -395,11 +394,7 @@ fn claims_section(
         ]));
         table.push(vec![
             (rank + 1).to_string(),
-            format!(
-                "{} {}",
-                grp.claim,
-                claim_title(&grp.claim).unwrap_or("cites no claim")
-            ),
+            format!("{} {}", grp.claim, grp.title),
             format!("{} [{}, {}]", num(b.value, 4), num(b.lo, 4), num(b.hi, 4)),
             format!("{above} of {}", grp.members.len()),
             strongest,
@@ -407,7 +402,7 @@ fn claims_section(
         chart_names.push(format!(
             "{} {} ({})",
             grp.claim,
-            claim_title(&grp.claim).unwrap_or("cites no claim"),
+            grp.title,
             grp.members.len()
         ));
         chart_vals.push((b.value, b.lo, b.hi));
@@ -565,6 +560,7 @@ fn sensitivity_charts(
         chart_names,
         chart_vals,
         s.floor,
+        &study.template.base.scenario.claims,
     )
     .map_err(Failure::Input)?;
     w.put_chart(format!("claims_{}.png", name), &c)?;
@@ -742,7 +738,8 @@ fn write_discover(
             table.push(vec![
                 d.path.clone(),
                 d.claim.as_deref().map_or(String::new(), |c| {
-                    format!("{c} {}", claim_title(c).unwrap_or(""))
+                    let claims = &study.template.base.scenario.claims;
+                    format!("{c} {}", claims.title_of(c).unwrap_or(""))
                 }),
                 format!("{} .. {}", num(d.lo, 4), num(d.hi, 4)),
                 shown(b),

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use crate::report::table::render_text as render;
 use crate::scenario::behaviour::GROUPS;
-use crate::scenario::read::CLAIM_IDS;
 use crate::scenario::{Loaded, ParamRecord};
 
 /// The one-line digest printed by `validate`.
@@ -46,15 +45,22 @@ pub fn digest(l: &Loaded) -> String {
         s.params.len(),
         cited,
         claims.len(),
-        CLAIM_IDS.len()
+        s.claims.claims.len()
     )
 }
 
-fn claim_order(id: &str) -> usize {
-    CLAIM_IDS
-        .iter()
-        .position(|c| *c == id)
-        .unwrap_or(usize::MAX)
+/// "claims of the article (docs/CLAIMS.md)": whose claims `explain` lists, and where.
+pub fn registry_heading(r: &crate::scenario::claims::Registry) -> String {
+    let whose = match (&r.author, r.claims.is_empty()) {
+        (_, true) => return "no claim registry (name one in [meta] claims)".into(),
+        (Some(a), _) => format!("claims of {a}"),
+        (None, _) => format!("claims of '{}'", r.title),
+    };
+    if r.document.is_empty() {
+        whose
+    } else {
+        format!("{whose} ({})", r.document)
+    }
 }
 
 /// The claims → parameters table of a scenario.
@@ -65,7 +71,9 @@ pub fn claims_table(l: &Loaded) -> String {
         let Some(pr) = p.provenance.as_ref().filter(|pr| pr.is_claim()) else {
             continue;
         };
-        let entry = by_claim.entry(claim_order(&pr.source)).or_default();
+        let entry = by_claim
+            .entry(l.scenario.claims.index(&pr.source).unwrap_or(usize::MAX))
+            .or_default();
         let (item, key) = p.path.rsplit_once('.').unwrap_or(("", p.path.as_str()));
         if item.starts_with("calendar") {
             match entry.last_mut() {
@@ -83,7 +91,7 @@ pub fn claims_table(l: &Loaded) -> String {
         }
     }
     let mut rows = Vec::new();
-    for (i, id) in CLAIM_IDS.iter().enumerate() {
+    for (i, id) in l.scenario.claims.ids().enumerate() {
         match by_claim.get(&i) {
             None => rows.push(vec![
                 id.to_string(),

@@ -16,5 +16,6 @@ pub mod manifest;
 pub mod output;
 pub mod report_doc;
 pub mod run;
+pub mod starter;
 pub mod table;
 pub mod worlds;

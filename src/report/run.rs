@@ -123,7 +123,13 @@ pub fn finish(
             arm,
         )
         .map_err(err)?;
-        write_summary(&mut out, &format!("{}summary.csv", prefixes[a]), &sums[a]).map_err(err)?;
+        write_summary(
+            &mut out,
+            &format!("{}summary.csv", prefixes[a]),
+            &sums[a],
+            &prep.arms[a].params.names,
+        )
+        .map_err(err)?;
     }
     let mut files: Vec<String> = Vec::new();
     for p in &prefixes {
@@ -164,7 +170,13 @@ pub fn finish(
     let mut chart_seconds = 0.0;
     if ctx.charts {
         let t0 = Instant::now();
-        let real = crate::data::embedded_tariffs();
+        // The built-in PIIE readings are the US–China record's: shown only for sides us and cn.
+        let keys = base.sides.clone().map(|s| s.naming.key);
+        let real = if keys == crate::scenario::US_CHINA {
+            crate::data::embedded_tariffs()
+        } else {
+            Vec::new()
+        };
         let inp = charts::Input {
             scenario: &base.meta.name,
             runs: runs_done,
@@ -383,7 +395,7 @@ fn compare_facts(
         table_note,
         why: compare_doc::why_blocks(agg, arms, brief, waterfall.as_ref()),
         charts,
-        caveats: compare_doc::caveats(brief, calibrated),
+        caveats: compare_doc::caveats(brief, calibrated, base),
         arms: arm_rows(prep),
         methods: compare_doc::methods(agg, arms, brief, ctx.independent, renewal, &worlds_report),
         run: run_lines(ctx, prep, agg.runs),
@@ -434,7 +446,7 @@ fn run_facts(
         table_note: renewal.clone(),
         why: Vec::new(),
         charts,
-        caveats: compare_doc::caveats(&ctx.brief, true),
+        caveats: compare_doc::caveats(&ctx.brief, true, base),
         arms: arm_rows(prep),
         methods: vec![
             "Means get Student t intervals, proportions Wilson's, Kaplan–Meier quantities a grouped jackknife; all 95%.".into(),

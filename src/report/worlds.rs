@@ -3,6 +3,7 @@
 //! the spread of per-world effects and P(helps), Monte-Carlo noise removed), `worlds.csv` (each
 //! world's input values and headline effects), the bottom line in words, and the manifest.
 
+use crate::scenario::claims::Registry;
 use std::path::PathBuf;
 
 use crate::analysis::worlds::{AcrossWorlds, Driver, drivers, leading, posterior_means, ranks};
@@ -201,13 +202,13 @@ fn drivers_csv(rows: &DriverRows<'_>) -> String {
 
 /// What an intervention's size depends on, for a sentence of the comparison's report: "its
 /// size depends most on P2 (41% of the spread over worlds)", or that no claim stands out.
-fn driver_short(claims: &[Driver], worlds: u64) -> String {
+fn driver_short(claims: &[Driver], worlds: u64, reg: &Registry) -> String {
     if (worlds as usize) < crate::analysis::worlds::MIN_DRIVER_WORLDS {
         return "too few worlds to say what its size depends on".into();
     }
     let name = |d: &Driver| match d.group.as_str() {
         "calibration" => "the calibrated constants".to_string(),
-        g => match crate::scenario::read::claim_title(g) {
+        g => match reg.title_of(g) {
             Some(t) => format!("{g} ({t})"),
             None => g.to_string(),
         },
@@ -537,7 +538,11 @@ fn bottom_lines<'a>(
             sentence(&arm.name, &eff[a - 1][k], METRICS[k].better, what),
             driver_phrase(&claims, wp.worlds)
         ));
-        phrases.push(driver_short(&claims, wp.worlds));
+        phrases.push(driver_short(
+            &claims,
+            wp.worlds,
+            &prep.loaded[0].scenario.claims,
+        ));
         rows.push((arm.name.clone(), METRICS[k].name, "claim", claims));
         rows.push((arm.name.clone(), METRICS[k].name, "parameter", params));
     }
@@ -590,8 +595,13 @@ pub fn finish(
             .map(|r| r.3.clone())
             .collect();
         let d = if by_claim.iter().any(|v| !v.is_empty()) {
-            let d = crate::report::charts::worlds::drivers(&names, &by_claim, &caption)
-                .map_err(Failure::Input)?;
+            let d = crate::report::charts::worlds::drivers(
+                &names,
+                &by_claim,
+                &caption,
+                &prep.loaded[0].scenario.claims,
+            )
+            .map_err(Failure::Input)?;
             chart_files.extend(d.write(&mut out).map_err(err)?);
             Some(d)
         } else {

@@ -334,7 +334,7 @@ pub struct Behaviour {
 }
 
 /// The sub-tables of `[behaviour]`, with their specs, for readers and reference listings.
-pub const GROUPS: [(&str, &[super::read::NumSpec]); 11] = [
+pub const GROUPS: [(&str, &[super::read::NumSpec<'static>]); 11] = [
     ("perception", Perception::SPECS),
     ("beliefs", Beliefs::SPECS),
     ("intentions", Intentions::SPECS),

@@ -12,11 +12,16 @@ static INTERVENTIONS: include_dir::Dir<'_> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/scenarios/interventions");
 
 /// Built-in scenarios besides the interventions: (path, contents).
-const SCENARIOS: [(&str, &str); 3] = [
+const SCENARIOS: [(&str, &str); 4] = [
     (BASELINE, include_str!("../../scenarios/baseline.toml")),
     (
         "scenarios/first_term.toml",
         include_str!("../../scenarios/first_term.toml"),
+    ),
+    // The claim registry of the US–China scenarios (`[meta] claims`).
+    (
+        "scenarios/claims/us_china_2025.toml",
+        include_str!("../../scenarios/claims/us_china_2025.toml"),
     ),
     // The joint posterior the baseline's `[uncertainty] posterior` names (plausible worlds).
     (

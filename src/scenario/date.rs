@@ -47,6 +47,26 @@ impl Date {
         (year, month, day)
     }
 
+    /// "1 November": the day and the month's English name, for sentences.
+    pub fn day_month(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let (_, m, d) = self.ymd();
+        format!("{d} {}", MONTHS[(m as usize + 11) % 12])
+    }
+
     /// The date `days` days later (earlier if negative).
     pub fn add_days(self, days: i64) -> Date {
         Date(self.0 + days)

@@ -7,12 +7,16 @@
 
 pub mod behaviour;
 pub mod builtin;
+pub mod claims;
+mod claims_file;
 pub mod date;
 pub mod diag;
+pub mod names;
 pub mod overlay;
 pub mod read;
 pub mod schema;
 pub mod source;
+pub mod starter;
 pub mod template;
 pub mod tree;
 pub mod uncertain;
@@ -254,6 +258,14 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
     if syntax {
         return Err(LoadError::render(&sources, cx.diags));
     }
+    let registry_text = match registry(&root, &base.path, &mut sources, &mut cx) {
+        Some((reg, text)) => {
+            cx.claims = reg;
+            Some(text)
+        }
+        None if !cx.diags.is_empty() => return Err(LoadError::render(&sources, cx.diags)),
+        None => None,
+    };
     let built = schema::build(&root, &mut cx);
     // Key and type errors first; then missing provenance, except on keys that do not exist
     // (their "unknown key" error, with its "did you mean", is what to fix).
@@ -282,6 +294,9 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
             use sha2::Digest;
             let mut h = sha2::Sha256::new();
             h.update(base.text.as_bytes());
+            if let Some(t) = &registry_text {
+                h.update(t.text.as_bytes());
+            }
             for o in overlays {
                 h.update(o.text.as_bytes());
             }
@@ -294,6 +309,69 @@ pub fn load_texts(base: &Text, overlays: &[Text]) -> Result<Loaded, LoadError> {
         }
         _ => Err(LoadError::render(&sources, cx.diags)),
     }
+}
+
+/// The claim registry that the merged tree names in `[meta] claims` (relative to the base file,
+/// inside its folder), read and checked; `None` when none is named or on an error (in `cx`).
+fn registry(
+    root: &tree::Node,
+    base: &str,
+    sources: &mut tree::Sources,
+    cx: &mut read::Cx,
+) -> Option<(std::sync::Arc<claims::Registry>, Text)> {
+    let tree::Value::Table(t) = &root.value else {
+        return None;
+    };
+    let meta = match t.get("meta").map(|n| &n.value) {
+        Some(tree::Value::Table(m)) => m,
+        _ => return None,
+    };
+    let node = meta.get("claims")?;
+    let tree::Value::Str(rel) = &node.value else {
+        // The schema reader reports the type.
+        return None;
+    };
+    if !inside_folder(rel) {
+        cx.error(
+            Some(node.origin),
+            "meta.claims",
+            format!("'{rel}': a claims file is named relative to the scenario, in its folder or below (no absolute path, no '..')"),
+        );
+        return None;
+    }
+    // A registry that ships with negsim (the article's, `claims/us_china_2025.toml`) is found
+    // even when the scenario was copied elsewhere without it.
+    let shipped = || builtin::Builtin.read(&format!("scenarios/{rel}"), "claims file");
+    let read = match base.strip_prefix("built-in ") {
+        Some(b) => builtin::Builtin.read(&builtin::Builtin.relative(b, rel), "claims file"),
+        None => {
+            let at = Files.relative(base, rel);
+            if Path::new(&at).exists() {
+                Files.read(&at, "claims file")
+            } else {
+                shipped().or_else(|_| Files.read(&at, "claims file"))
+            }
+        }
+    };
+    let text = match read {
+        Ok(t) => t,
+        Err(e) => {
+            cx.error(Some(node.origin), "meta.claims", e.to_string());
+            return None;
+        }
+    };
+    let id = sources.add(&text.path, &text.text);
+    let before = cx.diags.len();
+    check_nesting(&text.text, id, cx);
+    if cx.diags.len() > before {
+        return None;
+    }
+    let root = tree::parse(&text.text, id, &mut cx.diags);
+    if cx.diags.len() > before {
+        return None;
+    }
+    let reg = claims_file::read(&root, cx);
+    (cx.diags.len() == before).then_some((reg, text))
 }
 
 /// Loads a scenario file with overlay files applied in order (each overlay's `includes` first).

@@ -12,37 +12,6 @@ use super::uncertain::{Prior, Uncertain};
 /// Longest horizon a scenario file may ask for, in weeks (about 1,900 years).
 pub const MAX_WEEKS: i64 = 100_000;
 
-/// The article's claim ids (see `docs/CLAIMS.md`).
-pub const CLAIM_IDS: [&str; 14] = [
-    "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14",
-];
-
-/// A few words on each claim, for charts and tables (the digest has the full text).
-pub const CLAIM_TITLES: [&str; 14] = [
-    "a toxic cycle of truces and escalations",
-    "the first-term Kushner-Cui backchannel",
-    "official talks stalled, no shared record",
-    "negotiators new to each other",
-    "go-betweens not close enough, and punished",
-    "Chinese officials fear initiative and weakness",
-    "a hollowed-out NSC: poor US coordination",
-    "contradictory impulses, vague wording",
-    "security hawks vs tech leaders",
-    "badly framed moves read as hostile",
-    "unclear who speaks for Trump",
-    "the Cui backchannel's uncertain reach",
-    "mismatched leader styles; deal scopes",
-    "broad deals on weak channels unravel",
-];
-
-/// The short title of a claim id, if it is one.
-pub fn claim_title(id: &str) -> Option<&'static str> {
-    CLAIM_IDS
-        .iter()
-        .position(|c| *c == id)
-        .map(|i| CLAIM_TITLES[i])
-}
-
 /// Other provenance tags a value may carry instead of a claim id.
 pub const PROVENANCE_TAGS: [&str; 7] = [
     "assumption",
@@ -57,16 +26,16 @@ pub const PROVENANCE_TAGS: [&str; 7] = [
 /// Where a value comes from: a claim id or a tag, and a short note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Provenance {
-    /// A claim id (`P1`..`P14`) or one of [`PROVENANCE_TAGS`].
+    /// A claim id of the scenario's registry, or one of [`PROVENANCE_TAGS`].
     pub source: String,
     /// A short human note (may be empty).
     pub note: String,
 }
 
 impl Provenance {
-    /// True if the source is one of the article's claim ids.
+    /// True if the source is a claim id (checked against the registry when read), not a tag.
     pub fn is_claim(&self) -> bool {
-        CLAIM_IDS.contains(&self.source.as_str())
+        !PROVENANCE_TAGS.contains(&self.source.as_str())
     }
 }
 
@@ -133,9 +102,9 @@ fn trim(x: f64) -> String {
 
 /// Specification of a numeric parameter: key, default, range, unit and doc line.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NumSpec {
+pub struct NumSpec<'k> {
     /// The key in its table.
-    pub key: &'static str,
+    pub key: &'k str,
     /// Default when absent; `None` makes the key required.
     pub default: Option<f64>,
     /// Allowed range.
@@ -156,6 +125,8 @@ pub struct Cx {
     pub provenance: Vec<Diagnostic>,
     /// Every parameter read so far, in reading order.
     pub params: Vec<ParamRecord>,
+    /// The claim registry that `source` ids are checked against.
+    pub claims: std::sync::Arc<super::claims::Registry>,
 }
 
 impl Cx {
@@ -193,8 +164,17 @@ pub struct Obj<'a> {
     path: String,
     table: &'a Table,
     origin: Option<Origin>,
-    known: Vec<&'static str>,
+    known: Vec<String>,
     inherited: Option<Provenance>,
+}
+
+/// What a `source` may be besides a tag: the registry's ids, or how to declare some.
+fn claim_expectation(r: &super::claims::Registry) -> String {
+    if r.claims.is_empty() {
+        "a claim id of the scenario's registry (this scenario declares none: name a claims file in [meta] claims, docs/CLAIMS.md)".into()
+    } else {
+        format!("a claim id {} of '{}'", r.span(), r.title)
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -247,14 +227,23 @@ impl<'a> Obj<'a> {
         self.origin
     }
 
+    /// The table's keys with where each was written, in file order (overlay additions last).
+    pub fn keys(&self) -> Vec<(String, Origin)> {
+        self.table
+            .entries
+            .iter()
+            .map(|e| (e.key.clone(), e.key_origin))
+            .collect()
+    }
+
     /// Whether the table holds `key` (declares it as known).
-    pub fn has(&mut self, key: &'static str) -> bool {
-        self.known.push(key);
+    pub fn has(&mut self, key: &str) -> bool {
+        self.known.push(key.to_string());
         self.table.get(key).is_some()
     }
 
-    fn take(&mut self, key: &'static str) -> Option<&'a Node> {
-        self.known.push(key);
+    fn take(&mut self, key: &str) -> Option<&'a Node> {
+        self.known.push(key.to_string());
         self.table.get(key)
     }
 
@@ -292,19 +281,17 @@ impl<'a> Obj<'a> {
         let source = source?;
         let path = join(&self.path, "source");
         match &source.value {
-            Value::Str(s)
-                if CLAIM_IDS.contains(&s.as_str()) || PROVENANCE_TAGS.contains(&s.as_str()) =>
-            {
+            Value::Str(s) if cx.claims.contains(s) || PROVENANCE_TAGS.contains(&s.as_str()) => {
                 Some(Provenance {
                     source: s.clone(),
                     note: note_text,
                 })
             }
             Value::Str(s) => {
-                let all: Vec<&str> = CLAIM_IDS
-                    .iter()
-                    .chain(PROVENANCE_TAGS.iter())
-                    .copied()
+                let all: Vec<&str> = cx
+                    .claims
+                    .ids()
+                    .chain(PROVENANCE_TAGS.iter().copied())
                     .collect();
                 let hint = closest(s, all.iter().copied())
                     .map(|c| format!(" (did you mean '{c}'?)"))
@@ -313,7 +300,8 @@ impl<'a> Obj<'a> {
                     Some(source.origin),
                     &path,
                     format!(
-                        "unknown source '{s}'{hint}; expected a claim id P1..P14 or one of: {}",
+                        "unknown source '{s}'{hint}; expected {} or one of: {}",
+                        claim_expectation(&cx.claims),
                         PROVENANCE_TAGS.join(", ")
                     ),
                 );
@@ -335,7 +323,7 @@ impl<'a> Obj<'a> {
 
     /// Unwraps `{ value = .., source = .., note = .. }`; returns the value node and provenance.
     /// A range or prior is for numbers only (see [`Obj::num`]): here it is an error.
-    fn scalar(&mut self, cx: &mut Cx, key: &'static str) -> Option<(&'a Node, Option<Provenance>)> {
+    fn scalar(&mut self, cx: &mut Cx, key: &str) -> Option<(&'a Node, Option<Provenance>)> {
         let (node, prov, written) = self.uncertain_scalar(cx, key)?;
         if let Some((k, n)) = written.first() {
             cx.error(
@@ -351,7 +339,7 @@ impl<'a> Obj<'a> {
     fn uncertain_scalar(
         &mut self,
         cx: &mut Cx,
-        key: &'static str,
+        key: &str,
     ) -> Option<(&'a Node, Option<Provenance>, Written<'a>)> {
         let node = self.take(key)?;
         let path = join(&self.path, key);
@@ -410,7 +398,7 @@ impl<'a> Obj<'a> {
 
     /// Reads a number according to `spec` (integers are accepted as numbers).
     // long: every accepted shape of a numeric key (plain, table with provenance) with its own error.
-    pub fn num(&mut self, cx: &mut Cx, spec: &NumSpec) -> f64 {
+    pub fn num(&mut self, cx: &mut Cx, spec: &NumSpec<'_>) -> f64 {
         let path = join(&self.path, spec.key);
         let fallback = spec.default.unwrap_or(match spec.bounds {
             Bounds::Closed(lo, _) | Bounds::AtLeast(lo) => lo,
@@ -501,7 +489,7 @@ impl<'a> Obj<'a> {
     pub fn int(
         &mut self,
         cx: &mut Cx,
-        key: &'static str,
+        key: &str,
         default: Option<i64>,
         min: i64,
         max: i64,
@@ -554,7 +542,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Reads a string; `None` (and an error if `required`) when absent or of the wrong type.
-    pub fn string(&mut self, cx: &mut Cx, key: &'static str, required: bool) -> Option<String> {
+    pub fn string(&mut self, cx: &mut Cx, key: &str, required: bool) -> Option<String> {
         let path = join(&self.path, key);
         match self.scalar(cx, key) {
             Some((
@@ -586,13 +574,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Reads a boolean with a default.
-    pub fn boolean(
-        &mut self,
-        cx: &mut Cx,
-        key: &'static str,
-        default: bool,
-        doc: &'static str,
-    ) -> bool {
+    pub fn boolean(&mut self, cx: &mut Cx, key: &str, default: bool, doc: &'static str) -> bool {
         let path = join(&self.path, key);
         match self.scalar(cx, key) {
             Some((
@@ -631,8 +613,8 @@ impl<'a> Obj<'a> {
     pub fn choice(
         &mut self,
         cx: &mut Cx,
-        key: &'static str,
-        options: &[&'static str],
+        key: &str,
+        options: &[&str],
         default: Option<usize>,
         doc: &'static str,
     ) -> usize {
@@ -691,12 +673,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Reads a date (TOML local date or a "YYYY-MM-DD" string); the node's origin is returned too.
-    pub fn date(
-        &mut self,
-        cx: &mut Cx,
-        key: &'static str,
-        required: bool,
-    ) -> Option<(Date, Origin)> {
+    pub fn date(&mut self, cx: &mut Cx, key: &str, required: bool) -> Option<(Date, Origin)> {
         let path = join(&self.path, key);
         match self.scalar(cx, key) {
             Some((
@@ -765,12 +742,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Reads a list of words from a fixed set; returns their indices.
-    pub fn choices(
-        &mut self,
-        cx: &mut Cx,
-        key: &'static str,
-        options: &[&'static str],
-    ) -> Vec<usize> {
+    pub fn choices(&mut self, cx: &mut Cx, key: &str, options: &[&str]) -> Vec<usize> {
         let path = join(&self.path, key);
         let Some((node, _)) = self.scalar(cx, key) else {
             return Vec::new();
@@ -818,7 +790,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A reader over the sub-table `key` (an empty reader if absent).
-    pub fn table(&mut self, cx: &mut Cx, key: &'static str) -> Obj<'a> {
+    pub fn table(&mut self, cx: &mut Cx, key: &str) -> Obj<'a> {
         let path = join(&self.path, key);
         match self.take(key) {
             Some(n) => Obj::new(cx, n, &path),
@@ -828,7 +800,7 @@ impl<'a> Obj<'a> {
 
     /// Readers over each table of the array of tables `key`, paired with their `name` key when
     /// they have one (used to build paths like `channels.official.authority`).
-    pub fn tables(&mut self, cx: &mut Cx, key: &'static str) -> Vec<Obj<'a>> {
+    pub fn tables(&mut self, cx: &mut Cx, key: &str) -> Vec<Obj<'a>> {
         let path = join(&self.path, key);
         let Some(node) = self.take(key) else {
             return Vec::new();
@@ -863,8 +835,8 @@ impl<'a> Obj<'a> {
     /// Reports keys that no getter declared.
     pub fn finish(self, cx: &mut Cx) {
         for e in &self.table.entries {
-            if !self.known.contains(&e.key.as_str()) {
-                let mut valid: Vec<&str> = self.known.clone();
+            if !self.known.contains(&e.key) {
+                let mut valid: Vec<&str> = self.known.iter().map(String::as_str).collect();
                 valid.sort_unstable();
                 valid.dedup();
                 cx.error(
@@ -904,7 +876,7 @@ macro_rules! param_group {
 
         impl $name {
             /// Specification of every constant of this group, in declaration order.
-            pub const SPECS: &'static [$crate::scenario::read::NumSpec] = &[
+            pub const SPECS: &'static [$crate::scenario::read::NumSpec<'static>] = &[
                 $( $crate::scenario::read::NumSpec {
                     key: stringify!($field),
                     default: Some($default),
@@ -938,7 +910,19 @@ mod tests {
     fn read_with(text: &str, f: impl FnOnce(&mut Obj<'_>, &mut Cx)) -> (Cx, Sources) {
         let mut s = Sources::default();
         let id = s.add("t.toml", text);
-        let mut cx = Cx::default();
+        let mut cx = Cx {
+            claims: std::sync::Arc::new(super::super::claims::Registry {
+                claims: ["P4", "P5"]
+                    .map(|id| super::super::claims::Claim {
+                        id: id.into(),
+                        title: String::new(),
+                        cites: String::new(),
+                    })
+                    .to_vec(),
+                ..Default::default()
+            }),
+            ..Cx::default()
+        };
         let root = parse(text, id, &mut cx.diags);
         let mut o = Obj::new(&mut cx, &root, "");
         f(&mut o, &mut cx);
@@ -946,7 +930,7 @@ mod tests {
         (cx, s)
     }
 
-    const P: NumSpec = NumSpec {
+    const P: NumSpec<'static> = NumSpec {
         key: "p",
         default: Some(0.5),
         bounds: Bounds::Closed(0.0, 1.0),

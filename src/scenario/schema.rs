@@ -8,8 +8,9 @@ use super::read::Bounds::{AtLeast, Closed};
 use super::read::{Cx, NumSpec, Obj, ParamRecord};
 use super::tree::Node;
 
-/// The two sides, in the fixed order used everywhere: index 0 is the US, index 1 is China.
-pub const SIDE_KEYS: [&str; 2] = ["us", "cn"];
+/// The side keys of the article's scenarios (`[sides.us]`, `[sides.cn]`), for examples and
+/// tests; a scenario names its own two sides, in the order it writes them.
+pub const US_CHINA: [&str; 2] = ["us", "cn"];
 
 pub use super::read::MAX_WEEKS;
 
@@ -33,8 +34,25 @@ pub enum Instrument {
     Purchases,
 }
 
-/// Words used for instruments in scenario files.
+/// The instruments a side has when it declares none (`[sides.X.instruments]` absent): the
+/// article's tariffs (a level), controls (a stock) and purchases (a commitment).
 pub const INSTRUMENTS: [&str; 3] = ["tariffs", "controls", "purchases"];
+
+/// Words for the kinds of a declared instrument, in [`Instrument`] order.
+pub const INSTRUMENT_KINDS: [&str; 3] = ["level", "stock", "commitment"];
+
+/// A side's declared instrument: the name factions list it by, and its words in outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstrumentDecl {
+    /// Name (the key of `[sides.X.instruments.NAME]`; `tariffs` for the default level).
+    pub name: String,
+    /// Word in column names (`tariff` in `tariff_us_p50`, `anti_coercion`).
+    pub column: String,
+    /// Words in sentences ("average tariff", "anti-coercion measures").
+    pub label: String,
+    /// Prefix of the `description` of its escalations in an events file ("Tariff", "Non-tariff").
+    pub prefix: String,
+}
 
 /// Kind of a communication channel (descriptive; behaviour comes from its parameters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,11 +137,26 @@ pub struct Faction {
     pub generosity: f64,
 }
 
-/// One side's initial state and capabilities.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Side {
-    /// Display label.
+/// How outputs name a side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SideName {
+    /// Its key in the file (`sides.KEY`): in column names (`tariff_KEY_p50`), paths and records.
+    pub key: String,
+    /// Display label ("United States").
     pub label: String,
+    /// Short name for legends ("US").
+    pub short: String,
+    /// Its name inside a sentence ("the US", "China").
+    pub name: String,
+    /// Its adjective ("US", "Chinese").
+    pub adjective: String,
+    /// Its possessive in legends ("China's"; default: the adjective).
+    pub possessive: String,
+}
+
+/// A side's level and stock values with their declarations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instruments {
     /// Average tariff on the other side's goods at week 0, percent.
     pub tariff: f64,
     /// Lowest tariff (pre-war level), percent.
@@ -136,6 +169,25 @@ pub struct Side {
     pub controls: f64,
     /// Controls added by one escalation move on controls.
     pub controls_step: f64,
+    /// Share of the stock that lapses each week, in [0, 1) (0: measures stay until lifted).
+    pub stock_decay: f64,
+    /// The level instrument (tariff-like: `tariff`, its floor, cap and step).
+    pub level: InstrumentDecl,
+    /// The stock instrument (controls-like: `controls`, its step and decay).
+    pub stock: InstrumentDecl,
+    /// The commitment instrument (purchase-like), if the side has one.
+    pub commitment: Option<InstrumentDecl>,
+    /// Whether the stock is declared (the defaults always have one).
+    pub has_stock: bool,
+}
+
+/// One side's initial state and capabilities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Side {
+    /// How outputs name it.
+    pub naming: SideName,
+    /// Its instruments: the level's and stock's values, and all declarations.
+    pub instruments: Instruments,
     /// Trust in the other side at week 0.
     pub trust: f64,
     /// Baseline face cost of a visible concession.
@@ -238,7 +290,7 @@ pub struct Agreement {
     pub scope: Scope,
     /// Detail in [0, 1] (P8).
     pub detail: f64,
-    /// Whether it includes purchase commitments by China.
+    /// Whether it includes purchase commitments by the buyer (`[roles] buyer`).
     pub purchases: bool,
     /// Whether it binds controls too (export controls, entity lists, licences); tariffs are
     /// always bound. Defaults to true for a broad agreement, false for a transactional one.
@@ -259,10 +311,12 @@ pub struct SummitPolicy {
 pub struct Scenario {
     /// Metadata.
     pub meta: Meta,
-    /// US and China, in that order.
+    /// The two sides, in the order the file writes them.
     pub sides: [Side; 2],
-    /// Lead negotiators of the US and China.
+    /// Lead negotiators of the two sides, in side order.
     pub negotiators: [Negotiator; 2],
+    /// The side whose purchase commitments relieve the other's pain (`[roles] buyer`), if any.
+    pub buyer: Option<usize>,
     /// Rapport between the negotiators at week 0.
     pub rapport: f64,
     /// Channels.
@@ -277,6 +331,8 @@ pub struct Scenario {
     pub behaviour: Behaviour,
     /// Every parameter read, with provenance, in file order.
     pub params: Vec<ParamRecord>,
+    /// The claim registry named in `[meta] claims` (empty if none).
+    pub claims: std::sync::Arc<super::claims::Registry>,
     /// `[uncertainty] posterior`: a calibration's weighted posterior particles (CSV, relative to
     /// the scenario file) that plausible worlds draw the calibrated constants from.
     pub posterior: Option<String>,
@@ -288,7 +344,7 @@ const fn spec(
     bounds: super::read::Bounds,
     unit: &'static str,
     doc: &'static str,
-) -> NumSpec {
+) -> NumSpec<'static> {
     NumSpec {
         key,
         default,
@@ -320,32 +376,19 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
     // Without a valid start and horizon, date checks would only echo the first error.
     let horizon_known = cx.diags.len() == before;
     let mut sides_t = top.table(cx, "sides");
+    let keys = side_keys(&sides_t, cx);
     let sides = [
-        read_side(&mut sides_t, cx, 0),
-        read_side(&mut sides_t, cx, 1),
+        read_side(&mut sides_t, cx, &keys[0]),
+        read_side(&mut sides_t, cx, &keys[1]),
     ];
     sides_t.finish(cx);
-    let mut neg = top.table(cx, "negotiators");
-    let negotiators = [
-        read_negotiator(&mut neg, cx, "us"),
-        read_negotiator(&mut neg, cx, "cn"),
-    ];
-    let rapport = neg.num(
-        cx,
-        &spec(
-            "rapport",
-            None,
-            UNIT,
-            "",
-            "Rapport between the lead negotiators (P4)",
-        ),
-    );
-    neg.finish(cx);
+    let (negotiators, rapport) = read_negotiators(&mut top, cx, &keys);
     let channels = read_channels(&mut top, cx);
-    let calendar = read_calendar(&mut top, cx, &meta, horizon_known);
+    let calendar = read_calendar(&mut top, cx, &meta, horizon_known, &keys);
+    let buyer = read_roles(&mut top, cx, &keys, &sides);
     let agreement = if top.has("agreement") {
         let mut a = top.table(cx, "agreement");
-        let ag = read_agreement(&mut a, cx);
+        let ag = read_agreement(&mut a, cx, &keys);
         a.finish(cx);
         Some(ag)
     } else {
@@ -380,6 +423,7 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
         meta,
         sides,
         negotiators,
+        buyer,
         rapport,
         channels,
         calendar,
@@ -387,6 +431,7 @@ pub fn build(root: &Node, cx: &mut Cx) -> Option<Scenario> {
         summits,
         behaviour,
         posterior,
+        claims: cx.claims.clone(),
         params: cx.params.clone(),
     })
 }
@@ -398,6 +443,8 @@ fn read_meta(top: &mut Obj<'_>, cx: &mut Cx) -> Meta {
         cx.error(m.origin(), "meta.name", "must not be empty");
     }
     let description = m.string(cx, "description", false).unwrap_or_default();
+    // Read (and its file checked) before the schema: `load_texts`'s registry step.
+    m.string(cx, "claims", false);
     let start = m.date(cx, "start", true);
     let weeks = m.int(cx, "weeks", None, 1, MAX_WEEKS, "Horizon in weeks") as u32;
     if let Some((d, origin)) = start
@@ -415,93 +462,110 @@ fn read_meta(top: &mut Obj<'_>, cx: &mut Cx) -> Meta {
     }
 }
 
-// long: a declarative reader: one key of [sides.X] per line, each with its range and doc.
-fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
-    let key = SIDE_KEYS[index];
-    if !sides.has(key) {
-        cx.error(sides.origin(), &format!("sides.{key}"), "missing required table: every scenario describes both sides, [sides.us] and [sides.cn]");
+/// The keys of the two sides, in file order: `[sides.eu]` and `[sides.us]` (placeholders after
+/// an error, so that reading goes on and reports everything else).
+fn side_keys(sides: &Obj<'_>, cx: &mut Cx) -> [String; 2] {
+    let keys = sides.keys();
+    let shown = keys
+        .iter()
+        .map(|(k, _)| format!("[sides.{k}]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match keys.as_slice() {
+        [a, b] => {
+            for (k, origin) in [a, b] {
+                if !well_formed_key(k) {
+                    cx.error(
+                        Some(*origin),
+                        &format!("sides.{k}"),
+                        "a side's key is a short word of lower-case letters, digits and '_', starting with a letter (e.g. us, eu, union): it names the side in column names",
+                    );
+                }
+            }
+            [a.0.clone(), b.0.clone()]
+        }
+        _ => {
+            cx.error(
+                sides.origin(),
+                "sides",
+                format!(
+                    "a scenario describes exactly two sides, each a table [sides.KEY] (e.g. [sides.us] and [sides.cn]); found {}{}",
+                    keys.len(),
+                    if keys.is_empty() { String::new() } else { format!(": {shown}") }
+                ),
+            );
+            let mut k = keys.into_iter().map(|(k, _)| k);
+            [
+                k.next().unwrap_or_else(|| US_CHINA[0].into()),
+                k.next().unwrap_or_else(|| US_CHINA[1].into()),
+            ]
+        }
     }
+}
+
+/// Whether `k` can name a side: 1 to 16 lower-case letters, digits or '_', starting with a letter.
+fn well_formed_key(k: &str) -> bool {
+    k.len() <= 16
+        && k.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && k.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `[roles]`: the side whose purchase commitments relieve the other (`buyer`). Without the table,
+/// the one side with a faction holding purchases; none if no side or both sides have one.
+fn read_roles(
+    top: &mut Obj<'_>,
+    cx: &mut Cx,
+    keys: &[String; 2],
+    sides: &[Side; 2],
+) -> Option<usize> {
+    let holds = |s: &Side| {
+        s.factions
+            .iter()
+            .any(|f| f.instruments.contains(&Instrument::Purchases))
+    };
+    let derived = match (holds(&sides[0]), holds(&sides[1])) {
+        (true, false) => Some(0),
+        (false, true) => Some(1),
+        _ => None,
+    };
+    if !top.has("roles") {
+        return derived;
+    }
+    let mut r = top.table(cx, "roles");
+    let options = [keys[0].as_str(), keys[1].as_str(), "none"];
+    let i = r.choice(
+        cx,
+        "buyer",
+        &options,
+        Some(derived.unwrap_or(2)),
+        "Side whose purchase commitments under an agreement relieve the other side's pain (or none)",
+    );
+    r.finish(cx);
+    (i < 2).then_some(i)
+}
+
+// long: a declarative reader: one key of [sides.X] per line, each with its range and doc.
+fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Side {
     let mut t = sides.table(cx, key);
     let label = t
         .string(cx, "label", false)
         .unwrap_or_else(|| key.to_uppercase());
-    let tariff_max = t.num(
-        cx,
-        &spec(
-            "tariff_max",
-            Some(200.0),
-            TARIFF_RANGE_POS,
-            "%",
-            "Highest average tariff on the other side's goods",
-        ),
-    );
-    let tariff_floor = t.num(
-        cx,
-        &spec(
-            "tariff_floor",
-            None,
-            TARIFF_RANGE,
-            "%",
-            "Lowest average tariff (pre-war level)",
-        ),
-    );
-    let tariff = t.num(
-        cx,
-        &spec(
-            "tariff",
-            None,
-            TARIFF_RANGE,
-            "%",
-            "Average tariff on the other side's goods at week 0",
-        ),
-    );
-    let tariff_origin = cx.params.last().and_then(|p| p.origin);
-    if tariff < tariff_floor || tariff > tariff_max {
-        cx.error(
-            tariff_origin.or(t.origin()),
-            &format!("sides.{key}.tariff"),
-            format!(
-                "{tariff} is outside [tariff_floor, tariff_max] = [{tariff_floor}, {tariff_max}]"
-            ),
-        );
-    }
-    if tariff_floor > tariff_max {
-        cx.error(
-            t.origin(),
-            &format!("sides.{key}.tariff_floor"),
-            format!("{tariff_floor} is above tariff_max {tariff_max}"),
-        );
-    }
-    let tariff_step = t.num(
-        cx,
-        &spec(
-            "tariff_step",
-            Some(3.0),
-            TARIFF_RANGE,
-            "pp",
-            "Smallest tariff rise of an ordinary escalation move (larger moves come from the state: docs/MODEL.md 7.7)",
-        ),
-    );
-    let controls = t.num(
-        cx,
-        &spec(
-            "controls",
-            Some(0.0),
-            CONTROLS_RANGE,
-            "index",
-            "Stock of non-tariff measures at week 0",
-        ),
-    );
-    let controls_step = t.num(
-        cx,
-        &spec(
-            "controls_step",
-            Some(2.0),
-            CONTROLS_RANGE,
-            "index",
-            "Controls added by one escalation move on controls",
-        ),
-    );
+    let short = t
+        .string(cx, "short", false)
+        .unwrap_or_else(|| label.clone());
+    let name = t.string(cx, "name", false).unwrap_or_else(|| short.clone());
+    let adjective = t
+        .string(cx, "adjective", false)
+        .unwrap_or_else(|| short.clone());
+    let possessive = t
+        .string(cx, "possessive", false)
+        .unwrap_or_else(|| adjective.clone());
+    let inst = if t.has("instruments") {
+        declared_instruments(&mut t, cx, key)
+    } else {
+        default_instruments(&mut t, cx, key)
+    };
     let trust = t.num(
         cx,
         &spec(
@@ -646,16 +710,28 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
         ),
     };
     sh.finish(cx);
-    let factions = read_factions(&mut t, cx, key);
+    let avail: Vec<(&str, Instrument)> = [
+        Some((&inst.level, Instrument::Tariffs)),
+        inst.has_stock
+            .then_some((&inst.stock, Instrument::Controls)),
+        inst.commitment.as_ref().map(|c| (c, Instrument::Purchases)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(d, k)| (d.name.as_str(), k))
+    .collect();
+    let factions = read_factions(&mut t, cx, key, &avail);
     t.finish(cx);
     Side {
-        label,
-        tariff,
-        tariff_floor,
-        tariff_max,
-        tariff_step,
-        controls,
-        controls_step,
+        naming: SideName {
+            key: key.to_string(),
+            label,
+            short,
+            name,
+            adjective,
+            possessive,
+        },
+        instruments: inst,
         trust,
         face_cost,
         coordination,
@@ -668,8 +744,282 @@ fn read_side(sides: &mut Obj<'_>, cx: &mut Cx, index: usize) -> Side {
     }
 }
 
+fn decl(name: &str, column: &str, label: &str, prefix: &str) -> InstrumentDecl {
+    InstrumentDecl {
+        name: name.into(),
+        column: column.into(),
+        label: label.into(),
+        prefix: prefix.into(),
+    }
+}
+
+/// Checks a level's value against its floor and cap.
+fn check_level(
+    cx: &mut Cx,
+    t: &Obj<'_>,
+    path: &str,
+    (value, floor, cap): (f64, f64, f64),
+    origin: Option<super::tree::Origin>,
+) {
+    if value < floor || value > cap {
+        cx.error(
+            origin.or(t.origin()),
+            path,
+            format!("{value} is outside [floor, cap] = [{floor}, {cap}]"),
+        );
+    }
+    if floor > cap {
+        cx.error(
+            t.origin(),
+            path,
+            format!("the floor {floor} is above the cap {cap}"),
+        );
+    }
+}
+
+// long: a declarative reader: the article's instruments as keys of [sides.X], one per line.
+/// The instruments of a side that declares none: tariffs, controls and purchases, read from the
+/// keys `tariff`, `tariff_floor`, `tariff_max`, `tariff_step`, `controls` and `controls_step`.
+fn default_instruments(t: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Instruments {
+    let tariff_max = t.num(
+        cx,
+        &spec(
+            "tariff_max",
+            Some(200.0),
+            TARIFF_RANGE_POS,
+            "%",
+            "Highest average tariff on the other side's goods",
+        ),
+    );
+    let tariff_floor = t.num(
+        cx,
+        &spec(
+            "tariff_floor",
+            None,
+            TARIFF_RANGE,
+            "%",
+            "Lowest average tariff (pre-war level)",
+        ),
+    );
+    let tariff = t.num(
+        cx,
+        &spec(
+            "tariff",
+            None,
+            TARIFF_RANGE,
+            "%",
+            "Average tariff on the other side's goods at week 0",
+        ),
+    );
+    let tariff_origin = cx.params.last().and_then(|p| p.origin);
+    if tariff < tariff_floor || tariff > tariff_max {
+        cx.error(
+            tariff_origin.or(t.origin()),
+            &format!("sides.{key}.tariff"),
+            format!(
+                "{tariff} is outside [tariff_floor, tariff_max] = [{tariff_floor}, {tariff_max}]"
+            ),
+        );
+    }
+    if tariff_floor > tariff_max {
+        cx.error(
+            t.origin(),
+            &format!("sides.{key}.tariff_floor"),
+            format!("{tariff_floor} is above tariff_max {tariff_max}"),
+        );
+    }
+    let tariff_step = t.num(
+        cx,
+        &spec(
+            "tariff_step",
+            Some(3.0),
+            TARIFF_RANGE,
+            "pp",
+            "Smallest tariff rise of an ordinary escalation move (larger moves come from the state: docs/MODEL.md 7.7)",
+        ),
+    );
+    let controls = t.num(
+        cx,
+        &spec(
+            "controls",
+            Some(0.0),
+            CONTROLS_RANGE,
+            "index",
+            "Stock of non-tariff measures at week 0",
+        ),
+    );
+    let controls_step = t.num(
+        cx,
+        &spec(
+            "controls_step",
+            Some(2.0),
+            CONTROLS_RANGE,
+            "index",
+            "Controls added by one escalation move on controls",
+        ),
+    );
+    Instruments {
+        tariff,
+        tariff_floor,
+        tariff_max,
+        tariff_step,
+        controls,
+        controls_step,
+        stock_decay: 0.0,
+        level: decl("tariffs", "tariff", "average tariff", "Tariff"),
+        stock: decl("controls", "controls", "controls", "Non-tariff"),
+        commitment: Some(decl("purchases", "purchases", "purchases", "Purchases")),
+        has_stock: true,
+    }
+}
+
+// long: a declarative reader: each declared instrument's keys by kind, then the count checks.
+/// `[sides.X.instruments.NAME]` tables: exactly one level, at most one stock and one commitment.
+fn declared_instruments(t: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Instruments {
+    let mut tab = t.table(cx, "instruments");
+    let path = format!("sides.{key}.instruments");
+    let mut out = Instruments {
+        tariff: 0.0,
+        tariff_floor: 0.0,
+        tariff_max: 0.0,
+        tariff_step: 0.0,
+        controls: 0.0,
+        controls_step: 0.0,
+        stock_decay: 0.0,
+        level: decl("", "", "", ""),
+        stock: decl("none", "stock", "measures", ""),
+        commitment: None,
+        has_stock: false,
+    };
+    let mut seen = [0usize; 3];
+    for (name, origin) in tab.keys() {
+        let ipath = format!("{path}.{name}");
+        if !well_formed_key(&name) {
+            cx.error(Some(origin), &ipath, "an instrument's name is a short word of lower-case letters, digits and '_' (it names it in factions' lists and in column names)");
+        }
+        let mut it = tab.table(cx, &name);
+        it.item_provenance(cx);
+        let kind = it.choice(cx, "kind", &INSTRUMENT_KINDS, None, "How the instrument moves: level (tariff-like), stock (controls-like) or commitment (purchase-like)");
+        seen[kind] += 1;
+        let column = it
+            .string(cx, "column", false)
+            .unwrap_or_else(|| name.clone());
+        if !well_formed_key(&column) {
+            cx.error(
+                it.origin(),
+                &format!("{ipath}.column"),
+                "a column word is lower-case letters, digits and '_'",
+            );
+        }
+        let label = it
+            .string(cx, "label", false)
+            .unwrap_or_else(|| name.replace('_', " "));
+        let prefix = it.string(cx, "prefix", false).unwrap_or_else(|| {
+            let mut c = name.replace('_', " ");
+            if let Some(f) = c.get_mut(0..1) {
+                f.make_ascii_uppercase();
+            }
+            c
+        });
+        let d = InstrumentDecl {
+            name: name.clone(),
+            column,
+            label,
+            prefix,
+        };
+        match kind {
+            0 => {
+                let cap = it.num(
+                    cx,
+                    &spec(
+                        "cap",
+                        None,
+                        TARIFF_RANGE_POS,
+                        "%",
+                        "Highest level (a tariff-like level: percent, or any index up to 1,000)",
+                    ),
+                );
+                let floor = it.num(
+                    cx,
+                    &spec(
+                        "floor",
+                        Some(0.0),
+                        TARIFF_RANGE,
+                        "%",
+                        "Lowest level (its pre-dispute value)",
+                    ),
+                );
+                let value = it.num(
+                    cx,
+                    &spec("value", None, TARIFF_RANGE, "%", "Level at week 0"),
+                );
+                let at = cx.params.last().and_then(|p| p.origin);
+                check_level(cx, &it, &format!("{ipath}.value"), (value, floor, cap), at);
+                let step = it.num(cx, &spec("step", Some(3.0), TARIFF_RANGE, "pp", "Smallest rise of an ordinary escalation move (larger moves come from the state: docs/MODEL.md 7.7)"));
+                (
+                    out.tariff,
+                    out.tariff_floor,
+                    out.tariff_max,
+                    out.tariff_step,
+                ) = (value, floor, cap, step);
+                out.level = d;
+            }
+            1 => {
+                out.controls = it.num(
+                    cx,
+                    &spec(
+                        "value",
+                        Some(0.0),
+                        CONTROLS_RANGE,
+                        "index",
+                        "Stock at week 0",
+                    ),
+                );
+                out.controls_step = it.num(
+                    cx,
+                    &spec(
+                        "step",
+                        Some(2.0),
+                        CONTROLS_RANGE,
+                        "index",
+                        "Added by one escalation move on this instrument",
+                    ),
+                );
+                out.stock_decay = it.num(cx, &spec("decay", Some(0.0), Closed(0.0, 0.99), "per week", "Share of the stock that lapses each week (0: measures stay until lifted; a strike or a sanction that wears off: above 0)"));
+                out.stock = d;
+                out.has_stock = true;
+            }
+            _ => out.commitment = Some(d),
+        }
+        it.finish(cx);
+    }
+    tab.finish(cx);
+    for (k, word) in INSTRUMENT_KINDS.iter().enumerate() {
+        let problem = match (k, seen[k]) {
+            (0, 0) => Some("declares no level instrument: each side has exactly one (kind = \"level\", tariff-like)".to_string()),
+            (_, n) if n > 1 => Some(format!("declares {n} instruments of kind {word}: at most one of each kind (one level, one stock, one commitment)")),
+            _ => None,
+        };
+        if let Some(m) = problem {
+            cx.error(tab_origin(t), &path, m);
+        }
+    }
+    out
+}
+
+/// Where a side's table was written.
+fn tab_origin(t: &Obj<'_>) -> Option<super::tree::Origin> {
+    t.origin()
+}
+
 // long: a declarative reader: one key of a faction per line, with the cross-field checks after.
-fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
+fn read_factions(
+    side: &mut Obj<'_>,
+    cx: &mut Cx,
+    key: &str,
+    avail: &[(&str, Instrument)],
+) -> Vec<Faction> {
+    let names: Vec<&str> = avail.iter().map(|a| a.0).collect();
     let path = format!("sides.{key}.factions");
     let origin = side.origin();
     let items = side.tables(cx, "factions");
@@ -722,21 +1072,15 @@ fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
             ),
         );
         let instruments: Vec<Instrument> = f
-            .choices(cx, "instruments", &INSTRUMENTS)
+            .choices(cx, "instruments", &names)
             .into_iter()
-            .map(|i| {
-                [
-                    Instrument::Tariffs,
-                    Instrument::Controls,
-                    Instrument::Purchases,
-                ][i]
-            })
+            .map(|i| avail[i].1)
             .collect();
         if instruments.is_empty() && f.has("instruments") {
             cx.error(
                 f.origin(),
                 &format!("{}.instruments", f.path()),
-                format!("must list at least one of: {}", INSTRUMENTS.join(", ")),
+                format!("must list at least one of: {}", names.join(", ")),
             );
         }
         let autonomy = f.num(
@@ -800,7 +1144,28 @@ fn read_factions(side: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Vec<Faction> {
     out
 }
 
-fn read_negotiator(neg: &mut Obj<'_>, cx: &mut Cx, key: &'static str) -> Negotiator {
+/// `[negotiators]`: one table per side, in the sides' order, and their shared rapport.
+fn read_negotiators(top: &mut Obj<'_>, cx: &mut Cx, keys: &[String; 2]) -> ([Negotiator; 2], f64) {
+    let mut neg = top.table(cx, "negotiators");
+    let negotiators = [
+        read_negotiator(&mut neg, cx, &keys[0]),
+        read_negotiator(&mut neg, cx, &keys[1]),
+    ];
+    let rapport = neg.num(
+        cx,
+        &spec(
+            "rapport",
+            None,
+            UNIT,
+            "",
+            "Rapport between the lead negotiators (P4)",
+        ),
+    );
+    neg.finish(cx);
+    (negotiators, rapport)
+}
+
+fn read_negotiator(neg: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Negotiator {
     let mut t = neg.table(cx, key);
     let name = t
         .string(cx, "name", false)
@@ -960,6 +1325,7 @@ fn read_calendar(
     cx: &mut Cx,
     meta: &Meta,
     horizon_known: bool,
+    keys: &[String; 2],
 ) -> Vec<CalendarEvent> {
     let end = Date::week_start(meta.start, u64::from(meta.weeks));
     let in_horizon = |cx: &mut Cx, d: Date, origin, path: &str, what: &str| {
@@ -1039,7 +1405,13 @@ fn read_calendar(
                 ),
             },
             2 => {
-                let side = e.choice(cx, "side", &SIDE_KEYS, None, "Side that threatens");
+                let side = e.choice(
+                    cx,
+                    "side",
+                    &[keys[0].as_str(), keys[1].as_str()],
+                    None,
+                    "Side that threatens",
+                );
                 let tariff_pp = e.num(
                     cx,
                     &spec(
@@ -1084,7 +1456,7 @@ fn read_calendar(
     out
 }
 
-fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
+fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx, keys: &[String; 2]) -> Agreement {
     a.item_provenance(cx);
     let scope = if a.choice(
         cx,
@@ -1114,7 +1486,7 @@ fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
             cx,
             "purchases",
             false,
-            "Includes purchase commitments by China",
+            "Includes purchase commitments by the buyer ([roles] buyer)",
         ),
         covers_controls: a.boolean(
             cx,
@@ -1122,27 +1494,18 @@ fn read_agreement(a: &mut Obj<'_>, cx: &mut Cx) -> Agreement {
             scope == Scope::Broad,
             "Binds controls as well as tariffs (default: true if broad, false if transactional)",
         ),
-        snapback: [
+        snapback: keys.clone().map(|k| {
+            let key = format!("snapback_{k}");
             a.num(
                 cx,
-                &spec(
-                    "snapback_us",
-                    Some(0.0),
-                    TARIFF_RANGE,
-                    "pp",
-                    "US tariff rise if the agreement lapses unrenewed",
-                ),
-            ),
-            a.num(
-                cx,
-                &spec(
-                    "snapback_cn",
-                    Some(0.0),
-                    TARIFF_RANGE,
-                    "pp",
-                    "China's tariff rise if the agreement lapses unrenewed",
-                ),
-            ),
-        ],
+                &NumSpec {
+                    key: &key,
+                    default: Some(0.0),
+                    bounds: TARIFF_RANGE,
+                    unit: "pp",
+                    doc: "This side's tariff rise if the agreement lapses unrenewed (snapback_SIDE)",
+                },
+            )
+        }),
     }
 }

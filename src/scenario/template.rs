@@ -80,7 +80,10 @@ impl Template {
         if !diags.is_empty() {
             return Err(LoadError::render(&self.sources, diags));
         }
-        let mut cx = Cx::default();
+        let mut cx = Cx {
+            claims: self.base.scenario.claims.clone(),
+            ..Cx::default()
+        };
         match schema::build(&root, &mut cx) {
             Some(s) if cx.diags.is_empty() => Ok(s),
             _ => Err(LoadError::render(&self.sources, cx.diags)),
@@ -166,7 +169,7 @@ mod tests {
     fn baseline() -> Template {
         Template::new(
             &Text {
-                path: "b.toml".into(),
+                path: "scenarios/baseline.toml".into(),
                 text: include_str!("../../scenarios/baseline.toml").into(),
             },
             &[],

@@ -20,7 +20,10 @@ fn first_term() -> Template {
         std::fs::read_to_string(root().join("scenarios/first_term.toml")).expect("first_term");
     Template::new(
         &Text {
-            path: "first_term.toml".into(),
+            path: root()
+                .join("scenarios/first_term.toml")
+                .display()
+                .to_string(),
             text,
         },
         &[],
@@ -95,6 +98,7 @@ fn record(
             } else {
                 "Non-tariff: simulated".into()
             },
+            on_level: tariff,
             scope: None,
         })
         .collect();
@@ -103,6 +107,7 @@ fn record(
         actor: Actor::Both,
         kind,
         description: "simulated".into(),
+        on_level: false,
         scope: None,
     }));
     events.sort_by_key(|e| e.date);
@@ -288,7 +293,14 @@ fn synthetic_recovery_covers_the_truth() {
         target(TargetKind::Statistic(stat("longest_truce_weeks")), 20.0),
     ];
     for d in dates {
-        targets.push(target(TargetKind::Tariff { side: 0, date: d }, 4.0));
+        targets.push(target(
+            TargetKind::Tariff {
+                side: 0,
+                key: "us".into(),
+                date: d,
+            },
+            4.0,
+        ));
     }
     let mut covered = [0; 2];
     for rep in 0..5u64 {
@@ -303,7 +315,7 @@ fn synthetic_recovery_covers_the_truth() {
                     ..HistoryStats::default()
                 })
                 .expect("defined"),
-                TargetKind::Tariff { side, date } => {
+                TargetKind::Tariff { side, date, .. } => {
                     path[date.week_index(sc.meta.start) as usize][side]
                 }
             })

@@ -13,7 +13,7 @@ use super::root;
 
 fn arm(name: &str, overlay: Option<&str>, weeks: u32) -> Arm {
     let base = Text {
-        path: "baseline.toml".into(),
+        path: root().join("scenarios/baseline.toml").display().to_string(),
         text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
     };
     let ovs: Vec<Text> = overlay

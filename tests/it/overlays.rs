@@ -6,7 +6,7 @@ use super::{load, root};
 
 fn base() -> Text {
     Text {
-        path: "base.toml".into(),
+        path: root().join("scenarios/baseline.toml").display().to_string(),
         text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
     }
 }

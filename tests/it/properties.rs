@@ -11,7 +11,7 @@ use super::root;
 
 fn baseline() -> Scenario {
     let t = Text {
-        path: "baseline.toml".into(),
+        path: root().join("scenarios/baseline.toml").display().to_string(),
         text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
     };
     load_texts(&t, &[]).expect("baseline loads").scenario
@@ -86,8 +86,8 @@ prop_compose! {
             side.coordination = coordination[i];
             side.initiative_aversion = aversion[i];
             side.face_cost = face[i];
-            side.tariff = side.tariff_floor + tariff_frac[i] * (side.tariff_max - side.tariff_floor);
-            side.tariff_step = step;
+            side.instruments.tariff = side.instruments.tariff_floor + tariff_frac[i] * (side.instruments.tariff_max - side.instruments.tariff_floor);
+            side.instruments.tariff_step = step;
             side.shocks.security_incidents = rates[0];
             side.shocks.purges = rates[1];
             side.shocks.market_pain = rates[2];

@@ -8,7 +8,7 @@ use super::{assert_fails_with, load, root, run, texts};
 
 fn base() -> Text {
     Text {
-        path: "base.toml".into(),
+        path: root().join("scenarios/baseline.toml").display().to_string(),
         text: std::fs::read_to_string(root().join("scenarios/baseline.toml")).expect("baseline"),
     }
 }

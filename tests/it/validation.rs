@@ -26,7 +26,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn errors(text: &str) -> String {
     match load_texts(
         &Text {
-            path: "case.toml".into(),
+            path: root().join("scenarios/case.toml").display().to_string(),
             text: text.into(),
         },
         &[],
@@ -274,12 +274,14 @@ fn shipped_scenarios_validate_and_baseline_encodes_every_claim() {
         );
     }
     let l = super::load("scenarios/baseline.toml", &[]);
-    for id in negsim::scenario::read::CLAIM_IDS {
+    let ids: Vec<String> = l.scenario.claims.ids().map(String::from).collect();
+    assert_eq!(ids.len(), 14, "the article's registry holds P1..P14");
+    for id in &ids {
         assert!(
             l.scenario
                 .params
                 .iter()
-                .any(|p| p.provenance.as_ref().is_some_and(|pr| pr.source == id)),
+                .any(|p| p.provenance.as_ref().is_some_and(|pr| pr.source == *id)),
             "baseline.toml encodes no parameter with source {id}"
         );
     }

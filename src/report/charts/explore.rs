@@ -568,12 +568,24 @@ pub fn claims(
     names: &[String],
     sums: &[(f64, f64, f64)],
     floor: f64,
+    reg: &crate::scenario::claims::Registry,
 ) -> Result<Chart, String> {
+    let (whose, of) = match (&reg.author, reg.document.is_empty()) {
+        (Some(a), _) => (
+            format!("{a}'s claims"),
+            format!("{} of {a}'s digest", reg.span()),
+        ),
+        (None, true) => ("the scenario's claims".into(), reg.span()),
+        (None, false) => (
+            "the scenario's claims".into(),
+            format!("{}, {}", reg.span(), reg.document),
+        ),
+    };
     bars(
         "claims.png",
-        format!("Which of the article's claims move {output} most"),
+        format!("Which of {whose} move {output} most"),
         format!(
-            "Each bar sums the {index} of the parameters that encode one claim (P1..P14 of the article's digest; the count in brackets); whiskers are 95% bootstrap intervals.\nA claim whose bar stays inside the grey band moves the output no more than the model's own noise does through one parameter."
+            "Each bar sums the {index} of the parameters that encode one claim ({of}; the count in brackets); whiskers are 95% bootstrap intervals.\nA claim whose bar stays inside the grey band moves the output no more than the model's own noise does through one parameter."
         ),
         caption,
         &format!("sum of {index} over the claim's parameters"),

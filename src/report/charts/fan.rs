@@ -11,8 +11,6 @@ use super::style::{
 };
 use super::{Chart, Input, frame, render};
 
-const SIDES: [&str; 2] = ["US on China", "China on US"];
-
 /// Quantile `q` (index into QUANTILES) of side `s` in week `t` of arm `a`.
 fn q(inp: &Input<'_>, a: usize, t: usize, s: usize, qi: usize) -> f64 {
     inp.agg.arms[a].weekly.hists[t * 4 + s]
@@ -101,7 +99,8 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .y_desc("average tariff, %")
                 .draw()
                 .map_err(err)?;
-            for (s, side_name) in SIDES.iter().enumerate() {
+            let names = &inp.arms[a].params.names;
+            for (s, side_name) in [names.on(0), names.on(1)].iter().enumerate() {
                 let c = side_colour(s);
                 for (lo, hi, alpha) in [(0usize, 4usize, 0.15), (1, 3, 0.3)] {
                     let mut pts: Vec<(f64, f64)> =
@@ -131,7 +130,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 let dark = RGBColor(c.0 / 2, c.1 / 2, c.2 / 2);
                 let label = format!(
                     "PIIE average tariff, {} (dashed: held between readings)",
-                    SIDES[s]
+                    inp.arms[a].params.names.on(s)
                 );
                 let series = chart
                     .draw_series(DashedLineSeries::new(
@@ -177,7 +176,14 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
     Ok(Chart {
         file: "fan_tariffs.png",
         title,
-        guide: "Each panel is one arm: the line is the median replicate's average tariff in that week, the darker band holds the middle 50% of replicates and the lighter band 90%.\nWide bands mean the cycle makes outcomes unpredictable; PIIE readings (markers) are shown where the scenario's period has data.".into(),
+        guide: format!(
+            "Each panel is one arm: the line is the median replicate's average tariff in that week, the darker band holds the middle 50% of replicates and the lighter band 90%.\nWide bands mean the cycle makes outcomes unpredictable{}.",
+            if inp.real.is_empty() {
+                ""
+            } else {
+                "; PIIE readings (markers) are shown where the scenario's period has data"
+            }
+        ),
         png,
         size: (w, h),
     })

@@ -213,14 +213,18 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             )
             .map_err(err)?;
         // The legend, beside the plot so it hides nothing.
+        let [x, y] = &arm.params.names.sides;
         let items: Vec<(Mark, String)> = vec![
             (
                 Mark::Line(side_colour(0)),
-                "US average tariff on China".into(),
+                format!("{} {} on {}", x.naming.short, x.level_label, y.naming.name),
             ),
             (
                 Mark::Line(side_colour(1)),
-                "China's average tariff on the US".into(),
+                format!(
+                    "{} {} on {}",
+                    y.naming.possessive, y.level_label, x.naming.name
+                ),
             ),
             (Mark::Shade(TRUCE_SHADE), "week in a truce".into()),
             (

@@ -126,7 +126,12 @@ const DRIVERS_SHOWN: usize = 4;
 /// rows are the claims (and the calibrated constants) that are among the strongest
 /// [`DRIVERS_SHOWN`] of at least one intervention; one bar per intervention, in its colour, with
 /// its 95% bootstrap interval. `drivers[i]` belongs to intervention i (arm i + 1).
-pub fn drivers(names: &[String], drivers: &[Vec<Driver>], caption: &str) -> Result<Chart, String> {
+pub fn drivers(
+    names: &[String],
+    drivers: &[Vec<Driver>],
+    caption: &str,
+    claims: &crate::scenario::claims::Registry,
+) -> Result<Chart, String> {
     let mut rows: Vec<String> = Vec::new();
     for ds in drivers {
         let mut by: Vec<&Driver> = ds.iter().collect();
@@ -161,7 +166,7 @@ pub fn drivers(names: &[String], drivers: &[Vec<Driver>], caption: &str) -> Resu
         .collect();
     let labels: Vec<String> = rows
         .iter()
-        .map(|g| match crate::scenario::read::claim_title(g) {
+        .map(|g| match claims.title_of(g) {
             Some(t) => format!("{g} {t}"),
             None => g.clone(),
         })
