@@ -182,7 +182,7 @@ pub enum Command {
         x: Explore,
     },
     /// Global sensitivity analysis (Morris or Sobol) of a scenario's parameters, and which of the
-    /// article's claims move the results most.
+    /// scenario's claims move the results most.
     Sensitivity {
         /// Scenario file.
         scenario: PathBuf,
@@ -292,7 +292,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Show which parameters encode which claims (P1..P14), or what overlays change.
+    /// Show which parameters encode which claims (the scenario's registry), or what overlays
+    /// change.
     Explain {
         /// Scenario file.
         scenario: PathBuf,

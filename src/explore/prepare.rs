@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Failure;
-use crate::explore::space::{Dim, Outcome, output_index, param_dim};
+use crate::explore::space::{Dim, Outcome, canonical_output_index, output_index, param_dim};
 use crate::explore::study::{self, Group, Method, SensDesign, Spec, SweepDesign};
+use crate::scenario::names::Names;
 use crate::scenario::template::Template;
 use crate::scenario::{Files, MAX_WEEKS, Text, overlay_chain};
 
@@ -219,18 +220,22 @@ fn dims_from(specs: &[String], t: &Template, share: f64, flag: &str) -> Result<V
     Ok(dims)
 }
 
-fn outputs_from(names: &[String], default: &[&str]) -> Result<Vec<usize>, Failure> {
-    let names: Vec<String> = if names.is_empty() {
-        default.iter().map(|s| s.to_string()).collect()
-    } else {
-        names.to_vec()
-    };
+/// The outputs a user named (in the scenario's words), or the kind's canonical defaults.
+fn outputs_from(words: &Names, names: &[String], default: &[&str]) -> Result<Vec<usize>, Failure> {
     let mut out: Vec<usize> = Vec::new();
-    for n in &names {
-        let k = output_index(n.trim()).map_err(Failure::Input)?;
+    let mut push = |k: usize| {
         if !out.contains(&k) {
             out.push(k);
         }
+    };
+    if names.is_empty() {
+        default
+            .iter()
+            .filter_map(|d| canonical_output_index(d))
+            .for_each(&mut push);
+    }
+    for n in names {
+        push(output_index(words, n.trim()).map_err(Failure::Input)?);
     }
     Ok(out)
 }
@@ -243,6 +248,7 @@ pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Stud
     check_count("runs", runs, 1, 1_000_000_000)?;
     let template = Template::new(&base, &overlays).map_err(input)?;
     let weeks = spec.weeks.unwrap_or(template.base.scenario.meta.weeks);
+    let words = Names::of(&template.base.scenario.sides);
     if weeks == 0 || i64::from(weeks) > MAX_WEEKS {
         return Err(Failure::Input(format!(
             "--weeks {weeks} is out of range: expected 1 to {MAX_WEEKS}"
@@ -272,7 +278,7 @@ pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Stud
                     SweepDesign::Lhs(*samples)
                 }
             };
-            let charted = outputs_from(metric, &SWEEP_CHARTED)?;
+            let charted = outputs_from(&words, metric, &SWEEP_CHARTED)?;
             let specs = study::sweep_specs(&dims, design, seed);
             (
                 "sweep",
@@ -311,7 +317,7 @@ pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Stud
                         dims.len()
                     ))
                 })?;
-            let outputs = outputs_from(metric, &SENSITIVITY_OUTPUTS)?;
+            let outputs = outputs_from(&words, metric, &SENSITIVITY_OUTPUTS)?;
             let design = study::sensitivity_design(m, samples, dims.len(), seed, *repeats);
             let groups = study::claim_groups(&dims, &template.base.scenario.claims);
             let specs = design.specs.clone();
@@ -345,7 +351,7 @@ pub fn prepare(spec: &StudySpec, base: Text, overlays: Vec<Text>) -> Result<Stud
             check_range("min-coverage", *min_coverage, 0.0, 1.0, false)?;
             check_range("max-p", *max_p, 0.0, 1.0, true)?;
             check_count("samples", *samples as u64, 10, MAX_POINTS as u64)?;
-            let outcome = Outcome::parse(outcome).map_err(Failure::Input)?;
+            let outcome = Outcome::parse(outcome, &words).map_err(Failure::Input)?;
             let dims = dims_from(vary, &template, *range_share, "vary")?;
             let specs = study::discover_specs(dims.len(), *samples, seed);
             (
@@ -427,6 +433,11 @@ impl Study {
             env!("CARGO_PKG_VERSION")
         )
     }
+
+    /// The base scenario's words for its sides and instruments (outputs' names).
+    pub fn names(&self) -> Names {
+        Names::of(&self.template.base.scenario.sides)
+    }
 }
 
 #[cfg(test)]
@@ -436,7 +447,7 @@ mod tests {
     #[test]
     fn default_outputs_are_registered_names() {
         for n in SWEEP_CHARTED.iter().chain(&SENSITIVITY_OUTPUTS) {
-            assert!(output_index(n).is_ok(), "{n}");
+            assert!(canonical_output_index(n).is_some(), "{n}");
         }
     }
 }

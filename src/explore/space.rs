@@ -5,10 +5,13 @@
 
 use crate::analysis::km;
 use crate::analysis::stats::wilson;
-use crate::ensemble::record::{METRICS, RunStats, metric_index};
+use std::borrow::Cow;
+
+use crate::ensemble::record::{METRICS, RunStats};
 use crate::ensemble::summary::{LEVEL, summarize_arm};
 use crate::ensemble::{Arm, Plan, aggregate_serial};
 use crate::model::Params;
+use crate::scenario::names::Names;
 use crate::scenario::template::Template;
 
 /// One explored parameter.
@@ -257,14 +260,19 @@ pub struct Outcome {
 
 impl Outcome {
     /// Parses `weeks_to_durable_deal<=104` and the like.
-    pub fn parse(s: &str) -> Result<Outcome, String> {
+    /// Metric names are in the scenario's words (`peak_tariff_eu`).
+    pub fn parse(s: &str, words: &Names) -> Result<Outcome, String> {
         for op in ["<=", ">=", "<", ">"] {
             if let Some((m, v)) = s.split_once(op) {
-                let metric = metric_index(m.trim()).ok_or_else(|| {
-                    let names: Vec<&str> = METRICS.iter().map(|x| x.name).collect();
-                    let hint = crate::scenario::diag::closest(m.trim(), names.iter().copied())
-                        .map(|c| format!(" (did you mean '{c}'?)"))
-                        .unwrap_or_default();
+                let names: Vec<String> = METRICS
+                    .iter()
+                    .map(|x| words.column(x.name).into_owned())
+                    .collect();
+                let metric = names.iter().position(|n| n == m.trim()).ok_or_else(|| {
+                    let hint =
+                        crate::scenario::diag::closest(m.trim(), names.iter().map(String::as_str))
+                            .map(|c| format!(" (did you mean '{c}'?)"))
+                            .unwrap_or_default();
                     format!(
                         "--outcome '{s}': unknown metric '{}'{hint}; metrics: {}",
                         m.trim(),
@@ -329,9 +337,10 @@ pub const KM_OUTPUTS: [(&str, &str); 3] = [
     ),
 ];
 
-/// Names of the scalar outputs of a point, in column order: every metric's mean (as in
-/// summary.csv), then [`KM_OUTPUTS`].
-pub fn output_names() -> Vec<&'static str> {
+/// Canonical names of the scalar outputs of a point, in column order: every metric's mean (as in
+/// summary.csv), then [`KM_OUTPUTS`]. Side metrics are spelt for side 0 and side 1
+/// (`peak_tariff_us`, `peak_tariff_cn`); outputs use [`output_names`].
+fn canonical_outputs() -> Vec<&'static str> {
     METRICS
         .iter()
         .map(|m| m.name)
@@ -339,26 +348,40 @@ pub fn output_names() -> Vec<&'static str> {
         .collect()
 }
 
-/// One line on what output `k` (in [`output_names`] order) measures.
-pub fn output_description(k: usize) -> &'static str {
+/// Names of the scalar outputs of a point, in column order, in the scenario's words
+/// (`peak_tariff_eu`).
+pub fn output_names(names: &Names) -> Vec<String> {
+    canonical_outputs()
+        .into_iter()
+        .map(|n| names.column(n).into_owned())
+        .collect()
+}
+
+/// One line on what output `k` (in [`output_names`] order) measures, in the scenario's words.
+pub fn output_description(names: &Names, k: usize) -> Cow<'static, str> {
     match METRICS.get(k) {
-        Some(m) => m.description,
-        None => KM_OUTPUTS[k - METRICS.len()].1,
+        Some(m) => names.describe(m.name, m.description),
+        None => Cow::Borrowed(KM_OUTPUTS[k - METRICS.len()].1),
     }
 }
 
-/// Index of an output by name; the error lists the valid names.
-pub fn output_index(name: &str) -> Result<usize, String> {
-    let names = output_names();
-    names.iter().position(|n| *n == name).ok_or_else(|| {
-        let hint = crate::scenario::diag::closest(name, names.iter().copied())
+/// Index of an output by its name in the scenario's words; the error lists the valid names.
+pub fn output_index(names: &Names, name: &str) -> Result<usize, String> {
+    let all = output_names(names);
+    all.iter().position(|n| n == name).ok_or_else(|| {
+        let hint = crate::scenario::diag::closest(name, all.iter().map(String::as_str))
             .map(|c| format!(" (did you mean '{c}'?)"))
             .unwrap_or_default();
         format!(
             "--metric '{name}': unknown output{hint}; outputs: {}",
-            names.join(", ")
+            all.join(", ")
         )
     })
+}
+
+/// Index of a canonical output name (the defaults of the study kinds).
+pub fn canonical_output_index(name: &str) -> Option<usize> {
+    canonical_outputs().iter().position(|n| *n == name)
 }
 
 /// The summary of one point: every output with its interval (same definitions as summary.csv of

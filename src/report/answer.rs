@@ -38,6 +38,8 @@ pub struct WorldsBrief {
     pub ranked: Vec<(String, f64, f64)>,
     /// The folder the worlds run wrote.
     pub folder: PathBuf,
+    /// Whether the worlds drew the calibrated constants from a posterior.
+    pub posterior: bool,
 }
 
 impl WorldsBrief {

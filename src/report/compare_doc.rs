@@ -335,7 +335,19 @@ pub fn caveats(brief: &Brief, calibrated: bool, base: &crate::scenario::Scenario
             d.day_month()
         )
     });
-    c.push(format!("**Explosive escalation comes mostly from the calendar.** Large tariff spikes in the model follow dated ultimatums{here}; without them, endogenous escalation is milder than the 2025 record (docs/MODEL.md §12)."));
+    let words = crate::scenario::names::Names::of(&base.sides);
+    // The comparison with a real record is the article's scenarios' (docs/MODEL.md §12).
+    let record = if words.is_canonical() {
+        "milder than the 2025 record"
+    } else {
+        "mild (docs/MODEL.md §12 compares it with the one record it was checked on)"
+    };
+    let cite = if words.is_canonical() {
+        " (docs/MODEL.md §12)"
+    } else {
+        ""
+    };
+    c.push(format!("**Explosive escalation comes mostly from the calendar.** Large {} spikes in the model follow dated ultimatums{here}; without them, endogenous escalation is {record}{cite}.", words.level_word()));
     if brief.worlds.is_none() {
         c.push("**Intervals cover simulation noise only.** Every value is taken as written; run the comparison with `--worlds` (the default job does) for the uncertainty of the values themselves (docs/UNCERTAINTY.md).".into());
     }
@@ -365,8 +377,14 @@ pub fn methods(
     ];
     if let Some(w) = &brief.worlds {
         m.push(format!(
-            "**Across plausible worlds.** {} worlds draw every value that the scenario and the overlays give a range (a Latin hypercube), and the calibrated constants from the calibration's posterior; each world runs {} paired replicates of every arm. \"Helps in\" is the share of worlds in which the intervention raises the share of weeks in truce, and the middle 90% is the range of its per-world effect, both with each world's simulation noise removed. The mean effect's interval covers the parameters and the noise. What drives the spread: squared correlations of the per-world effects with each claim's values. Full tables: [{worlds_report}]({worlds_report}).",
-            w.worlds, w.runs
+            "**Across plausible worlds.** {} worlds draw every value that the scenario and the overlays give a range (a Latin hypercube){}; each world runs {} paired replicates of every arm. \"Helps in\" is the share of worlds in which the intervention raises the share of weeks in truce, and the middle 90% is the range of its per-world effect, both with each world's simulation noise removed. The mean effect's interval covers the parameters and the noise. What drives the spread: squared correlations of the per-world effects with each claim's values. Full tables: [{worlds_report}]({worlds_report}).",
+            w.worlds,
+            if w.posterior {
+                ", and the calibrated constants from the calibration's posterior"
+            } else {
+                ""
+            },
+            w.runs
         ));
     }
     let vr: Vec<String> = arms

@@ -282,7 +282,7 @@ impl Sink for RowWriter<'_> {
                     side,
                     faction,
                     channel,
-                    e.kind.name(),
+                    &p.names.event(e.kind.name(), e.side.map(usize::from)),
                     &num(e.size, 4),
                     note,
                 ])
@@ -371,22 +371,27 @@ fn km_of(s: &ArmSummary, which: Durations) -> &KmSummary {
 fn km_rows<'a>(
     (which, median_desc, rmst_desc): (Durations, &'static str, &'static str),
     k: &'a KmSummary,
+    words: &Names,
 ) -> [(String, &'a Estimate, u64, &'static str, String); 2] {
     let names = summary::km_names(which);
     [
         (
-            names.median.to_string(),
+            words.column(names.median).into_owned(),
             &k.median,
             k.n,
             KM_MEDIAN_METHOD,
-            median_desc.to_string(),
+            words.describe(names.median, median_desc).into_owned(),
         ),
         (
-            names.rmst.to_string(),
+            words.column(names.rmst).into_owned(),
             &k.rmst,
             k.rmst_n,
             rmst_method(which),
-            format!("{rmst_desc}, restricted to {} weeks", k.tau),
+            format!(
+                "{}, restricted to {} weeks",
+                words.describe(names.rmst, rmst_desc),
+                k.tau
+            ),
         ),
     ]
 }
@@ -429,7 +434,7 @@ pub fn write_summary(
         .map_err(|e| csv_err(out, rel, e))?;
     }
     for d in DURATIONS {
-        for (metric, e, n, method, desc) in km_rows(d, km_of(s, d.0)) {
+        for (metric, e, n, method, desc) in km_rows(d, km_of(s, d.0), names) {
             c.write_record([
                 metric,
                 opt(e.value, 4),
@@ -532,7 +537,9 @@ pub fn write_comparison(
                 summary::km_difference(agg, a, d.0)
             };
             for ((metric, e, n, method, _), diff) in
-                km_rows(d, km_of(&sums[a], d.0)).into_iter().zip([dm, dr])
+                km_rows(d, km_of(&sums[a], d.0), &arms[a].params.names)
+                    .into_iter()
+                    .zip([dm, dr])
             {
                 put(
                     &mut c,

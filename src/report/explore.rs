@@ -71,8 +71,9 @@ fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) ->
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(study.dims.iter().map(|d| d.path.clone()));
     header.extend(extra.iter().map(|e| e.0.to_string()));
-    for n in output_names() {
-        header.extend([n.to_string(), format!("{n}_ci_low"), format!("{n}_ci_high")]);
+    for n in output_names(&study.names()) {
+        header.extend([format!("{n}_ci_low"), format!("{n}_ci_high")]);
+        header.insert(header.len() - 2, n);
     }
     let mut s = line(header);
     for (i, (spec, p)) in study.specs.iter().zip(points).enumerate() {
@@ -162,7 +163,8 @@ fn write_sweep(
     design: &SweepDesign,
     charted: &[usize],
 ) -> Result<(), Failure> {
-    let names = output_names();
+    let words = study.names();
+    let names = output_names(&words);
     w.put(
         "sweep.csv".into(),
         points_csv(study, points, &[]).as_bytes(),
@@ -188,8 +190,8 @@ fn write_sweep(
                 charts::line(
                     &w.caption,
                     &study.dims[0].path,
-                    names[k],
-                    output_description(k),
+                    &names[k],
+                    &output_description(&words, k),
                     &pts,
                 )
             } else {
@@ -205,7 +207,7 @@ fn write_sweep(
                     study.template.base.scenario.params.iter().find(|p| p.path == path).and_then(|p| p.number)
                 };
                 let base = base_of(&study.dims[0].path).zip(base_of(&study.dims[1].path));
-                charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, names[k], &xs, &ys, &v, base)
+                charts::heatmap(&w.caption, &study.dims[0].path, &study.dims[1].path, &names[k], &xs, &ys, &v, base)
             }
             .map_err(Failure::Input)?;
             w.put_chart(format!("sweep_{}.png", names[k]), &c)?;
@@ -248,7 +250,8 @@ fn write_sensitivity(
     outputs: &[usize],
     groups: &[Group],
 ) -> Result<(), Failure> {
-    let names = output_names();
+    let words = study.names();
+    let names = output_names(&words);
     let roles: Vec<String> = (0..points.len())
         .map(|i| {
             if i < points.len() - design.repeats {
@@ -276,12 +279,12 @@ fn write_sensitivity(
                 continue;
             }
         };
-        sensitivity_rows(study, design, &s, names[k], &mut ind, &mut noise);
-        let claims = claims_section(study, design, &s, groups, names[k], &mut cl, &mut w.report);
-        top_section(study, design, &s, names[k], &mut w.report);
-        analysed.push(serde_json::json!({"output": names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
+        sensitivity_rows(study, design, &s, &names[k], &mut ind, &mut noise);
+        let claims = claims_section(study, design, &s, groups, &names[k], &mut cl, &mut w.report);
+        top_section(study, design, &s, &names[k], &mut w.report);
+        analysed.push(serde_json::json!({"output": &names[k], "trajectories_or_rows_used": s.used, "noise_sd": s.noise_sd, "noise_floor": s.floor}));
         if w.charts {
-            sensitivity_charts(study, design, &s, names[k], &claims, w)?;
+            sensitivity_charts(study, design, &s, &names[k], &claims, w)?;
         }
     }
     w.put("indices.csv".into(), ind.as_bytes())?;

@@ -34,14 +34,15 @@ pub fn digest(l: &Loaded) -> String {
             uncertain.iter().filter(|u| u.assumed()).count()
         ),
     };
+    let many = |n: usize, one: &str, more: &str| format!("{n} {}", if n == 1 { one } else { more });
     format!(
-        "ok: '{}': {} weeks from {}; {} factions, {} channels, {} calendar entries; {} parameters, {} citing {} of the {} claims{uncertain}",
+        "ok: '{}': {} weeks from {}; {}, {}, {}; {} parameters, {} citing {} of the {} claims{uncertain}",
         s.meta.name,
         s.meta.weeks,
         s.meta.start,
-        factions,
-        s.channels.len(),
-        s.calendar.len(),
+        many(factions, "faction", "factions"),
+        many(s.channels.len(), "channel", "channels"),
+        many(s.calendar.len(), "calendar entry", "calendar entries"),
         s.params.len(),
         cited,
         claims.len(),

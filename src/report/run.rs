@@ -164,7 +164,7 @@ pub fn finish(
             printed.push_str(&format!("--target-ci {width}: {reached} after {runs_done} runs per arm (largest half-width {hw:.4}, cap {max})\n"));
         }
     } else {
-        printed.push_str(&table::run_table(&sums[0]));
+        printed.push_str(&table::run_table(&sums[0], &prep.arms[0].params.names));
     }
     let mut chart_notes: Vec<ChartNote> = Vec::new();
     let mut chart_seconds = 0.0;
@@ -301,8 +301,14 @@ fn arm_rows(prep: &Prepared) -> Vec<(String, String, Vec<String>)> {
 fn covers(runs: u64, brief: &answer::Brief, worlds_report: &str) -> String {
     match &brief.worlds {
         Some(w) => format!(
-            "Two kinds of interval. At the values as written ({} paired replicates per arm), the 95% intervals in the tables' brackets cover simulation noise only. Across {} plausible worlds, \"helps in\" and the middle 90% of worlds also cover what nobody knows: the ranges of the claims' values and the calibration's posterior ([{worlds_report}]({worlds_report})). Neither covers the model's structure (see Caveats).",
-            runs, w.worlds
+            "Two kinds of interval. At the values as written ({} paired replicates per arm), the 95% intervals in the tables' brackets cover simulation noise only. Across {} plausible worlds, \"helps in\" and the middle 90% of worlds also cover what nobody knows: the ranges of the claims' values{} ([{worlds_report}]({worlds_report})). Neither covers the model's structure (see Caveats).",
+            runs,
+            w.worlds,
+            if w.posterior {
+                " and the calibration's posterior"
+            } else {
+                ""
+            }
         ),
         None => format!(
             "The 95% intervals in the tables' brackets cover simulation noise only, at the values as written ({} paired replicates per arm); run with --worlds for the uncertainty of the values themselves.",
@@ -429,7 +435,7 @@ fn run_facts(
             .map_or("?".into(), |x| format!("{:.0}%", 100.0 * x)),
         100.0 * s.metrics[kd].mean
     );
-    let (h, rows) = table::run_rows(s);
+    let (h, rows) = table::run_rows(s, &prep.arms[0].params.names);
     Facts {
         title: format!("negsim: the {} scenario", base.meta.name),
         bottom: vec![

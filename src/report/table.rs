@@ -5,6 +5,7 @@ use crate::ensemble::Arm;
 use crate::ensemble::aggregate::Aggregate;
 use crate::ensemble::record::MetricId;
 use crate::ensemble::summary::{self, ArmSummary, Durations, HEADLINE};
+use crate::scenario::names::Names;
 
 use super::csv::num;
 
@@ -106,19 +107,19 @@ const RUN_TABLE: [MetricId; 10] = [
 ];
 
 /// The short summary table of a run.
-pub fn run_table(s: &ArmSummary) -> String {
-    let (header, rows) = run_rows(s);
+pub fn run_table(s: &ArmSummary, names: &Names) -> String {
+    let (header, rows) = run_rows(s, names);
     render(&header, &rows)
 }
 
 /// Header and rows of the run summary table.
-pub fn run_rows(s: &ArmSummary) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn run_rows(s: &ArmSummary, names: &Names) -> (Vec<String>, Vec<Vec<String>>) {
     let header = ["metric", "mean [95% CI]", "median"]
         .map(String::from)
         .to_vec();
     let mut rows = Vec::new();
     for id in RUN_TABLE {
-        let name = id.name();
+        let name = names.column(id.name());
         {
             let k = id.index();
             let m = &s.metrics[k];

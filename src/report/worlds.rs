@@ -53,6 +53,7 @@ fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> St
         "between_world_sd",
         "interval_covers",
     ]);
+    let names = &prep.arms[0].params.names;
     // A censored time has no paired difference (MetricId::censored_time): none across worlds.
     for (k, m) in METRICS
         .iter()
@@ -62,7 +63,7 @@ fn effects_csv(prep: &Prepared, eff: &[Vec<AcrossWorlds>], wp: WorldsPlan) -> St
         for (a, arm) in prep.arms.iter().enumerate().skip(1) {
             let e = &eff[a - 1][k];
             s.push_str(&line([
-                m.name.to_string(),
+                names.column(m.name).into_owned(),
                 arm.name.clone(),
                 e.worlds.to_string(),
                 wp.runs.to_string(),
@@ -97,10 +98,12 @@ fn worlds_csv(
             .iter()
             .flat_map(|p| p.paths.iter().map(|x| format!("{x} (posterior)"))),
     );
+    let names = &prep.arms[0].params.names;
     for arm in prep.arms.iter().skip(1) {
         for id in HEADLINES {
-            header.push(format!("{}:{}", arm.name, id.name()));
-            header.push(format!("{}:{}_se", arm.name, id.name()));
+            let metric = names.column(id.name());
+            header.push(format!("{}:{metric}", arm.name));
+            header.push(format!("{}:{metric}_se", arm.name));
         }
     }
     let mut s = line(&header);
@@ -254,7 +257,12 @@ fn driver_phrase(claims: &[Driver], worlds: u64) -> String {
     match (leading(claims), claims.first()) {
         (Some(d), _) => format!("most sensitive to {} ({} of the spread)", name(d), share(d)),
         (None, Some(d)) => format!(
-            "no single claim or the calibration stands out as the driver of its spread (largest: {}, {})",
+            "no single claim{} stands out as the driver of its spread (largest: {}, {})",
+            if claims.iter().any(|d| d.group == "calibration") {
+                " or the calibration"
+            } else {
+                ""
+            },
             name(d),
             share(d)
         ),
@@ -299,9 +307,10 @@ fn table(
     eff: &[Vec<AcrossWorlds>],
     metrics: &[MetricId],
 ) -> (Vec<String>, Vec<Vec<String>>) {
+    let names = &prep.arms[0].params.names;
     let mut header = vec!["intervention".to_string()];
     for &id in metrics {
-        header.push(format!("Δ {}: mean [95% CI]", id.name()));
+        header.push(format!("Δ {}: mean [95% CI]", names.column(id.name())));
         header.push("helps".into());
         header.push("5-95% of worlds".into());
     }
@@ -406,7 +415,7 @@ fn report_blocks(
         Block::Heading(2, "How to read this".into()),
         Block::List(vec![
             "A plausible world draws every value that the scenario and the overlays give a range (`explain` lists them, with the reason for each range). The worlds cover the ranges evenly (a Latin hypercube); each world runs the same shocks for every arm.".into(),
-            format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges and the calibration's posterior) and what the simulation cannot resolve with {} replicates per world. The estimator is the mean of the per-world mean paired differences, with a t interval on their spread.", wp.runs),
+            format!("Mean effect: the average over worlds, with a 95% interval that covers both what nobody knows (the ranges{}) and what the simulation cannot resolve with {} replicates per world. The estimator is the mean of the per-world mean paired differences, with a t interval on their spread.", if drawn_posterior { " and the calibration's posterior" } else { "" }, wp.runs),
             "Spread and \"helps\": each world's effect carries simulation noise; it is removed before the spread and the share of worlds are read (constrained-Bayes shrinkage; P(helps) is the mean posterior probability). The noise share in effects_worlds.csv says how much of the raw spread was noise.".into(),
             if drawn_posterior {
                 "Not covered: values written without a range that were not calibrated (documented defaults), and the model's structure itself. The calibrated constants are drawn from the calibration's posterior, one particle per world. The table at the written values (output/default/report.md for the default job) is conditional on all values as written.".into()
@@ -585,8 +594,13 @@ pub fn finish(
             ctx.seed,
             env!("CARGO_PKG_VERSION")
         );
-        let c =
-            crate::report::charts::worlds::chart(&names, &eff, &caption).map_err(Failure::Input)?;
+        let c = crate::report::charts::worlds::chart(
+            &names,
+            &eff,
+            &caption,
+            &prep.arms[0].params.names,
+        )
+        .map_err(Failure::Input)?;
         let mut chart_files: Vec<String> = c.write(&mut out).map_err(err)?.to_vec();
         // The drivers by claim of each intervention (rows alternate claim, parameter).
         let by_claim: Vec<Vec<Driver>> = driver_rows
@@ -709,6 +723,7 @@ pub fn finish(
             .collect(),
         ranked,
         folder: root.clone(),
+        posterior: posterior.is_some(),
     };
     Ok((root, brief))
 }

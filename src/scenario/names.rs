@@ -25,6 +25,11 @@ pub struct SideWords {
     pub stock_word: String,
     /// Its stock instrument in a sentence ("controls", "anti-coercion measures").
     pub stock_label: String,
+    /// Its level's and stock's instrument names, as declared (`tariffs`, `anti_coercion`; the
+    /// stock's is empty when it has none).
+    pub moves: [String; 2],
+    /// Column word of its commitment instrument (`purchases`; `commitment` if it has none).
+    pub commitment_word: String,
 }
 
 /// Both sides' words.
@@ -46,13 +51,27 @@ impl Names {
                     level_label: s.instruments.level.label.clone(),
                     stock_word: s.instruments.stock.column.clone(),
                     stock_label: s.instruments.stock.label.clone(),
+                    moves: [
+                        s.instruments.level.name.clone(),
+                        if s.instruments.has_stock {
+                            s.instruments.stock.name.clone()
+                        } else {
+                            String::new()
+                        },
+                    ],
+                    commitment_word: s
+                        .instruments
+                        .commitment
+                        .as_ref()
+                        .map_or_else(|| "commitment".into(), |c| c.column.clone()),
                 }
             }),
         }
     }
 
-    /// Whether every name is the canonical one (the article's scenarios).
-    fn canonical_sides(&self) -> bool {
+    /// Whether every name is the canonical one (the article's scenarios: `us`, `cn`, tariffs and
+    /// controls).
+    pub fn is_canonical(&self) -> bool {
         self.sides.iter().zip(CANONICAL).all(|(s, c)| {
             s.naming.key == c && s.level_word == "tariff" && s.stock_word == "controls"
         })
@@ -62,14 +81,14 @@ impl Names {
     /// `peak_tariff_eu`, `controls_cn` becomes `anti_coercion_eu`; names without a side suffix
     /// are unchanged.
     pub fn column(&self, canonical: &'static str) -> Cow<'static, str> {
-        if self.canonical_sides() {
+        if self.is_canonical() {
             return Cow::Borrowed(canonical);
         }
-        let Some((stem, side)) = canonical.rsplit_once('_') else {
-            return Cow::Borrowed(canonical);
-        };
-        let Some(i) = CANONICAL.iter().position(|c| *c == side) else {
-            return Cow::Borrowed(canonical);
+        let side = canonical
+            .rsplit_once('_')
+            .and_then(|(stem, side)| Some((stem, CANONICAL.iter().position(|c| *c == side)?)));
+        let Some((stem, i)) = side else {
+            return self.both_levels(canonical);
         };
         let w = &self.sides[i];
         let stem = match stem.rsplit_once('_') {
@@ -79,6 +98,52 @@ impl Names {
             _ => stem.to_string(),
         };
         Cow::Owned(format!("{stem}_{}", w.naming.key))
+    }
+
+    /// The word both sides' levels share (`tariff`), or `level` when they differ.
+    fn shared_level(&self) -> &str {
+        let [a, b] = &self.sides;
+        if a.level_word == b.level_word {
+            &a.level_word
+        } else {
+            "level"
+        }
+    }
+
+    /// A name without a side: its `tariff` words (the tariff rule, the largest tariff moves) name
+    /// the level both sides share.
+    fn both_levels(&self, canonical: &'static str) -> Cow<'static, str> {
+        let word = self.shared_level();
+        if word == "tariff" || !canonical.split('_').any(|t| t == "tariff") {
+            return Cow::Borrowed(canonical);
+        }
+        let parts: Vec<&str> = canonical
+            .split('_')
+            .map(|t| if t == "tariff" { word } else { t })
+            .collect();
+        Cow::Owned(parts.join("_"))
+    }
+
+    /// The name of a model event (`events.csv`'s `kind`): instrument moves are named by the
+    /// acting side's instrument words (`anti_coercion_added`); every other kind is unchanged.
+    pub fn event(&self, kind: &'static str, side: Option<usize>) -> Cow<'static, str> {
+        let Some(w) = side.and_then(|i| self.sides.get(i)) else {
+            return Cow::Borrowed(kind);
+        };
+        let Some((stem, rest)) = kind.split_once('_') else {
+            return Cow::Borrowed(kind);
+        };
+        let word = match stem {
+            "tariff" => &w.level_word,
+            "controls" => &w.stock_word,
+            "purchases" => &w.commitment_word,
+            _ => return Cow::Borrowed(kind),
+        };
+        if word == stem {
+            Cow::Borrowed(kind)
+        } else {
+            Cow::Owned(format!("{word}_{rest}"))
+        }
     }
 
     /// The canonical name among `candidates` whose output name is `user`.
@@ -109,8 +174,67 @@ impl Names {
             "peak_tariff_cn" => Cow::Owned(format!("highest {}, %", on(b, a))),
             "final_tariff_us" => Cow::Owned(format!("{} at the horizon, %", on(a, b))),
             "final_tariff_cn" => Cow::Owned(format!("{} at the horizon, %", on(b, a))),
-            _ => Cow::Borrowed(description),
+            _ => {
+                let word = self.shared_level().replace('_', " ");
+                if word == "tariff" || !description.contains("tariff") {
+                    Cow::Borrowed(description)
+                } else {
+                    Cow::Owned(description.replace("tariff", &word))
+                }
+            }
         }
+    }
+
+    /// The levels' label: the one both sides share ("average tariff"), or both ("work to
+    /// rule / wage gap").
+    pub fn levels_label(&self) -> String {
+        let [a, b] = &self.sides;
+        if a.level_label == b.level_label {
+            a.level_label.clone()
+        } else {
+            format!("{} / {}", a.level_label, b.level_label)
+        }
+    }
+
+    /// The levels in a title: "Average tariffs" for the article's tariffs, else the label
+    /// capitalised.
+    pub fn levels_title(&self) -> String {
+        let l = self.levels_label();
+        if l == "average tariff" {
+            return "Average tariffs".into();
+        }
+        let mut c = l.chars();
+        c.next()
+            .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+    }
+
+    /// The levels in a phrase: "tariff" (the word both share) or "level".
+    pub fn level_word(&self) -> String {
+        self.shared_level().replace('_', " ")
+    }
+
+    /// The instruments whose rise is an escalation, for a legend: "tariffs/controls".
+    pub fn escalation_moves(&self) -> String {
+        let mut out: Vec<String> = Vec::new();
+        for k in 0..2 {
+            for w in &self.sides {
+                let m = w.moves[k].replace('_', " ");
+                if !m.is_empty() && !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out.join("/")
+    }
+
+    /// "peak US tariff": side `i`'s peak level, for a panel title.
+    pub fn peak_level(&self, i: usize) -> String {
+        let w = &self.sides[i];
+        format!(
+            "peak {} {}",
+            w.naming.adjective,
+            w.level_word.replace('_', " ")
+        )
     }
 
     /// "US on China": side `i`'s level on the other side, for legends.

@@ -169,7 +169,8 @@ fn check_provenance(node: &Node, path: &str, cx: &mut Cx) {
     match &node.value {
         Value::Table(t) if t.get("value").is_some() => {
             if !has_source(node) {
-                cx.provenance_error(Some(node.origin), path, "an overlay change needs a source: add source = \"P..\" (the claim it encodes) and a note");
+                let id = cx.source_example();
+                cx.provenance_error(Some(node.origin), path, format!("an overlay change needs a source: add source = \"{id}\" (the claim it encodes) and a note"));
             }
         }
         Value::Table(t) => {
@@ -177,11 +178,14 @@ fn check_provenance(node: &Node, path: &str, cx: &mut Cx) {
                 check_provenance(&e.node, &join(path, &e.key), cx);
             }
         }
-        _ => cx.provenance_error(
-            Some(node.origin),
-            path,
-            format!("an overlay change needs provenance: write {} = {{ value = {}, source = \"P..\", note = \"...\" }}", path.rsplit('.').next().unwrap_or(path), node.value.display()),
-        ),
+        _ => {
+            let id = cx.source_example();
+            cx.provenance_error(
+                Some(node.origin),
+                path,
+                format!("an overlay change needs provenance: write {} = {{ value = {}, source = \"{id}\", note = \"...\" }}", path.rsplit('.').next().unwrap_or(path), node.value.display()),
+            )
+        }
     }
 }
 
@@ -250,7 +254,8 @@ fn add_items(base: &mut Table, add: &Node, path: &str, cx: &mut Cx) {
                         ),
                         Some(n) => {
                             if !has_source(it) {
-                                cx.error(Some(it.origin), &join(&p, &n), "an added item needs provenance: give it source = \"P..\" and a note");
+                                let id = cx.source_example();
+                                cx.error(Some(it.origin), &join(&p, &n), format!("an added item needs provenance: give it source = \"{id}\" (a claim id) and a note"));
                             }
                             target.push(it.clone());
                         }
@@ -369,10 +374,11 @@ fn remove_one(items: &mut Vec<Node>, it: &Node, path: &str, cx: &mut Cx) {
         }
     }
     if !has_source(it) {
+        let id = cx.source_example();
         cx.error(
             Some(it.origin),
             &join(path, &name),
-            "a removal needs provenance: give it source = \"P..\" and a note saying why",
+            format!("a removal needs provenance: give it source = \"{id}\" (a claim id) and a note saying why"),
         );
     }
     match items

@@ -130,6 +130,15 @@ pub struct Cx {
 }
 
 impl Cx {
+    /// A `source` to suggest in a message: the registry's first claim id ("P1", "E1"), or the
+    /// `assumption` tag when the scenario declares no claims.
+    pub fn source_example(&self) -> String {
+        self.claims
+            .claims
+            .first()
+            .map_or_else(|| "assumption".into(), |c| c.id.clone())
+    }
+
     /// Records a problem.
     pub fn error(&mut self, origin: Option<Origin>, path: &str, message: impl Into<String>) {
         self.diags.push(Diagnostic {

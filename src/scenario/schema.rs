@@ -478,7 +478,7 @@ fn side_keys(sides: &Obj<'_>, cx: &mut Cx) -> [String; 2] {
                     cx.error(
                         Some(*origin),
                         &format!("sides.{k}"),
-                        "a side's key is a short word of lower-case letters, digits and '_', starting with a letter (e.g. us, eu, union): it names the side in column names",
+                        format!("'{k}' is not a side key: {KEY_RULE} (e.g. us, eu, union): it names the side in column names"),
                     );
                 }
             }
@@ -504,8 +504,12 @@ fn side_keys(sides: &Obj<'_>, cx: &mut Cx) -> [String; 2] {
 }
 
 /// Whether `k` can name a side: 1 to 16 lower-case letters, digits or '_', starting with a letter.
+/// What [`well_formed_key`] accepts, for messages.
+const KEY_RULE: &str =
+    "1 to 32 characters, lower-case letters, digits and '_', starting with a letter";
+
 fn well_formed_key(k: &str) -> bool {
-    k.len() <= 16
+    k.len() <= 32
         && k.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && k.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -541,6 +545,16 @@ fn read_roles(
         Some(derived.unwrap_or(2)),
         "Side whose purchase commitments under an agreement relieve the other side's pain (or none)",
     );
+    if i < 2 && !holds(&sides[i]) {
+        cx.error(
+            r.origin(),
+            "roles.buyer",
+            format!(
+                "'{}' is the buyer, but none of its factions holds a commitment instrument: declare one ([sides.{0}.instruments.NAME] with kind = \"commitment\") and list it in a faction's instruments, or write buyer = \"none\"",
+                keys[i]
+            ),
+        );
+    }
     r.finish(cx);
     (i < 2).then_some(i)
 }
@@ -895,22 +909,26 @@ fn declared_instruments(t: &mut Obj<'_>, cx: &mut Cx, key: &str) -> Instruments 
     for (name, origin) in tab.keys() {
         let ipath = format!("{path}.{name}");
         if !well_formed_key(&name) {
-            cx.error(Some(origin), &ipath, "an instrument's name is a short word of lower-case letters, digits and '_' (it names it in factions' lists and in column names)");
+            cx.error(Some(origin), &ipath, format!("'{name}' is not an instrument name: {KEY_RULE} (it names the instrument in factions' lists and in column names)"));
         }
         let mut it = tab.table(cx, &name);
         it.item_provenance(cx);
         let kind = it.choice(cx, "kind", &INSTRUMENT_KINDS, None, "How the instrument moves: level (tariff-like), stock (controls-like) or commitment (purchase-like)");
         seen[kind] += 1;
-        let column = it
-            .string(cx, "column", false)
-            .unwrap_or_else(|| name.clone());
-        if !well_formed_key(&column) {
-            cx.error(
-                it.origin(),
-                &format!("{ipath}.column"),
-                "a column word is lower-case letters, digits and '_'",
-            );
-        }
+        // The name was checked above; a column word given apart is checked here.
+        let column = match it.string(cx, "column", false) {
+            Some(c) => {
+                if !well_formed_key(&c) {
+                    cx.error(
+                        it.origin(),
+                        &format!("{ipath}.column"),
+                        format!("'{c}' is not a column word: {KEY_RULE}"),
+                    );
+                }
+                c
+            }
+            None => name.clone(),
+        };
         let label = it
             .string(cx, "label", false)
             .unwrap_or_else(|| name.replace('_', " "));

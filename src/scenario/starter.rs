@@ -57,8 +57,9 @@ mod tests {
         let v = crate::data::Vocabulary::of(s);
         let text = &files("labour_dispute")[2].1;
         let ev = crate::data::read_events_in("events.csv", text, &v).expect("events");
-        assert_eq!(ev.len(), 3);
-        assert!(ev[0].on_level && !ev[1].on_level);
+        assert_eq!(ev.len(), 4);
+        // Both sides' tariff escalations are on their levels; A's sanctions on its stock.
+        assert!(ev[0].on_level && ev[1].on_level && !ev[2].on_level);
         let t = &files("labour_dispute")[3].1;
         assert_eq!(
             crate::data::read_tariffs_in("t.csv", t, &v)

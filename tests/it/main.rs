@@ -14,6 +14,7 @@ mod golden;
 mod habits;
 mod hostile;
 mod limits;
+mod named_sides;
 mod overlays;
 mod properties;
 mod recipes;

@@ -77,7 +77,12 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         top = top.max(r.1);
     }
     let ymax = nice_max(top * 1.05);
-    let title = "Average tariffs over time: median, 50% and 90% of replicates".to_string();
+    let words = &inp.arms[0].params.names;
+    let title = format!(
+        "{} over time: median, 50% and 90% of replicates",
+        words.levels_title()
+    );
+    let y_desc = format!("{}, %", words.levels_label());
     let png = render(w, h, |root| {
         let body = frame(root, &title, &inp.caption())?;
         let panels = body.split_evenly((rows, cols));
@@ -96,7 +101,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 .x_label_formatter(&|x| date_label(*x, weeks))
                 .y_label_formatter(&int_label)
                 .x_desc(date_desc(weeks))
-                .y_desc("average tariff, %")
+                .y_desc(y_desc.as_str())
                 .draw()
                 .map_err(err)?;
             let names = &inp.arms[a].params.names;
@@ -177,7 +182,8 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
         file: "fan_tariffs.png",
         title,
         guide: format!(
-            "Each panel is one arm: the line is the median replicate's average tariff in that week, the darker band holds the middle 50% of replicates and the lighter band 90%.\nWide bands mean the cycle makes outcomes unpredictable{}.",
+            "Each panel is one arm: the line is the median replicate's {} in that week, the darker band holds the middle 50% of replicates and the lighter band 90%.\nWide bands mean the cycle makes outcomes unpredictable{}.",
+            words.levels_label(),
             if inp.real.is_empty() {
                 ""
             } else {

@@ -76,7 +76,7 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             .x_label_formatter(&|v| date_label(*v, weeks))
             .y_label_formatter(&int_label)
             .x_desc(date_desc(weeks))
-            .y_desc("average tariff, %")
+            .y_desc(format!("{}, %", arm.params.names.levels_label()))
             .draw()
             .map_err(err)?;
         // Regime shading.
@@ -237,7 +237,11 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
             ),
             (
                 Mark::Cross(VERMILLION),
-                format!("escalation: tariffs/controls up ({})", escal.len()),
+                format!(
+                    "escalation: {} up ({})",
+                    arm.params.names.escalation_moves(),
+                    escal.len()
+                ),
             ),
             (
                 Mark::Dot(true),
@@ -261,8 +265,16 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 ),
             ),
         ];
-        for (i, (m, text)) in items.iter().enumerate() {
-            let y = 40 + 34 * i as i32;
+        // A text wider than the column wraps at spaces (long side or instrument names).
+        let room = side.dim_in_pixel().0 as i32 - 50;
+        let font = style::label_font().color(&BLACK);
+        let mut y = 40;
+        for (m, text) in &items {
+            let lines = wrap(text, |t| {
+                side.estimate_text_size(t, &font)
+                    .map_or(0, |(w, _)| w as i32)
+                    <= room
+            });
             let (x0, yc) = (10, y + 9);
             match *m {
                 Mark::Line(c) => side.draw(&PathElement::new(
@@ -295,16 +307,53 @@ pub(super) fn chart(inp: &Input<'_>) -> Result<Chart, String> {
                 Mark::Ring => side.draw(&Circle::new((x0 + 14, yc), 7, VERMILLION.stroke_width(2))),
             }
             .map_err(err)?;
-            side.draw_text(text, &style::label_font().color(&BLACK), (x0 + 40, y))
-                .map_err(err)?;
+            for (j, l) in lines.iter().enumerate() {
+                side.draw_text(l, &font, (x0 + 40, y + 20 * j as i32))
+                    .map_err(err)?;
+            }
+            y += 34 + 20 * (lines.len() as i32 - 1);
         }
         Ok(())
     })?;
     Ok(Chart {
         file: "story.png",
         title,
-        guide: "One simulated history, not an average: tariff lines of both sides, with the weeks in truce shaded green and escalation episodes red; markers show deals, escalations (threats carried out and snapbacks included), summits (filled: succeeded), channel closures, record disputes, extensions by decree (hollow triangles) and threats whose deadline passed without them being carried out (rings).\nRead it to see the mechanism at work: a misread move or a record dispute, retaliation, pain, a round, a fragile new truce.".into(),
+        guide: format!(
+            "One simulated history, not an average: {} lines of both sides, with the weeks in truce shaded green and escalation episodes red; markers show deals, escalations (threats carried out and snapbacks included), summits (filled: succeeded), channel closures, record disputes, extensions by decree (hollow triangles) and threats whose deadline passed without them being carried out (rings).\nRead it to see the mechanism at work: a misread move or a record dispute, retaliation, pain, a round, a fragile new truce.",
+            arm.params.names.level_word()
+        ),
         png,
         size: (w, h),
     })
+}
+
+/// `text` in lines that each `fits`, broken at spaces (a word wider than a line stays whole).
+fn wrap(text: &str, fits: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if fits(&format!("{l} {word}")) => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_every_word() {
+        let fits = |t: &str| t.len() <= 10;
+        assert_eq!(wrap("short", fits), ["short"]);
+        assert_eq!(wrap("one two three four", fits), ["one two", "three four"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", fits),
+            ["averyveryverylongword", "x"]
+        );
+    }
 }

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use crate::analysis::worlds::{AcrossWorlds, Driver};
 use crate::ensemble::record::MetricId;
+use crate::scenario::names::Names;
 
 use super::style::{self, BLACK, arm_colour, err};
 use super::{Chart, frame, render};
@@ -25,7 +26,7 @@ const PANELS: [(MetricId, &str, &str); 4] = [
     (MetricId::DurableDeal, "Δ P(durable deal)", "probability"),
     (
         MetricId::PeakTariffUs,
-        "Δ peak US tariff",
+        "Δ peak side-0 level",
         "percentage points",
     ),
 ];
@@ -34,7 +35,12 @@ use super::forest::pale;
 
 /// `names[i]` is intervention i (arm i + 1); `eff[i][metric]` its effects across worlds.
 // long: one plotters drawing, top to bottom; its steps share the drawing area.
-pub fn chart(names: &[String], eff: &[Vec<AcrossWorlds>], caption: &str) -> Result<Chart, String> {
+pub fn chart(
+    names: &[String],
+    eff: &[Vec<AcrossWorlds>],
+    caption: &str,
+    words: &Names,
+) -> Result<Chart, String> {
     if !style::fonts() {
         return Err("cannot register the embedded DejaVu fonts".into());
     }
@@ -71,7 +77,13 @@ pub fn chart(names: &[String], eff: &[Vec<AcrossWorlds>], caption: &str) -> Resu
                     hi = hi.max(x);
                 }
             }
-            let ptitle = super::forest::with_direction(ptitle, id.metric().better);
+            // The side panel is named in the scenario's words ("Δ peak US tariff").
+            let ptitle = if *id == MetricId::PeakTariffUs {
+                format!("Δ {}", words.peak_level(0))
+            } else {
+                (*ptitle).to_string()
+            };
+            let ptitle = super::forest::with_direction(&ptitle, id.metric().better);
             let mut chart = super::forest::effect_panel(cell, &ptitle, unit, (lo, hi), rows)?;
             for (i, e) in eff.iter().enumerate() {
                 let e = &e[k];
