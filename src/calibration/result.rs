@@ -104,6 +104,16 @@ fn observed_statistic(
     label: &str,
 ) -> Result<f64, String> {
     let start = sc.meta.start;
+    // A record that ends before the scenario starts says nothing about its window: the state at
+    // its last event would be read as holding throughout (a share in truce of 1, say).
+    if let Some(last) = d.events.iter().map(|e| e.date).max()
+        && last < start
+    {
+        return Err(format!(
+            "{label}: {} ends on {last}, before the scenario's start {start}, so it says nothing about {start} .. {to}; calibrate a scenario of the record's own period (its [meta] start and weeks), or give `observed = ...` with a note",
+            d.events_path
+        ));
+    }
     let durable = sc.behaviour.observation.durable_weeks.ceil() as u32;
     let f = facts(
         &d.events,

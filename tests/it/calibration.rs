@@ -249,6 +249,34 @@ fn bad_calibration_configs_are_clear_errors() {
 }
 
 #[test]
+fn a_record_that_ends_before_the_scenario_starts_is_refused_not_read_as_a_truce() {
+    // The US-EU example looks ahead from 2025-09-01; its record ends in August 2025. Read over the
+    // scenario's window, the record's last state (the framework's truce) would give a share in
+    // truce of 1 with nothing behind it.
+    let d = tempfile::tempdir().expect("temp");
+    let cfg = d.path().join("eu.toml");
+    let at = |rel: &str| root().join(rel).display().to_string();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[abc]\nparticles = 20\ngenerations = 1\nreplicates = 2\n\n[[records]]\nname = \"eu\"\nscenario = {:?}\nevents = {:?}\n\n[[parameters]]\npath = \"behaviour.negotiation.logit_base\"\nprior = \"uniform\"\nlow = -4.0\nhigh = 1.0\n\n[[targets]]\nrecord = \"eu\"\nstatistic = \"share_truce\"\nscale = 0.1\n",
+            at("scenarios/examples/us_eu_2025.toml"),
+            at("scenarios/examples/us_eu_2025/events.csv"),
+        ),
+    )
+    .expect("write");
+    let o = run(&["calibrate", "--config", cfg.to_str().expect("utf8")]);
+    assert_fails_with(
+        &o,
+        &[
+            "target share_truce of record 'eu'",
+            "ends on 2025-08-25, before the scenario's start 2025-09-01",
+            "observed = ...",
+        ],
+    );
+}
+
+#[test]
 fn synthetic_recovery_covers_the_truth() {
     // Simulate a record from known parameters, calibrate on it, check that the 90% credible
     // interval covers the truth. Five independent records; the interval must cover in at least
