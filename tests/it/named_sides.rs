@@ -198,6 +198,36 @@ fn negsim_new_writes_a_scenario_that_validates_runs_and_is_not_overwritten() {
         "facts reads the starter's record: {}",
         texts(&o).1
     );
+    // And `calibrate` fits a constant to it: its events and levels, its side keys.
+    let cfg = dir.path().join("cal.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[abc]\nparticles = 20\ngenerations = 1\nreplicates = 2\nseed = 1\n\n[[records]]\nname = \"talks\"\nscenario = {p:?}\nevents = {:?}\ntariffs = {:?}\n\n[[parameters]]\npath = \"behaviour.negotiation.logit_base\"\nprior = \"uniform\"\nlow = -4.0\nhigh = 1.0\n\n[[targets]]\nrecord = \"talks\"\nstatistic = \"share_truce\"\nto = 2026-06-01\nscale = 0.1\n\n[[targets]]\nrecord = \"talks\"\ntariff = \"b\"\ndate = 2026-01-05\nscale = 5.0\n",
+            events.display().to_string(),
+            dir.path().join("talks/tariffs.csv").display().to_string(),
+        ),
+    )
+    .expect("write");
+    let cal = dir.path().join("cal");
+    let o = run(&[
+        "calibrate",
+        "--config",
+        cfg.to_str().expect("utf-8"),
+        "--out",
+        cal.to_str().expect("utf-8"),
+    ]);
+    let (out_text, err) = texts(&o);
+    assert!(
+        o.status.success(),
+        "calibrate on the starter's record: {err}"
+    );
+    for needle in ["share_truce", "tariff_b"] {
+        assert!(
+            out_text.contains(needle),
+            "calibrate's table lacks {needle}: {out_text}"
+        );
+    }
 }
 
 #[test]
