@@ -90,3 +90,4 @@ pub mod job;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod serve;

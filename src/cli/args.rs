@@ -268,6 +268,25 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// A what-if explorer in the browser: the scenario's claim-encoding values as controls, each
+    /// overlay a toggle, and every change answered by a paired comparison (on 127.0.0.1 only).
+    Serve {
+        /// Base scenario (default: scenarios/baseline.toml with every overlay in
+        /// scenarios/interventions/).
+        scenario: Option<PathBuf>,
+        /// An intervention overlay, a toggle on the page (repeatable).
+        #[arg(long = "with", value_name = "OVERLAY")]
+        with: Vec<PathBuf>,
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8737)]
+        port: u16,
+        /// Seed of every answer (the exported command carries it).
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Print a shell completion script to stdout, e.g. `negsim completions bash >
     /// ~/.local/share/bash-completion/completions/negsim`.
     Completions {

@@ -350,6 +350,37 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             to,
             durable_weeks,
         ),
+        Some(Command::Serve {
+            scenario,
+            with,
+            port,
+            seed,
+            threads: t,
+        }) => {
+            let (base, overlays) = match scenario {
+                Some(s) => (s, with),
+                None => {
+                    let (arms, from_folder) = default_scenarios()?;
+                    if !from_folder {
+                        return Err(Failure::Input(format!(
+                            "no {} and {INTERVENTIONS_DIR}/ here: give a scenario, e.g. negsim serve my.toml --with my_overlay.toml",
+                            defaults::BASELINE
+                        )));
+                    }
+                    let mut o: Vec<PathBuf> = arms.into_iter().map(PathBuf::from).collect();
+                    o.extend(with);
+                    (PathBuf::from(defaults::BASELINE), o)
+                }
+            };
+            let opts = crate::serve::Options {
+                base,
+                overlays,
+                port,
+                seed,
+                threads: threads(t)?,
+            };
+            crate::serve::serve(opts, &STOP, &|_| {})
+        }
         Some(Command::New { name, dir }) => {
             let written = crate::report::starter::write(&dir, &name)?;
             for p in &written {

@@ -10,6 +10,7 @@ pub mod explore;
 pub mod facts;
 pub mod run;
 pub mod shard;
+pub mod whatif;
 pub mod worlds;
 
 use std::io::IsTerminal;

@@ -86,6 +86,24 @@ pub struct Story {
     pub trajectory: Vec<WeekPoint>,
 }
 
+impl Story {
+    /// Keeps the first traced replicate of an arm in `slot`; later ones are left out.
+    pub fn keep_first(
+        slot: &mut Option<Story>,
+        replicate: u64,
+        events: &[Event],
+        trajectory: &[WeekPoint],
+    ) {
+        if slot.is_none() {
+            *slot = Some(Story {
+                replicate,
+                events: events.to_vec(),
+                trajectory: trajectory.to_vec(),
+            });
+        }
+    }
+}
+
 /// Streams runs.csv and events.csv of every arm during the run, and keeps each arm's first traced
 /// replicate.
 pub struct RowWriter<'a> {
@@ -247,13 +265,7 @@ impl Sink for RowWriter<'_> {
         events: &[Event],
         trajectory: &[WeekPoint],
     ) -> std::io::Result<()> {
-        if self.stories[arm].is_none() {
-            self.stories[arm] = Some(Story {
-                replicate,
-                events: events.to_vec(),
-                trajectory: trajectory.to_vec(),
-            });
-        }
+        Story::keep_first(&mut self.stories[arm], replicate, events, trajectory);
         let root = &self.root;
         let f = &mut self.arms[arm];
         let p = &f.arm.params;

@@ -19,6 +19,7 @@ mod overlays;
 mod properties;
 mod recipes;
 mod robustness;
+mod serve;
 mod sharding;
 mod statistics;
 mod uncertainty;

@@ -1,0 +1,267 @@
+//! `negsim serve` as a user's browser and a hostile page would meet it: the server on an
+//! ephemeral port, a settings change answered with JSON and SVG, the exported command
+//! reproducing the numbers, and every refusal (foreign Host, cross-origin or tokenless POST,
+//! oversized body, out-of-range value, a path in a value).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+
+use super::{negsim, run, texts};
+
+const BASE: &str = "scenarios/baseline.toml";
+const KUSHNER: &str = "scenarios/interventions/restore_kushner_channel.toml";
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let mut child = negsim()
+        .args([
+            "serve",
+            BASE,
+            "--with",
+            KUSHNER,
+            "--port",
+            "0",
+            "--threads",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("negsim serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("a first line");
+    let port = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"));
+    Server { child, port }
+}
+
+/// One raw HTTP/1.0 request (so the answer is not chunked); returns the status and the body.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.0\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    // A refused oversized body may be cut off; the status comes first either way.
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+fn host(port: u16) -> (&'static str, String) {
+    ("Host", format!("127.0.0.1:{port}"))
+}
+
+fn token(port: u16) -> String {
+    let (status, page) = http(port, "GET", "/", &[host(port)], b"");
+    assert_eq!(status, 200, "the page");
+    page.split("const TOKEN = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a token in the page")
+        .to_string()
+}
+
+fn post(port: u16, token: &str, body: &str) -> (u16, serde_json::Value) {
+    let (status, b) = http(
+        port,
+        "POST",
+        "/api/answer",
+        &[
+            host(port),
+            ("Origin", format!("http://127.0.0.1:{port}")),
+            ("X-Negsim-Token", token.to_string()),
+            ("Content-Type", "application/json".into()),
+        ],
+        body.as_bytes(),
+    );
+    (
+        status,
+        serde_json::from_str(&b).unwrap_or_else(|e| panic!("{e}: {b}")),
+    )
+}
+
+#[test]
+fn a_settings_change_is_answered_with_json_and_svg_and_the_exported_command_reproduces_it() {
+    let s = start();
+    let t = token(s.port);
+    let (status, a) = post(
+        s.port,
+        &t,
+        r#"{"overlays":[0],"values":{"channels.official.authority":0.6},"runs":600}"#,
+    );
+    assert_eq!(status, 200, "{a}");
+    let iv = &a["interventions"][0];
+    assert_eq!(iv["name"], "restore_kushner_channel");
+    assert!(
+        iv["bottom_line"]
+            .as_str()
+            .is_some_and(|b| b.contains("share of weeks in truce"))
+    );
+    let e = &iv["effects"][0];
+    assert_eq!(e["metric"], "share_truce");
+    let files: Vec<&str> = a["charts"]
+        .as_array()
+        .expect("charts")
+        .iter()
+        .filter_map(|c| c["file"].as_str())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "effects_forest.png",
+            "truce_survival.png",
+            "fan_tariffs.png",
+            "story.png"
+        ]
+    );
+    assert!(
+        a["charts"][0]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("<svg"))
+    );
+    let cmd = a["command"].as_str().expect("a command");
+    assert!(
+        cmd.contains("--set channels.official.authority=0.6") && cmd.contains("--runs 600"),
+        "{cmd}"
+    );
+    // The exported command, run as the CLI: the same numbers.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut args: Vec<String> = cmd.split(' ').skip(1).map(String::from).collect();
+    args.extend([
+        "--out".into(),
+        dir.path().join("o").display().to_string(),
+        "-q".into(),
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&refs);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let csv = std::fs::read_to_string(dir.path().join("o/comparison.csv")).expect("comparison.csv");
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("share_truce,restore_kushner_channel,"))
+        .expect("the effect's row");
+    let diff: f64 = row
+        .split(',')
+        .nth(5)
+        .and_then(|x| x.parse().ok())
+        .expect("a difference");
+    let served = e["effect"]["value"].as_f64().expect("a value");
+    assert!(
+        (diff - served).abs() <= 5e-7,
+        "CLI {diff} vs served {served}"
+    );
+}
+
+#[test]
+fn foreign_hosts_foreign_pages_big_bodies_and_bad_values_are_refused() {
+    let s = start();
+    let p = s.port;
+    let t = token(p);
+    let (st, _) = http(p, "GET", "/", &[("Host", "evil.example:80".into())], b"");
+    assert_eq!(st, 403, "a rebound foreign Host");
+    let ok_body = br#"{"overlays":[0]}"#;
+    let (st, _) = http(p, "POST", "/api/answer", &[host(p)], ok_body);
+    assert_eq!(st, 403, "a POST without the page's token");
+    let (st, _) = http(
+        p,
+        "POST",
+        "/api/answer",
+        &[
+            host(p),
+            ("Origin", "http://evil.example".into()),
+            ("X-Negsim-Token", t.clone()),
+        ],
+        ok_body,
+    );
+    assert_eq!(st, 403, "a cross-origin POST, even with the token");
+    let (st, _) = http(
+        p,
+        "POST",
+        "/api/answer",
+        &[
+            host(p),
+            ("Sec-Fetch-Site", "cross-site".into()),
+            ("X-Negsim-Token", t.clone()),
+        ],
+        ok_body,
+    );
+    assert_eq!(st, 403, "a cross-site fetch");
+    let big = vec![b' '; 70 * 1024];
+    let (st, _) = http(
+        p,
+        "POST",
+        "/api/answer",
+        &[host(p), ("X-Negsim-Token", t.clone())],
+        &big,
+    );
+    assert_eq!(st, 413, "an oversized body");
+    let (st, e) = post(p, &t, r#"{"values":{"sides.us.trust":5.0}}"#);
+    assert_eq!(st, 422);
+    let msg = e["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("sides.us.trust") && msg.contains("5"),
+        "the validator's message: {msg}"
+    );
+    let (st, e) = post(p, &t, r#"{"values":{"sides.us.trust":"/etc/passwd"}}"#);
+    assert_eq!(st, 422);
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expected a finite number")
+    );
+    let (st, e) = post(p, &t, r#"{"values":{"meta.claims":1}}"#);
+    assert_eq!(st, 422);
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not a control")
+    );
+    let (st, _) = post(p, &t, r#"{"scenario":"/etc/passwd"}"#);
+    assert_eq!(st, 422, "no field names a file");
+    let (st, e) = post(p, &t, r#"{"runs":10000000}"#);
+    assert_eq!(st, 422, "{e}");
+}
