@@ -13,7 +13,7 @@ use std::process::Command;
 use super::{negsim, texts};
 
 /// Chromium: NEGSIM_CHROMIUM, else the first of the usual names on PATH.
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("NEGSIM_CHROMIUM") {
         return Some(PathBuf::from(p));
     }

@@ -195,7 +195,8 @@ fn the_slurm_job_array_recipe_merges_byte_identically_even_after_a_task_fails_an
     for k in [1, 3, 4] {
         assert!(
             results.join(format!("shard-{k}/manifest.json")).is_file(),
-            "shard {k}"
+            "shard {k} has no result; its task's log:\n{}",
+            std::fs::read_to_string(d.path().join(format!("negsim-{k}.out"))).unwrap_or_default()
         );
     }
     assert!(

@@ -265,3 +265,63 @@ fn foreign_hosts_foreign_pages_big_bodies_and_bad_values_are_refused() {
     let (st, e) = post(p, &t, r#"{"runs":10000000}"#);
     assert_eq!(st, 422, "{e}");
 }
+
+/// The page's bottom lines after headless Chromium loaded `url` and ran its script.
+fn bottom_in_browser(browser: &std::path::Path, url: &str) -> String {
+    let profile = tempfile::tempdir().expect("profile");
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    dom.split_once("<div id=\"bottom\">")
+        .and_then(|(_, r)| r.split_once("</div>"))
+        .map(|(b, _)| b.to_string())
+        .unwrap_or_else(|| panic!("no bottom line: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn moving_a_control_in_the_browser_changes_the_bottom_line() {
+    let Some(browser) = super::browser::chromium() else {
+        if std::env::var_os("NEGSIM_SKIP_BROWSER").is_some() {
+            eprintln!("skipped: no Chromium and NEGSIM_SKIP_BROWSER is set");
+            return;
+        }
+        panic!(
+            "this test needs headless Chromium: apt-get install chromium (or NEGSIM_CHROMIUM=/path/to/chromium; NEGSIM_SKIP_BROWSER=1 skips it)"
+        );
+    };
+    let s = start();
+    let url = format!("http://127.0.0.1:{}/", s.port);
+    let before = bottom_in_browser(&browser, &url);
+    assert!(
+        before.contains("restore_kushner_channel"),
+        "an answer: {before}"
+    );
+    // The page moves the official channel's authority slider itself (#set=), as a user would.
+    let after = bottom_in_browser(
+        &browser,
+        &format!("{url}#set=channels.official.authority:0.9"),
+    );
+    assert!(
+        after.contains("restore_kushner_channel"),
+        "an answer: {after}"
+    );
+    assert_ne!(
+        before, after,
+        "moving a control redraws a different bottom line"
+    );
+}
