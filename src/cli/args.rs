@@ -408,7 +408,7 @@ pub struct Common {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Log every event of the first K replicates to events.csv.
-    #[arg(long, default_value_t = 3, value_name = "K")]
+    #[arg(long, default_value_t = crate::ensemble::job::DEFAULT_TRACE, value_name = "K")]
     pub trace: u64,
     /// No progress bar.
     #[arg(long, short)]

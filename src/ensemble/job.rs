@@ -82,6 +82,9 @@ pub struct Job<'r> {
     pub command_line: Vec<String>,
 }
 
+/// Replicates whose events are logged when the command line does not say (`--trace`).
+pub const DEFAULT_TRACE: u64 = 3;
+
 /// Safety limits checked before a run (override with --allow-large).
 pub const MAX_RUNS_CSV_BYTES: f64 = 2e9;
 /// Longest expected run accepted without --allow-large, seconds.

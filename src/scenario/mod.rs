@@ -407,6 +407,18 @@ pub const MAX_SET: usize = 256;
 /// `2025-11-01`, `"personal"`); a bare word is read as a string. Each change carries the
 /// provenance `source = "set"` and a note naming the command-line argument. `None` for no change.
 pub fn set_overlay(sets: &[String]) -> Result<Option<Text>, String> {
+    let cli = |key: &str, value: &str| ("set".to_string(), format!("--set {key}={value}"));
+    set_overlay_as(sets, &cli, "set", "--set on the command line")
+}
+
+/// [`set_overlay`] with each change's provenance (`source`, `note`) from `provenance(key,
+/// value)`, and the overlay's own name and description (the explorer's exported settings).
+pub fn set_overlay_as(
+    sets: &[String],
+    provenance: &dyn Fn(&str, &str) -> (String, String),
+    name: &str,
+    description: &str,
+) -> Result<Option<Text>, String> {
     if sets.is_empty() {
         return Ok(None);
     }
@@ -443,8 +455,12 @@ pub fn set_overlay(sets: &[String]) -> Result<Option<Text>, String> {
         } else {
             toml::Value::String(value.to_string()).to_string()
         };
-        let note = toml::Value::String(format!("--set {key}={value}")).to_string();
-        let change = format!("{{ value = {toml_value}, source = \"set\", note = {note} }}");
+        let (source, note) = provenance(key, value);
+        let change = format!(
+            "{{ value = {toml_value}, source = {}, note = {} }}",
+            toml::Value::String(source),
+            toml::Value::String(note)
+        );
         let list = overlay::NAMED_LISTS
             .iter()
             .filter(|l| key.starts_with(&format!("{l}.")))
@@ -468,7 +484,9 @@ pub fn set_overlay(sets: &[String]) -> Result<Option<Text>, String> {
     Ok(Some(Text {
         path: SET_FILE.into(),
         text: format!(
-            "{root}\n[overlay]\nname = \"set\"\ndescription = \"--set on the command line\"\n\n{items}"
+            "{root}\n[overlay]\nname = {}\ndescription = {}\n\n{items}",
+            toml::Value::String(name.to_string()),
+            toml::Value::String(description.to_string())
         ),
     }))
 }

@@ -303,6 +303,21 @@ fn body(req: &mut tiny_http::Request) -> Result<Vec<u8>, guard::Refusal> {
     Ok(b)
 }
 
+/// Every overlay is checked once at start, with the CLI's messages.
+fn check_overlays(opts: &Options) -> Result<(), Failure> {
+    let probe = Settings {
+        overlays: opts
+            .overlays
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        sets: Vec::new(),
+        runs: 1,
+    };
+    crate::ensemble::job::prepare(&job(opts, &probe, &Files).map_err(Failure::Input)?)?;
+    Ok(())
+}
+
 /// Serves until `stop`; prints the URL first. `ready` receives the bound port (tests, --open).
 pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<(), Failure> {
     if opts.overlays.len() > MAX_OVERLAYS {
@@ -314,26 +329,8 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
     let base = Files
         .read(&opts.base.display().to_string(), "scenario")
         .map_err(|e| Failure::Input(e.to_string()))?;
-    // Every overlay is checked once at start, with the CLI's messages.
-    let probe = Settings {
-        overlays: opts
-            .overlays
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        sets: Vec::new(),
-        runs: 1,
-    };
-    crate::ensemble::job::prepare(&job(&opts, &probe, &Files).map_err(Failure::Input)?)?;
+    check_overlays(&opts)?;
     let st = state(&opts, &base)?;
-    let controls: Vec<String> = st["controls"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c["path"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
     let server = tiny_http::Server::http(("127.0.0.1", opts.port))
         .map_err(|e| Failure::Input(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
     let port = server
@@ -341,14 +338,26 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
         .to_ip()
         .map(|a| a.port())
         .ok_or_else(|| Failure::Input("the server has no IP address".into()))?;
+    let claims: Vec<(String, Option<String>)> = st["controls"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| {
+                    let p = c["path"].as_str()?;
+                    Some((p.to_string(), c["claim"].as_str().map(String::from)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let controls = claims.iter().map(|(p, _)| p.clone()).collect();
     let app = App {
         guard: Guard::new(port, token()),
         opts: Arc::new(opts),
         controls,
+        claims: Arc::new(claims),
         state: st,
         current: Mutex::new(Arc::new(AtomicBool::new(false))),
     };
-    Arc::new(Mutex::new(Arc::new(AtomicBool::new(false))));
     outln!("negsim serve: http://127.0.0.1:{port}/ (Ctrl-C stops it)");
     ready(port);
     while !stop.load(Ordering::Relaxed) {
@@ -388,46 +397,44 @@ struct App {
     guard: Guard,
     opts: Arc<Options>,
     controls: Vec<String>,
+    /// Each control's path and the claim it cites (the exported overlay's provenance).
+    claims: Arc<Vec<(String, Option<String>)>>,
     state: serde_json::Value,
     /// The stop flag of the answer running now.
     current: Mutex<Arc<AtomicBool>>,
 }
 
 /// Answers one request that passed the guard.
+/// The settings a POST asks for, or the refusal to send.
+fn asked(req: &mut tiny_http::Request, app: &App) -> Result<Settings, guard::Refusal> {
+    let b = body(req)?;
+    let ask: Ask = serde_json::from_slice(&b).map_err(|e| guard::Refusal {
+        status: 422,
+        reason: format!("the request is not a settings object: {e}"),
+    })?;
+    settings(&ask, &app.opts, &app.controls).map_err(|reason| guard::Refusal {
+        status: 422,
+        reason,
+    })
+}
+
 fn route(mut req: tiny_http::Request, post: bool, app: &App) {
     let url = req.url().to_string();
-    match (post, url.as_str()) {
-        (false, "/") => {
+    let s = if post {
+        match asked(&mut req, app) {
+            Ok(s) => Some(s),
+            Err(r) => return json_response(req, r.status, &json!({ "error": r.reason })),
+        }
+    } else {
+        None
+    };
+    match (s, url.as_str()) {
+        (None, "/") => {
             let b = page(&app.state, app.guard.token());
             respond(req, 200, "text/html; charset=utf-8", b);
         }
-        (false, "/api/state") => json_response(req, 200, &app.state),
-        (true, "/api/answer") => {
-            let b = match body(&mut req) {
-                Ok(b) => b,
-                Err(r) => {
-                    json_response(req, r.status, &json!({ "error": r.reason }));
-                    return;
-                }
-            };
-            let ask: Ask = match serde_json::from_slice(&b) {
-                Ok(a) => a,
-                Err(e) => {
-                    json_response(
-                        req,
-                        422,
-                        &json!({ "error": format!("the request is not a settings object: {e}") }),
-                    );
-                    return;
-                }
-            };
-            let s = match settings(&ask, &app.opts, &app.controls) {
-                Ok(s) => s,
-                Err(e) => {
-                    json_response(req, 422, &json!({ "error": e }));
-                    return;
-                }
-            };
+        (None, "/api/state") => json_response(req, 200, &app.state),
+        (Some(s), "/api/answer") => {
             // A newer request cancels the running one.
             let mine = Arc::new(AtomicBool::new(false));
             if let Ok(mut c) = app.current.lock() {
@@ -437,12 +444,74 @@ fn route(mut req: tiny_http::Request, post: bool, app: &App) {
             let opts = app.opts.clone();
             std::thread::spawn(move || answer_request(req, &opts, &s, &mine));
         }
+        (Some(s), "/api/export") => {
+            let (opts, claims) = (app.opts.clone(), app.claims.clone());
+            std::thread::spawn(move || match export(&opts, &s, &claims) {
+                Ok(v) => json_response(req, 200, &v),
+                Err(Failure::Input(e)) => json_response(req, 422, &json!({ "error": e })),
+                Err(Failure::Interrupted) => {
+                    json_response(req, 409, &json!({ "error": "interrupted" }))
+                }
+            });
+        }
         _ => json_response(
             req,
             404,
             &json!({ "error": format!("no such page: {url}") }),
         ),
     }
+}
+
+/// Writes the export of `s` into `output/explorer-<8 hex digits of its command>/`:
+/// `compare/`, the comparison exactly as the command writes it (CSVs, charts, report, and its
+/// manifest with the command line), and `settings/` with the command (`command.txt`) and the
+/// settings as an overlay whose changes say "set in the explorer" (`overlay.toml`). Each folder
+/// goes in whole through the one output writer; the same settings give the same bytes.
+fn export(
+    opts: &Options,
+    s: &Settings,
+    claims: &[(String, Option<String>)],
+) -> Result<serde_json::Value, Failure> {
+    let cmd = command(opts, s);
+    let dir = PathBuf::from("output").join(format!("explorer-{}", crate::job::short_hash(&cmd)));
+    let mut j = job(opts, s, &Files).map_err(Failure::Input)?;
+    j.out = Some(dir.join("compare"));
+    j.force = true;
+    j.runs_csv = true;
+    j.trace = crate::ensemble::job::DEFAULT_TRACE;
+    j.command_line = cmd.split(' ').map(String::from).collect();
+    let compare = crate::job::run::execute(&j, &AtomicBool::new(false))?;
+    let provenance = |key: &str, value: &str| {
+        let claim = claims
+            .iter()
+            .find(|(p, _)| p == key)
+            .and_then(|(_, c)| c.clone())
+            .unwrap_or_else(|| "assumption".into());
+        (claim, format!("set in the explorer: {key} = {value}"))
+    };
+    let overlay = scenario::set_overlay_as(
+        &s.sets,
+        &provenance,
+        "explorer",
+        "values set in the explorer (negsim serve)",
+    )
+    .map_err(Failure::Input)?
+    .map_or_else(
+        || "# no value was changed in the explorer\n[overlay]\nname = \"explorer\"\n".to_string(),
+        |t| t.text,
+    );
+    let settings = dir.join("settings");
+    let err = |e: crate::report::output::OutputError| Failure::Input(e.to_string());
+    let mut out = crate::report::output::OutputDir::prepare(&settings, &[], true).map_err(err)?;
+    out.write("command.txt", format!("{cmd}\n").as_bytes())
+        .map_err(err)?;
+    out.write("overlay.toml", overlay.as_bytes()).map_err(err)?;
+    out.commit().map_err(err)?;
+    Ok(json!({
+        "command": cmd,
+        "compare": compare.display().to_string(),
+        "settings": settings.display().to_string(),
+    }))
 }
 
 /// Runs one answer and sends it (or the validator's message, or that it was superseded).

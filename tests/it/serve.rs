@@ -89,6 +89,18 @@ fn http(
     (status, body)
 }
 
+/// The paired share_truce difference of the Kushner arm in a comparison.csv.
+fn kushner_effect(csv: &str) -> f64 {
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("share_truce,restore_kushner_channel,"))
+        .expect("the effect's row");
+    row.split(',')
+        .nth(5)
+        .and_then(|x| x.parse().ok())
+        .expect("a difference")
+}
+
 fn host(port: u16) -> (&'static str, String) {
     ("Host", format!("127.0.0.1:{port}"))
 }
@@ -178,15 +190,7 @@ fn a_settings_change_is_answered_with_json_and_svg_and_the_exported_command_repr
     let o = run(&refs);
     assert!(o.status.success(), "{}", texts(&o).1);
     let csv = std::fs::read_to_string(dir.path().join("o/comparison.csv")).expect("comparison.csv");
-    let row = csv
-        .lines()
-        .find(|l| l.starts_with("share_truce,restore_kushner_channel,"))
-        .expect("the effect's row");
-    let diff: f64 = row
-        .split(',')
-        .nth(5)
-        .and_then(|x| x.parse().ok())
-        .expect("a difference");
+    let diff = kushner_effect(&csv);
     let served = e["effect"]["value"].as_f64().expect("a value");
     assert!(
         (diff - served).abs() <= 5e-7,
@@ -324,4 +328,56 @@ fn moving_a_control_in_the_browser_changes_the_bottom_line() {
         before, after,
         "moving a control redraws a different bottom line"
     );
+}
+
+#[test]
+fn export_writes_the_comparison_the_command_and_the_settings_overlay_into_output() {
+    let s = start();
+    let t = token(s.port);
+    let ask = r#"{"overlays":[0],"values":{"sides.us.trust":0.3},"runs":300}"#;
+    let (status, e) = http(
+        s.port,
+        "POST",
+        "/api/export",
+        &[host(s.port), ("X-Negsim-Token", t.clone())],
+        ask.as_bytes(),
+    );
+    assert_eq!(status, 200, "{e}");
+    let e: serde_json::Value = serde_json::from_str(&e).expect("json");
+    let root = super::root();
+    let compare = root.join(e["compare"].as_str().expect("a folder"));
+    let settings = root.join(e["settings"].as_str().expect("a folder"));
+    let folder = compare.parent().expect("the export's folder").to_path_buf();
+    assert!(
+        folder.starts_with(root.join("output")),
+        "inside output/: {}",
+        folder.display()
+    );
+    let cmd = std::fs::read_to_string(settings.join("command.txt")).expect("command.txt");
+    assert!(cmd.contains("--set sides.us.trust=0.3 --runs 300"), "{cmd}");
+    let overlay = std::fs::read_to_string(settings.join("overlay.toml")).expect("overlay.toml");
+    assert!(
+        overlay.contains("source = \"P1\"") && overlay.contains("set in the explorer"),
+        "{overlay}"
+    );
+    let csv = std::fs::read_to_string(compare.join("comparison.csv")).expect("comparison.csv");
+    // The answer the page shows for the same settings is the exported comparison's.
+    let (_, a) = post(s.port, &t, ask);
+    let served = a["interventions"][0]["effects"][0]["effect"]["value"]
+        .as_f64()
+        .expect("value");
+    let diff = kushner_effect(&csv);
+    assert!(
+        (diff - served).abs() <= 5e-7,
+        "exported {diff} vs served {served}"
+    );
+    // The settings overlay is a valid overlay of the base.
+    let o = run(&[
+        "validate",
+        BASE,
+        "--with",
+        settings.join("overlay.toml").to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let _ = std::fs::remove_dir_all(&folder);
 }
