@@ -134,6 +134,14 @@ pub fn answer(job: &Job<'_>, stop: &AtomicBool) -> Result<Answer, Failure> {
         .map(|a| summary::summarize_arm(&agg, a))
         .collect();
     let brief = Brief::default();
+    // The report's sentences say "at the values as written"; moved values are not as written.
+    let as_set = |t: String| {
+        if job.set.is_some() {
+            t.replace("at the values as written", "at the values as set")
+        } else {
+            t
+        }
+    };
     let names = &arms[0].params.names;
     let interventions: Vec<serde_json::Value> = (1..arms.len())
         .map(|a| {
@@ -151,14 +159,14 @@ pub fn answer(job: &Job<'_>, stop: &AtomicBool) -> Result<Answer, Failure> {
             json!({
                 "name": arms[a].name,
                 "description": arms[a].description,
-                "bottom_line": answer::sentence(&agg, arms, &sums, &brief, a),
+                "bottom_line": as_set(answer::sentence(&agg, arms, &sums, &brief, a)),
                 "effects": effects,
             })
         })
         .collect();
     let single = vec![true; arms.len()];
     let headline = if arms.len() > 1 {
-        answer::headline(&agg, arms, &brief, &single)
+        as_set(answer::headline(&agg, arms, &brief, &single))
     } else {
         String::new()
     };
@@ -175,4 +183,51 @@ pub fn answer(job: &Job<'_>, stop: &AtomicBool) -> Result<Answer, Failure> {
         "interval": "95% paired intervals over the replicates (common random numbers): simulation noise only, at the values as set",
     });
     Ok(Answer { json, svgs })
+}
+
+/// Worlds and replicates per world of the explorer's precomputed answer across plausible worlds.
+pub const WORLDS: crate::ensemble::worlds::WorldsPlan = crate::ensemble::worlds::WorldsPlan {
+    worlds: 100,
+    runs: 50,
+    weeks: 0,
+};
+
+/// The answer across plausible worlds of `job`'s arms at their written values (how often each
+/// intervention helps, its middle 90%, and which claim its size depends on most), in memory;
+/// `None` when no value of the scenario declares a range.
+pub fn worlds(job: &Job<'_>, stop: &AtomicBool) -> Result<Option<serde_json::Value>, Failure> {
+    let prep = prepare(job)?;
+    if crate::ensemble::worlds::inputs(&prep.loaded).is_empty() {
+        return Ok(None);
+    }
+    let wp = crate::ensemble::worlds::WorldsPlan {
+        weeks: prep.weeks,
+        ..WORLDS
+    };
+    let threads = super::cap_threads(job.threads, wp.worlds);
+    let sim = super::worlds::simulate(
+        job,
+        &prep,
+        threads,
+        wp,
+        0..wp.worlds,
+        (stop, &|| {}),
+        &mut || Ok(()),
+    )?;
+    let (sentences, brief) = crate::report::worlds::answer(
+        &prep,
+        &sim.inputs,
+        sim.posterior.as_ref(),
+        &sim.result,
+        wp,
+        job.seed,
+    );
+    Ok(Some(json!({
+        "worlds": wp.worlds,
+        "runs": wp.runs,
+        "posterior": brief.posterior,
+        "sentences": sentences,
+        "drivers": brief.arms.iter().map(|a| json!({ "name": a.name, "driver": a.driver })).collect::<Vec<_>>(),
+        "interval": "across plausible worlds: the declared ranges of the values (and the calibration's posterior, when drawn) and the simulation noise, at the written values of everything else",
+    })))
 }

@@ -39,55 +39,38 @@ pub fn execute(
             wp.worlds, wp.runs
         )));
     }
-    let inputs = worlds::inputs(&prep.loaded);
-    if inputs.is_empty() {
-        return Err(Failure::Input(
-            "--worlds: no value of these scenarios declares a range, so every world would be the same; give uncertain values a range (README, 'A scenario in ten lines')".into(),
-        ));
-    }
-    check_size(
-        wp.worlds.saturating_mul(wp.runs),
-        &prep.arms,
-        ctx.threads,
-        false,
-        0,
-        job.allow_large,
-    )?;
-    let (posterior, posterior_text) = match load_posterior(job, prep, wp)? {
-        Some((p, t)) => (Some(p), Some(t)),
-        None => (None, None),
-    };
     let range = match job.shard {
         Some((k, n)) => crate::ensemble::job::shard_range(wp.worlds, k, n),
         None => 0..wp.worlds,
     };
-    let templates: Vec<Template> = prep
-        .overlay_texts
-        .iter()
-        .map(|t| Template::new(&prep.base_text, t).map_err(|e| Failure::Input(e.to_string())))
-        .collect::<Result<_, _>>()?;
-    let out =
-        OutputDir::prepare(&out_path, &[], job.force).map_err(|e| Failure::Input(e.to_string()))?;
-    let plan = Plan {
-        seed: job.seed,
-        threads: ctx.threads,
-        trace: 0,
-        independent: false,
-    };
     let bar = super::progress_bar(job.progress, range.end - range.start, "worlds");
     let tick = || bar.inc(1);
-    let result = worlds::run(
-        &templates,
-        &inputs,
-        posterior.as_ref(),
-        (wp, range.clone()),
-        &plan,
+    // The output folder is prepared once the inputs are checked, before any world runs.
+    let mut out = None;
+    let mut prepare = || {
+        out = Some(
+            OutputDir::prepare(&out_path, &[], job.force)
+                .map_err(|e| Failure::Input(e.to_string()))?,
+        );
+        Ok(())
+    };
+    let Simulated {
+        inputs,
+        posterior,
+        posterior_text,
+        result,
+    } = simulate(
+        job,
+        prep,
+        ctx.threads,
+        wp,
+        range.clone(),
         (stop, &tick),
-    )
-    .map_err(Failure::Input)?;
+        &mut prepare,
+    )?;
     bar.finish_and_clear();
-    let Some(result) = result else {
-        return Err(Failure::Interrupted);
+    let Some(out) = out else {
+        return Err(Failure::Input("the output folder was not prepared".into()));
     };
     match job.shard {
         Some(shard) => write_partial(ctx, prep, out, wp, shard, range, posterior_text, result)
@@ -97,6 +80,80 @@ pub fn execute(
                 .map(|(p, b)| (p, Some(b)))
         }
     }
+}
+
+/// What the worlds of a job gave: its uncertain inputs, the posterior drawn (and its file), and
+/// each world's outcome.
+pub struct Simulated {
+    /// The uncertain inputs.
+    pub inputs: Vec<worlds::Input>,
+    /// The calibration's posterior, when the scenario names one.
+    pub posterior: Option<Posterior>,
+    /// Its file as read.
+    pub posterior_text: Option<crate::scenario::Text>,
+    /// Per world, its outcomes.
+    pub result: Vec<worlds::WorldOut>,
+}
+
+/// Runs worlds `range` of a prepared job (checks, posterior, templates, then `before_run`, then
+/// the worlds); nothing is written. `Failure::Interrupted` when `stop` is set.
+pub fn simulate(
+    job: &Job<'_>,
+    prep: &Prepared,
+    threads: usize,
+    wp: WorldsPlan,
+    range: std::ops::Range<u64>,
+    (stop, tick): (&AtomicBool, &(dyn Fn() + Sync)),
+    before_run: &mut dyn FnMut() -> Result<(), Failure>,
+) -> Result<Simulated, Failure> {
+    let inputs = worlds::inputs(&prep.loaded);
+    if inputs.is_empty() {
+        return Err(Failure::Input(
+            "--worlds: no value of these scenarios declares a range, so every world would be the same; give uncertain values a range (README, 'A scenario in ten lines')".into(),
+        ));
+    }
+    check_size(
+        wp.worlds.saturating_mul(wp.runs),
+        &prep.arms,
+        threads,
+        false,
+        0,
+        job.allow_large,
+    )?;
+    let (posterior, posterior_text) = match load_posterior(job, prep, wp)? {
+        Some((p, t)) => (Some(p), Some(t)),
+        None => (None, None),
+    };
+    let templates: Vec<Template> = prep
+        .overlay_texts
+        .iter()
+        .map(|t| Template::new(&prep.base_text, t).map_err(|e| Failure::Input(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let plan = Plan {
+        seed: job.seed,
+        threads,
+        trace: 0,
+        independent: false,
+    };
+    before_run()?;
+    let result = worlds::run(
+        &templates,
+        &inputs,
+        posterior.as_ref(),
+        (wp, range.clone()),
+        &plan,
+        (stop, tick),
+    )
+    .map_err(Failure::Input)?;
+    let Some(result) = result else {
+        return Err(Failure::Interrupted);
+    };
+    Ok(Simulated {
+        inputs,
+        posterior,
+        posterior_text,
+        result,
+    })
 }
 
 /// File name of a worlds shard's mergeable result.

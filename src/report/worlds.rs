@@ -706,7 +706,29 @@ pub fn finish(
         files.len(),
         root.display()
     );
-    let brief = WorldsBrief {
+    let brief = brief(
+        prep,
+        wp,
+        eff,
+        phrases,
+        ranked,
+        root.clone(),
+        posterior.is_some(),
+    );
+    Ok((root, brief))
+}
+
+/// The brief a comparison's report (or the explorer) leads with.
+fn brief(
+    prep: &Prepared,
+    wp: WorldsPlan,
+    eff: Vec<Vec<AcrossWorlds>>,
+    phrases: Vec<String>,
+    ranked: Vec<(String, f64, f64)>,
+    folder: PathBuf,
+    posterior: bool,
+) -> WorldsBrief {
+    WorldsBrief {
         worlds: wp.worlds,
         runs: wp.runs,
         arms: prep
@@ -722,8 +744,32 @@ pub fn finish(
             })
             .collect(),
         ranked,
-        folder: root.clone(),
-        posterior: posterior.is_some(),
-    };
-    Ok((root, brief))
+        folder,
+        posterior,
+    }
+}
+
+/// The answer across worlds with nothing written (the explorer): each intervention's sentence
+/// (how often it helps, its middle 90%, what its size depends on) and the brief.
+pub fn answer(
+    prep: &Prepared,
+    inputs: &[Input],
+    posterior: Option<&Posterior>,
+    worlds: &[WorldOut],
+    wp: WorldsPlan,
+    seed: u64,
+) -> (Vec<String>, WorldsBrief) {
+    let eff = effects(worlds);
+    let (sentences, phrases, _) = bottom_lines(prep, inputs, posterior, worlds, &eff, wp, seed);
+    let ranked = rank_rows(prep, worlds);
+    let b = brief(
+        prep,
+        wp,
+        eff,
+        phrases,
+        ranked,
+        PathBuf::new(),
+        posterior.is_some(),
+    );
+    (sentences, b)
 }

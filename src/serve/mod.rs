@@ -357,7 +357,9 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
         claims: Arc::new(claims),
         state: st,
         current: Mutex::new(Arc::new(AtomicBool::new(false))),
+        worlds: Arc::new(Mutex::new(serde_json::Value::Null)),
     };
+    precompute_worlds(&app);
     outln!("negsim serve: http://127.0.0.1:{port}/ (Ctrl-C stops it)");
     ready(port);
     while !stop.load(Ordering::Relaxed) {
@@ -402,9 +404,43 @@ struct App {
     state: serde_json::Value,
     /// The stop flag of the answer running now.
     current: Mutex<Arc<AtomicBool>>,
+    /// The answer across plausible worlds of every overlay at the written values, computed once
+    /// in the background at start (null until then; `{"none": ...}` without ranges).
+    worlds: Arc<Mutex<serde_json::Value>>,
 }
 
 /// Answers one request that passed the guard.
+/// Starts the answer across plausible worlds of every overlay at the written values (the
+/// drivers: which claim an intervention's size depends on most), in the background.
+fn precompute_worlds(app: &App) {
+    let (opts, slot) = (app.opts.clone(), app.worlds.clone());
+    std::thread::spawn(move || {
+        let all = Settings {
+            overlays: opts
+                .overlays
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            sets: Vec::new(),
+            runs: crate::job::whatif::WORLDS.runs,
+        };
+        let v = match job(&opts, &all, &Files)
+            .map_err(Failure::Input)
+            .and_then(|j| crate::job::whatif::worlds(&j, &AtomicBool::new(false)))
+        {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                json!({ "none": "no value of the scenario declares a range: the answers cover simulation noise only" })
+            }
+            Err(Failure::Input(e)) => json!({ "none": e }),
+            Err(Failure::Interrupted) => json!({ "none": "interrupted" }),
+        };
+        if let Ok(mut w) = slot.lock() {
+            *w = v;
+        }
+    });
+}
+
 /// The settings a POST asks for, or the refusal to send.
 fn asked(req: &mut tiny_http::Request, app: &App) -> Result<Settings, guard::Refusal> {
     let b = body(req)?;
@@ -434,6 +470,13 @@ fn route(mut req: tiny_http::Request, post: bool, app: &App) {
             respond(req, 200, "text/html; charset=utf-8", b);
         }
         (None, "/api/state") => json_response(req, 200, &app.state),
+        (None, "/api/worlds") => {
+            let v = app
+                .worlds
+                .lock()
+                .map_or(serde_json::Value::Null, |w| w.clone());
+            json_response(req, 200, &v)
+        }
         (Some(s), "/api/answer") => {
             // A newer request cancels the running one.
             let mine = Arc::new(AtomicBool::new(false));

@@ -196,6 +196,25 @@ fn a_settings_change_is_answered_with_json_and_svg_and_the_exported_command_repr
         (diff - served).abs() <= 5e-7,
         "CLI {diff} vs served {served}"
     );
+    // The answer across plausible worlds, precomputed at start: how often each intervention
+    // helps and what its size depends on.
+    let mut w = serde_json::Value::Null;
+    for _ in 0..120 {
+        let (_, b) = http(s.port, "GET", "/api/worlds", &[host(s.port)], b"");
+        w = serde_json::from_str(&b).expect("json");
+        if !w.is_null() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let sentences = w["sentences"].as_array().expect("the worlds' sentences");
+    assert!(
+        sentences.iter().any(|x| x
+            .as_str()
+            .is_some_and(|x| x.starts_with("restore_kushner_channel: helps in")
+                && x.contains("plausible worlds"))),
+        "{w}"
+    );
 }
 
 #[test]
@@ -328,6 +347,10 @@ fn moving_a_control_in_the_browser_changes_the_bottom_line() {
         before, after,
         "moving a control redraws a different bottom line"
     );
+    // 0.9 is beyond the slider's ±50% range: the slider widens, the validator allows it, and the
+    // sentence says the values are not as written.
+    assert!(after.contains("at the values as set"), "{after}");
+    assert!(before.contains("at the values as written"), "{before}");
 }
 
 #[test]
