@@ -148,6 +148,21 @@ struct Settings {
     runs: u64,
 }
 
+impl Settings {
+    /// Every overlay given at start, each one arm, no value moved.
+    fn every_overlay(opts: &Options, runs: u64) -> Settings {
+        Settings {
+            overlays: opts
+                .overlays
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            sets: Vec::new(),
+            runs,
+        }
+    }
+}
+
 /// Turns a request into settings; every refusal names the field and what was expected.
 fn settings(ask: &Ask, opts: &Options, controls: &[String]) -> Result<Settings, String> {
     let mut overlays = Vec::new();
@@ -305,15 +320,7 @@ fn body(req: &mut tiny_http::Request) -> Result<Vec<u8>, guard::Refusal> {
 
 /// Every overlay is checked once at start, with the CLI's messages.
 fn check_overlays(opts: &Options) -> Result<(), Failure> {
-    let probe = Settings {
-        overlays: opts
-            .overlays
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        sets: Vec::new(),
-        runs: 1,
-    };
+    let probe = Settings::every_overlay(opts, 1);
     crate::ensemble::job::prepare(&job(opts, &probe, &Files).map_err(Failure::Input)?)?;
     Ok(())
 }
@@ -409,21 +416,12 @@ struct App {
     worlds: Arc<Mutex<serde_json::Value>>,
 }
 
-/// Answers one request that passed the guard.
 /// Starts the answer across plausible worlds of every overlay at the written values (the
 /// drivers: which claim an intervention's size depends on most), in the background.
 fn precompute_worlds(app: &App) {
     let (opts, slot) = (app.opts.clone(), app.worlds.clone());
     std::thread::spawn(move || {
-        let all = Settings {
-            overlays: opts
-                .overlays
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-            sets: Vec::new(),
-            runs: crate::job::whatif::WORLDS.runs,
-        };
+        let all = Settings::every_overlay(&opts, crate::job::whatif::WORLDS.runs);
         let v = match job(&opts, &all, &Files)
             .map_err(Failure::Input)
             .and_then(|j| crate::job::whatif::worlds(&j, &AtomicBool::new(false)))
@@ -454,6 +452,7 @@ fn asked(req: &mut tiny_http::Request, app: &App) -> Result<Settings, guard::Ref
     })
 }
 
+/// Answers one request that passed the guard.
 fn route(mut req: tiny_http::Request, post: bool, app: &App) {
     let url = req.url().to_string();
     let s = if post {
