@@ -228,6 +228,6 @@ pub fn worlds(job: &Job<'_>, stop: &AtomicBool) -> Result<Option<serde_json::Val
         "posterior": brief.posterior,
         "sentences": sentences,
         "drivers": brief.arms.iter().map(|a| json!({ "name": a.name, "driver": a.driver })).collect::<Vec<_>>(),
-        "interval": "across plausible worlds: the declared ranges of the values (and the calibration's posterior, when drawn) and the simulation noise, at the written values of everything else",
+        "interval": "across plausible worlds: the declared ranges of the values (and the calibration's posterior, when drawn) and the simulation noise, at the written values of everything else. A driver's number is the share of the spread of the per-world effect that the claim's values account for, with its 95% interval; a claim leads only when its interval lies above every other's",
     })))
 }
