@@ -379,7 +379,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 seed,
                 threads: threads(t)?,
             };
-            crate::serve::serve(opts, &STOP, &|_| {})
+            crate::serve::serve(opts, &STOP)
         }
         Some(Command::New { name, dir }) => {
             let written = crate::report::starter::write(&dir, &name)?;

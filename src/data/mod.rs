@@ -631,6 +631,16 @@ pub fn embedded_tariffs() -> Vec<TariffPoint> {
     v
 }
 
+/// The built-in PIIE readings for a scenario's charts: they are the US–China record's, so only a
+/// scenario whose sides are `us` and `cn` gets them; any other negotiation gets none.
+pub fn embedded_tariffs_for(s: &crate::scenario::Scenario) -> Vec<TariffPoint> {
+    if s.sides.clone().map(|x| x.naming.key) == crate::scenario::US_CHINA {
+        embedded_tariffs()
+    } else {
+        Vec::new()
+    }
+}
+
 /// The embedded threats table (known to parse; empty if it somehow does not).
 pub fn embedded_threats() -> Vec<RealThreat> {
     read_threats("data/us_china_threats_and_deadlines.csv", THREATS_CSV).unwrap_or_default()

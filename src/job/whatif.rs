@@ -76,12 +76,7 @@ fn svgs(
     stories: &[Option<Story>],
 ) -> Result<Vec<(String, Vec<u8>)>, Failure> {
     let base = &prep.loaded[0].scenario;
-    // The built-in PIIE readings are the US–China record's: shown only for sides us and cn.
-    let real = if base.sides.clone().map(|s| s.naming.key) == crate::scenario::US_CHINA {
-        crate::data::embedded_tariffs()
-    } else {
-        Vec::new()
-    };
+    let real = crate::data::embedded_tariffs_for(base);
     let inp = charts::Input {
         scenario: &base.meta.name,
         runs,

@@ -338,16 +338,11 @@ pub fn caveats(brief: &Brief, calibrated: bool, base: &crate::scenario::Scenario
     let words = crate::scenario::names::Names::of(&base.sides);
     // The comparison with a real record is the article's scenarios' (docs/MODEL.md §12).
     let record = if words.is_canonical() {
-        "milder than the 2025 record"
+        "milder than the 2025 record (docs/MODEL.md §12)"
     } else {
         "mild (docs/MODEL.md §12 compares it with the one record it was checked on)"
     };
-    let cite = if words.is_canonical() {
-        " (docs/MODEL.md §12)"
-    } else {
-        ""
-    };
-    c.push(format!("**Explosive escalation comes mostly from the calendar.** Large {} spikes in the model follow dated ultimatums{here}; without them, endogenous escalation is {record}{cite}.", words.level_word()));
+    c.push(format!("**Explosive escalation comes mostly from the calendar.** Large {} spikes in the model follow dated ultimatums{here}; without them, endogenous escalation is {record}.", words.level_word()));
     if brief.worlds.is_none() {
         c.push("**Intervals cover simulation noise only.** Every value is taken as written; run the comparison with `--worlds` (the default job does) for the uncertainty of the values themselves (docs/UNCERTAINTY.md).".into());
     }

@@ -72,8 +72,8 @@ fn points_csv(study: &Study, points: &[Point], extra: &[(&str, Vec<String>)]) ->
     header.extend(study.dims.iter().map(|d| d.path.clone()));
     header.extend(extra.iter().map(|e| e.0.to_string()));
     for n in output_names(&study.names()) {
-        header.extend([format!("{n}_ci_low"), format!("{n}_ci_high")]);
-        header.insert(header.len() - 2, n);
+        let (lo, hi) = (format!("{n}_ci_low"), format!("{n}_ci_high"));
+        header.extend([n, lo, hi]);
     }
     let mut s = line(header);
     for (i, (spec, p)) in study.specs.iter().zip(points).enumerate() {

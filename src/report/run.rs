@@ -170,13 +170,7 @@ pub fn finish(
     let mut chart_seconds = 0.0;
     if ctx.charts {
         let t0 = Instant::now();
-        // The built-in PIIE readings are the US–China record's: shown only for sides us and cn.
-        let keys = base.sides.clone().map(|s| s.naming.key);
-        let real = if keys == crate::scenario::US_CHINA {
-            crate::data::embedded_tariffs()
-        } else {
-            Vec::new()
-        };
+        let real = crate::data::embedded_tariffs_for(base);
         let inp = charts::Input {
             scenario: &base.meta.name,
             runs: runs_done,

@@ -2,15 +2,13 @@
 //! them. Code names metrics and weekly series by one canonical spelling, that of the article's
 //! scenarios (`tariff_us`, `peak_tariff_cn`, `controls_us`: side 0 is `us`, side 1 is `cn`);
 //! every file a user reads goes through [`Names::column`], which writes the scenario's own keys and
-//! instrument words (`tariff_eu`, `anti_coercion_eu`), and every name a user types goes back
-//! through [`Names::canonical`]. For the US–China scenarios both are the identity.
+//! instrument words (`tariff_eu`, `anti_coercion_eu`); a name a user types (`--metric`,
+//! `--outcome`) is looked up among those output names. For the US–China scenarios it is the
+//! identity.
 
 use std::borrow::Cow;
 
-use super::schema::{Side, SideName};
-
-/// The canonical side suffixes, side 0 then side 1.
-const CANONICAL: [&str; 2] = ["us", "cn"];
+use super::schema::{Side, SideName, US_CHINA as CANONICAL};
 
 /// A side's words for outputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,15 +142,6 @@ impl Names {
         } else {
             Cow::Owned(format!("{word}_{rest}"))
         }
-    }
-
-    /// The canonical name among `candidates` whose output name is `user`.
-    pub fn canonical(
-        &self,
-        user: &str,
-        candidates: impl IntoIterator<Item = &'static str>,
-    ) -> Option<&'static str> {
-        candidates.into_iter().find(|c| self.column(c) == user)
     }
 
     /// The description of a canonical metric in this scenario's words (the four tariff metrics

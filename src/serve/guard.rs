@@ -26,6 +26,14 @@ fn refuse(status: u16, reason: impl Into<String>) -> Refusal {
     }
 }
 
+/// The refusal of a body beyond [`MAX_BODY`] (declared, or found while reading it).
+pub fn too_large() -> Refusal {
+    refuse(
+        413,
+        format!("a request body of at most {MAX_BODY} bytes is accepted"),
+    )
+}
+
 /// The checks of one server: its port and its page token.
 pub struct Guard {
     port: u16,
@@ -104,10 +112,7 @@ impl Guard {
             }
         }
         if length.is_some_and(|n| n > MAX_BODY) {
-            return Err(refuse(
-                413,
-                format!("a request body of at most {MAX_BODY} bytes is accepted"),
-            ));
+            return Err(too_large());
         }
         Ok(())
     }

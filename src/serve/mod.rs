@@ -47,6 +47,10 @@ pub struct Options {
     pub threads: usize,
 }
 
+/// Each control's path and the claim it cites (requests may set only these paths; the exported
+/// overlay cites the claims).
+type Controls = Vec<(String, Option<String>)>;
+
 /// One control of the page: a claim-encoding numeric value.
 #[derive(serde::Serialize)]
 struct Control {
@@ -60,8 +64,9 @@ struct Control {
     range_note: String,
 }
 
-/// The page's state at start: controls grouped by claim, overlays, calendar.
-fn state(opts: &Options, base: &Text) -> Result<serde_json::Value, Failure> {
+/// The page's state at start (controls grouped by claim, overlays, calendar), and each control's
+/// path with the claim it cites.
+fn state(opts: &Options, base: &Text) -> Result<(serde_json::Value, Controls), Failure> {
     let t =
         scenario::template::Template::new(base, &[]).map_err(|e| Failure::Input(e.to_string()))?;
     let reg = t.base.scenario.claims.clone();
@@ -118,7 +123,11 @@ fn state(opts: &Options, base: &Text) -> Result<serde_json::Value, Failure> {
         .iter()
         .map(|c| json!({ "date": c.date.to_string(), "note": c.note }))
         .collect();
-    Ok(json!({
+    let paths = controls
+        .iter()
+        .map(|c| (c.path.clone(), c.claim.clone()))
+        .collect();
+    let page = json!({
         "scenario": t.base.scenario.meta.name,
         "description": t.base.scenario.meta.description,
         "registry": reg.title,
@@ -127,7 +136,8 @@ fn state(opts: &Options, base: &Text) -> Result<serde_json::Value, Failure> {
         "calendar": calendar,
         "quick_runs": QUICK_RUNS,
         "max_runs": MAX_RUNS,
-    }))
+    });
+    Ok((page, paths))
 }
 
 /// A page request: overlays by index, values by control path, replicates per arm.
@@ -164,7 +174,7 @@ impl Settings {
 }
 
 /// Turns a request into settings; every refusal names the field and what was expected.
-fn settings(ask: &Ask, opts: &Options, controls: &[String]) -> Result<Settings, String> {
+fn settings(ask: &Ask, opts: &Options, controls: &Controls) -> Result<Settings, String> {
     let mut overlays = Vec::new();
     for &i in &ask.overlays {
         let p = opts.overlays.get(i).ok_or_else(|| {
@@ -177,7 +187,7 @@ fn settings(ask: &Ask, opts: &Options, controls: &[String]) -> Result<Settings, 
     }
     let mut sets = Vec::new();
     for (path, v) in &ask.values {
-        if !controls.iter().any(|c| c == path) {
+        if !controls.iter().any(|(c, _)| c == path) {
             return Err(format!(
                 "values.{path}: not a control of this page (a claim-encoding value of the scenario)"
             ));
@@ -310,10 +320,7 @@ fn body(req: &mut tiny_http::Request) -> Result<Vec<u8>, guard::Refusal> {
             reason: format!("cannot read the request body: {e}"),
         })?;
     if n > MAX_BODY {
-        return Err(guard::Refusal {
-            status: 413,
-            reason: format!("a request body of at most {MAX_BODY} bytes is accepted"),
-        });
+        return Err(guard::too_large());
     }
     Ok(b)
 }
@@ -325,8 +332,8 @@ fn check_overlays(opts: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Serves until `stop`; prints the URL first. `ready` receives the bound port (tests, --open).
-pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<(), Failure> {
+/// Serves until `stop`; prints the URL first.
+pub fn serve(opts: Options, stop: &AtomicBool) -> Result<(), Failure> {
     if opts.overlays.len() > MAX_OVERLAYS {
         return Err(Failure::Input(format!(
             "{} overlays: at most {MAX_OVERLAYS}",
@@ -337,7 +344,7 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
         .read(&opts.base.display().to_string(), "scenario")
         .map_err(|e| Failure::Input(e.to_string()))?;
     check_overlays(&opts)?;
-    let st = state(&opts, &base)?;
+    let (st, controls) = state(&opts, &base)?;
     let server = tiny_http::Server::http(("127.0.0.1", opts.port))
         .map_err(|e| Failure::Input(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
     let port = server
@@ -345,30 +352,16 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
         .to_ip()
         .map(|a| a.port())
         .ok_or_else(|| Failure::Input("the server has no IP address".into()))?;
-    let claims: Vec<(String, Option<String>)> = st["controls"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| {
-                    let p = c["path"].as_str()?;
-                    Some((p.to_string(), c["claim"].as_str().map(String::from)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let controls = claims.iter().map(|(p, _)| p.clone()).collect();
     let app = App {
         guard: Guard::new(port, token()),
         opts: Arc::new(opts),
-        controls,
-        claims: Arc::new(claims),
+        controls: Arc::new(controls),
         state: st,
         current: Mutex::new(Arc::new(AtomicBool::new(false))),
         worlds: Arc::new(Mutex::new(serde_json::Value::Null)),
     };
     precompute_worlds(&app);
     outln!("negsim serve: http://127.0.0.1:{port}/ (Ctrl-C stops it)");
-    ready(port);
     while !stop.load(Ordering::Relaxed) {
         let req = match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(r)) => r,
@@ -405,9 +398,7 @@ pub fn serve(opts: Options, stop: &AtomicBool, ready: &dyn Fn(u16)) -> Result<()
 struct App {
     guard: Guard,
     opts: Arc<Options>,
-    controls: Vec<String>,
-    /// Each control's path and the claim it cites (the exported overlay's provenance).
-    claims: Arc<Vec<(String, Option<String>)>>,
+    controls: Arc<Controls>,
     state: serde_json::Value,
     /// The stop flag of the answer running now.
     current: Mutex<Arc<AtomicBool>>,
@@ -487,8 +478,8 @@ fn route(mut req: tiny_http::Request, post: bool, app: &App) {
             std::thread::spawn(move || answer_request(req, &opts, &s, &mine));
         }
         (Some(s), "/api/export") => {
-            let (opts, claims) = (app.opts.clone(), app.claims.clone());
-            std::thread::spawn(move || match export(&opts, &s, &claims) {
+            let (opts, controls) = (app.opts.clone(), app.controls.clone());
+            std::thread::spawn(move || match export(&opts, &s, &controls) {
                 Ok(v) => json_response(req, 200, &v),
                 Err(Failure::Input(e)) => json_response(req, 422, &json!({ "error": e })),
                 Err(Failure::Interrupted) => {
@@ -509,11 +500,7 @@ fn route(mut req: tiny_http::Request, post: bool, app: &App) {
 /// manifest with the command line), and `settings/` with the command (`command.txt`) and the
 /// settings as an overlay whose changes say "set in the explorer" (`overlay.toml`). Each folder
 /// goes in whole through the one output writer; the same settings give the same bytes.
-fn export(
-    opts: &Options,
-    s: &Settings,
-    claims: &[(String, Option<String>)],
-) -> Result<serde_json::Value, Failure> {
+fn export(opts: &Options, s: &Settings, claims: &Controls) -> Result<serde_json::Value, Failure> {
     let cmd = command(opts, s);
     let dir = PathBuf::from("output").join(format!("explorer-{}", crate::job::short_hash(&cmd)));
     let mut j = job(opts, s, &Files).map_err(Failure::Input)?;
@@ -603,7 +590,7 @@ mod tests {
 
     #[test]
     fn a_request_becomes_the_command_that_reproduces_it() {
-        let controls = vec!["sides.us.trust".to_string()];
+        let controls: Controls = vec![("sides.us.trust".to_string(), Some("P1".to_string()))];
         let ask: Ask =
             serde_json::from_str(r#"{"overlays":[0],"values":{"sides.us.trust":0.25},"runs":500}"#)
                 .expect("json");
